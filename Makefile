@@ -1,0 +1,35 @@
+# Telementoring Network Registry — every set-up step lives here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint check bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP) ## Create the virtualenv and install the project with test extras
+
+run: install ## Migrate the SQLite database, load the demo network if empty, serve on :5000
+	$(BIN)/registry db upgrade
+	$(BIN)/registry serve --host $(HOST) --port $(PORT)
+
+test: install ## Run the test suite (SQLite and, where reachable, PostgreSQL)
+	$(BIN)/python -m pytest
+
+lint: install ## ruff and Alembic drift check
+	$(BIN)/ruff check .
+	$(BIN)/alembic check
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

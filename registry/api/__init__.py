@@ -1,0 +1,28 @@
+"""The HTTP layer: the FHIR blueprint, OpenAPI docs served from local assets."""
+
+from __future__ import annotations
+
+from flask import Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from registry.api import fhir_routes
+from registry.api.base import FhirApi
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Telementoring Network Registry",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/docs",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+    )
+    api = FhirApi(app)
+    api.register_blueprint(fhir_routes.blp)
+    app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
+
+
+def _swagger_asset(filename: str):  # type: ignore[no-untyped-def]
+    return send_from_directory(swagger_ui_path, filename, max_age=86_400)

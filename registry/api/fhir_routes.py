@@ -1,0 +1,197 @@
+"""The FHIR REST interactions at ``/fhir``: each view parses, calls one service, responds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from registry.api.auth import authenticate_request
+from registry.api.http import (
+    PATCH_TYPES,
+    caller,
+    check_format,
+    fhir_response,
+    json_body,
+    media_type,
+    node,
+    search_params,
+    strict_handling,
+    version_headers,
+    write_response,
+)
+from registry.db import unit_of_work
+from registry.errors import UnsupportedMediaType
+from registry.services import bundles
+from registry.services.capability import capability_statement
+from registry.services.fhir import FhirService, search_page
+from registry.services.patch import apply_fhirpath_patch, apply_json_patch
+from registry.services.transaction import process_bundle
+
+blp = Blueprint("fhir", __name__, url_prefix="/fhir",
+                description="FHIR R4 REST API (application/fhir+json)")
+
+blp.before_request(authenticate_request)
+blp.before_request(check_format)
+
+TYPE = "/<string:res_type>"
+INSTANCE = "/<string:res_type>/<string:res_id>"
+
+
+def service(conn: Any) -> FhirService:
+    return FhirService(conn, node(), caller())
+
+
+@blp.route("/metadata", methods=["GET"])
+@blp.doc(summary="CapabilityStatement generated from what this server supports")
+def metadata() -> Response:
+    return fhir_response(capability_statement(node()))
+
+
+@blp.route("/", methods=["POST"])
+@blp.doc(summary="Batch or transaction Bundle")
+def system_bundle() -> Response:
+    body = json_body()
+    with unit_of_work(write=True) as conn:
+        result = process_bundle(service(conn), body)
+    return fhir_response(result)
+
+
+@blp.route("/_history", methods=["GET"])
+@blp.doc(summary="System history (_since, _at, _count, _type, _sort=_lastUpdated)")
+def system_history() -> Response:
+    return _history(None, None)
+
+
+@blp.route(TYPE, methods=["GET"])
+@blp.doc(summary="Search (GET)")
+def search(res_type: str) -> Response:
+    return _search(res_type)
+
+
+@blp.route(f"{TYPE}/_search", methods=["POST"])
+@blp.doc(summary="Search (POST, form-encoded)")
+def search_post(res_type: str) -> Response:
+    return _search(res_type)
+
+
+@blp.route(TYPE, methods=["POST"])
+@blp.doc(summary="Create (If-None-Exist for conditional create)")
+def create(res_type: str) -> Response:
+    body = json_body()
+    with unit_of_work(write=True) as conn:
+        outcome = service(conn).create(body, res_type=res_type,
+                                       if_none_exist=request.headers.get("If-None-Exist"))
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(TYPE, methods=["PUT"])
+@blp.doc(summary="Conditional update by search criteria")
+def conditional_update(res_type: str) -> Response:
+    body = json_body()
+    with unit_of_work(write=True) as conn:
+        outcome = service(conn).conditional_update(res_type, search_params(), body)
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(TYPE, methods=["DELETE"])
+@blp.doc(summary="Conditional delete by search criteria")
+def conditional_delete(res_type: str) -> Response:
+    with unit_of_work(write=True) as conn:
+        service(conn).conditional_delete(res_type, search_params())
+    return fhir_response(b"", 204)
+
+
+@blp.route(f"{TYPE}/_history", methods=["GET"])
+@blp.doc(summary="Type history")
+def type_history(res_type: str) -> Response:
+    return _history(res_type, None)
+
+
+@blp.route(INSTANCE, methods=["GET"])
+@blp.doc(summary="Read")
+def read(res_type: str, res_id: str) -> Response:
+    with unit_of_work(write=False) as conn:
+        stored = service(conn).read(res_type, res_id)
+    if request.headers.get("If-None-Match") == stored.etag:
+        return fhir_response(b"", 304, version_headers(stored))
+    return fhir_response(stored.content or b"", 200, version_headers(stored))
+
+
+@blp.route(INSTANCE, methods=["PUT"])
+@blp.doc(summary="Update, or create with a client-chosen id")
+def update(res_type: str, res_id: str) -> Response:
+    body = json_body()
+    with unit_of_work(write=True) as conn:
+        outcome = service(conn).update(res_type, res_id, body,
+                                       if_match=request.headers.get("If-Match"))
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(INSTANCE, methods=["PATCH"])
+@blp.doc(summary="JSON Patch or FHIRPath Patch (Parameters)")
+def patch(res_type: str, res_id: str) -> Response:
+    if media_type() in PATCH_TYPES:
+        operations = json_body(PATCH_TYPES)
+        apply = lambda resource: apply_json_patch(resource, operations)  # noqa: E731
+    elif media_type() in ("application/fhir+json", "application/json"):
+        parameters = json_body()
+        apply = lambda resource: apply_fhirpath_patch(resource, parameters)  # noqa: E731
+    else:
+        raise UnsupportedMediaType("PATCH takes application/json-patch+json or a FHIRPath "
+                                   "Patch Parameters resource as application/fhir+json")
+    with unit_of_work(write=True) as conn:
+        outcome = service(conn).patch(res_type, res_id, apply,
+                                      if_match=request.headers.get("If-Match"))
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(INSTANCE, methods=["DELETE"])
+@blp.doc(summary="Delete (a versioned tombstone; reads then answer 410)")
+def delete(res_type: str, res_id: str) -> Response:
+    with unit_of_work(write=True) as conn:
+        service(conn).delete(res_type, res_id, if_match=request.headers.get("If-Match"))
+    return fhir_response(b"", 204)
+
+
+@blp.route(f"{INSTANCE}/_history", methods=["GET"])
+@blp.doc(summary="Instance history")
+def instance_history(res_type: str, res_id: str) -> Response:
+    return _history(res_type, res_id)
+
+
+@blp.route(f"{INSTANCE}/_history/<string:version>", methods=["GET"])
+@blp.doc(summary="Version read (vread)")
+def vread(res_type: str, res_id: str, version: str) -> Response:
+    with unit_of_work(write=False) as conn:
+        stored = service(conn).vread(res_type, res_id, version)
+    return fhir_response(stored.content or b"", 200, version_headers(stored))
+
+
+def _search(res_type: str) -> Response:
+    params = search_params()
+    with unit_of_work(write=False) as conn:
+        query, result = service(conn).search(res_type, params, strict=strict_handling())
+        page = search_page(node(), res_type, params, query, result)
+    return fhir_response(page)
+
+
+def _history(res_type: str | None, res_id: str | None) -> Response:
+    params = search_params()
+    with unit_of_work(write=False) as conn:
+        page = service(conn).history(params, res_type=res_type, res_id=res_id)
+    path = "/".join(p for p in (res_type, res_id, "_history") if p)
+    kept = [(k, v) for k, values in params.items() for v in values if k != "_cursor"]
+    links = {"self": bundles.page_url(node().base_url, path, params_list(params))}
+    if page.next_cursor is not None:
+        links["next"] = bundles.page_url(node().base_url, path,
+                                         [*kept, ("_cursor", str(page.next_cursor))])
+    body = bundles.history(node().base_url, page.versions, links=links,
+                           high_water=page.high_water)
+    return fhir_response(body)
+
+
+def params_list(params: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, values in params.items() for v in values]
+

@@ -1,0 +1,130 @@
+"""Request parsing and response building shared by the FHIR views (HTTP concerns only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Response, current_app, g, request
+
+from registry.errors import (
+    InvalidRequest,
+    NotAcceptable,
+    UnsupportedMediaType,
+    operation_outcome,
+)
+from registry.services.bundles import last_modified
+from registry.services.context import Caller, Node
+from registry.services.store import Stored
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+PATCH_TYPES = ("application/json-patch+json",)
+ACCEPTABLE = (*JSON_TYPES, "*/*", "application/*")
+JSON_FORMATS = ("json", *JSON_TYPES)
+
+
+def node() -> Node:
+    return current_app.extensions["registry.node"]  # type: ignore[no-any-return]
+
+
+def caller() -> Caller:
+    return g.caller  # type: ignore[no-any-return]
+
+
+def check_format() -> None:
+    """406 for anything but JSON, from ``_format`` or ``Accept``."""
+    fmt = request.args.get("_format")
+    if fmt is not None:
+        if fmt.split(";")[0].strip() not in JSON_FORMATS:
+            raise NotAcceptable(f"Only JSON is supported; _format={fmt} cannot be produced")
+        return
+    accept = request.headers.get("Accept")
+    if not accept:
+        return
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if not any(k in ACCEPTABLE for k in kinds):
+        raise NotAcceptable(f"Only application/fhir+json is supported; Accept: {accept}")
+
+
+def media_type() -> str:
+    return (request.mimetype or "").lower()
+
+
+def json_body(allowed: tuple[str, ...] = JSON_TYPES) -> Any:
+    """The parsed request body; 415 for a wrong Content-Type, 400 for broken JSON."""
+    if media_type() not in allowed:
+        raise UnsupportedMediaType(f"Content-Type must be one of {', '.join(allowed)}; "
+                                   f"got {request.mimetype or 'none'}")
+    data = request.get_data(cache=True)
+    if not data:
+        raise InvalidRequest("The request has no body")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"The body is not valid JSON: {exc.msg} at position {exc.pos}"
+                             ) from None
+
+
+def prefer(name: str) -> str | None:
+    """One token of the ``Prefer`` header, e.g. ``prefer('return')``."""
+    for part in request.headers.get("Prefer", "").split(";"):
+        for item in part.split(","):
+            key, _, value = item.strip().partition("=")
+            if key.strip().lower() == name:
+                return value.strip().strip('"').lower()
+    return None
+
+
+def strict_handling() -> bool:
+    return prefer("handling") == "strict"
+
+
+def search_params() -> dict[str, list[str]]:
+    """Query-string parameters, plus the form body of ``POST _search``."""
+    params: dict[str, list[str]] = {}
+    sources = [request.args]
+    if request.method == "POST":
+        if media_type() not in ("application/x-www-form-urlencoded", ""):
+            raise UnsupportedMediaType("POST _search takes application/x-www-form-urlencoded")
+        sources.append(request.form)
+    for source in sources:
+        for key in source:
+            params.setdefault(key, []).extend(source.getlist(key))
+    return params
+
+
+def fhir_response(body: str | bytes | dict[str, Any], status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, dict):
+        body = orjson.dumps(body)
+    response = Response(body, status=status, content_type=FHIR_JSON)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def version_headers(stored: Stored) -> dict[str, str]:
+    return {"ETag": stored.etag, "Last-Modified": last_modified(stored)}
+
+
+def write_response(stored: Stored, status: int, *, location: bool = True) -> Response:
+    """The answer to a create/update/patch, honouring ``Prefer: return=``."""
+    headers = version_headers(stored)
+    if location:
+        headers["Location"] = f"{node().base_url}/{stored.location}"
+    wanted = prefer("return")
+    if wanted == "minimal":
+        return fhir_response(b"", status, headers)
+    if wanted == "operationoutcome":
+        outcome = operation_outcome([_written_issue(stored, status)])
+        return fhir_response(outcome, status, headers)
+    return fhir_response(stored.content or b"", status, headers)
+
+
+def _written_issue(stored: Stored, status: int) -> Any:
+    from registry.errors import information
+
+    verb = "created" if status == 201 else "updated"
+    return information("informational", f"{stored.res_type}/{stored.res_id} {verb} "
+                       f"(version {stored.version})")

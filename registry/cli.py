@@ -1,0 +1,119 @@
+"""The ``registry`` command line (a Flask CLI group; also ``flask --app wsgi ...``).
+
+Every command runs in one transaction through the same services as the HTTP API; failures
+print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from registry.db import engine, unit_of_work
+from registry.errors import RegistryError
+from registry.services import tokens
+from registry.services.search.values import instant
+from registry.storage import migrate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(func: F) -> F:
+    """Turn domain errors into a one-line message and exit status 1."""
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group("db", help="Database schema (Alembic migrations).")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Bring the database to the current schema.")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    migrate.upgrade(engine(), revision)
+    click.echo(f"database at revision {migrate.current_revision(engine())}")
+
+
+@click.group("token", help="Bearer tokens for the API.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create", help="Create a token; prints it once, as the last line.")
+@click.option("--role", required=True, type=click.Choice(tokens.ROLES))
+@click.option("--name", default="cli", show_default=True, help="Who or what the token is for.")
+@click.option("--days", default=None, type=int, help="Validity in days (default from config).")
+@with_appcontext
+@one_line_errors
+def token_create(role: str, name: str, days: int | None) -> None:
+    validity = days if days is not None else current_app.config["REGISTRY"].token_days
+    with unit_of_work(write=True) as conn:
+        plaintext, token_id = tokens.create_token(conn, role=role, name=name, days=validity)
+    click.echo(f"token {token_id} for {name!r} ({role}), valid {validity} days:", err=True)
+    click.echo(plaintext)
+
+
+@token_group.command("list", help="List tokens (never their secrets).")
+@with_appcontext
+def token_list() -> None:
+    with unit_of_work(write=False) as conn:
+        rows = tokens.list_tokens(conn)
+    for t in rows:
+        state = "revoked" if t.revoked else "active"
+        expires = instant(t.expires)[:10] if t.expires else "never"
+        click.echo(f"{t.id}\t{t.role}\t{t.binding or '-'}\t{t.name}\t{state}\texpires {expires}")
+
+
+@token_group.command("revoke", help="Revoke a token by id.")
+@click.argument("token_id", type=int)
+@with_appcontext
+@one_line_errors
+def token_revoke(token_id: int) -> None:
+    with unit_of_work(write=True) as conn:
+        tokens.revoke_token(conn, token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@click.command("serve", help="Serve the registry with gunicorn (production WSGI server).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    from registry.server import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(token_group)
+    app.cli.add_command(serve)
+
+
+def _create_app() -> Flask:
+    from registry.app import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(name="registry", create_app=_create_app, add_default_commands=False,
+                 help="Telementoring Network Registry.")
+
+
+def main() -> None:
+    cli.main(prog_name="registry", args=sys.argv[1:])

@@ -1,0 +1,75 @@
+"""Configuration in one place: typed defaults, then ``REGISTRY_*`` environment, then overrides.
+
+Nothing else in the project reads ``os.environ``. Values are validated at start-up so a bad
+setting fails with one clear line instead of a stack trace at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'registry.db'}"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    base_url: str = "http://127.0.0.1:5000/fhir"
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_bundle_entries: int = 10_000
+    default_count: int = 50
+    max_count: int = 1_000
+    database_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 30_000
+    token_days: int = 365
+    node_secret: str = ""
+    log_level: str = "INFO"
+
+    def validate(self) -> Settings:
+        if "://" not in self.database_url:
+            raise ConfigError(f"REGISTRY_DATABASE_URL is not a database URL: {self.database_url!r}")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"REGISTRY_BASE_URL must start with http:// or https://: "
+                              f"{self.base_url!r}")
+        for name in ("max_body_bytes", "max_bundle_entries", "default_count", "max_count"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"REGISTRY_{name.upper()} must be a positive integer")
+        if self.default_count > self.max_count:
+            raise ConfigError("REGISTRY_DEFAULT_COUNT must not exceed REGISTRY_MAX_COUNT")
+        return replace(self, base_url=self.base_url.rstrip("/"))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"REGISTRY_{name.upper()} must be an integer, got {raw!r}") from None
+    return raw
+
+
+def load_settings(overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then REGISTRY_* variables, then explicit overrides (tests, CLI)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"REGISTRY_{f.name.upper()}")
+        if raw is not None and raw != "":
+            values[f.name] = _coerce(f.name, raw, f.default)
+    values.update(overrides or {})
+    return Settings(**values).validate()

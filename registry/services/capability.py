@@ -1,0 +1,92 @@
+"""The CapabilityStatement, generated from what the server really supports.
+
+Types and search parameters come from the SearchParameter registry; interactions and
+operations from the lists below, which name what the REST layer implements.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from registry.services.context import Node
+
+TYPE_INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
+                     "history-type", "create", "search-type")
+SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
+SEARCH_RESULT_PARAMETERS = ("_count", "_sort", "_include", "_revinclude", "_summary", "_total",
+                            "_elements")
+FHIR_VERSION = "4.3.0"
+
+
+def capability_statement(node: Node) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": datetime.now(UTC).date().isoformat(),
+        "kind": "instance",
+        "software": {"name": "Telementoring Network Registry", "version": _version()},
+        "implementation": {"description": "Telementoring Network Registry node",
+                           "url": node.base_url},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": {"description": "Bearer tokens issued by `registry token create`",
+                         "service": [{"coding": [{
+                             "system": "http://terminology.hl7.org/CodeSystem/"
+                                       "restful-security-service", "code": "OAuth"}]}]},
+            "resource": [_resource(node, t) for t in node.resource_types],
+            "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+            "searchParam": [_param(p) for p in node.search_parameters.common.values()],
+        }],
+    }
+
+
+def _resource(node: Node, res_type: str) -> dict[str, Any]:
+    params = node.search_parameters.for_type(res_type)
+    references = sorted(f"{res_type}:{p.code}" for p in params.values() if p.type == "reference")
+    return {
+        "type": res_type,
+        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalUpdate": True,
+        "conditionalDelete": "single",
+        "conditionalRead": "not-supported",
+        "referencePolicy": ["literal", "logical"],
+        "searchInclude": [*references, f"{res_type}:*"],
+        "searchRevInclude": _revincludes(node, res_type),
+        "searchParam": [_param(p) for p in sorted(params.values(), key=lambda p: p.code)],
+    }
+
+
+def _revincludes(node: Node, res_type: str) -> list[str]:
+    found = []
+    for source in node.resource_types:
+        for p in node.search_parameters.for_type(source).values():
+            if p.type == "reference" and (not p.targets or res_type in p.targets):
+                found.append(f"{source}:{p.code}")
+    return sorted(found)
+
+
+def _param(param: Any) -> dict[str, Any]:
+    entry = {"name": param.code, "type": param.type}
+    if param.url:
+        entry["definition"] = param.url
+    if param.description:
+        entry["documentation"] = param.description
+    return entry
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("telementoring-registry")
+    except PackageNotFoundError:
+        return "0+unknown"
+

@@ -1,0 +1,180 @@
+"""The FHIR interactions, one method each, for every caller (HTTP, CLI, jobs).
+
+A ``FhirService`` lives for one transaction: it is given the connection and the caller and
+never commits. The REST views call exactly one of its methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from registry.errors import InvalidRequest, Issue, PreconditionFailed, operation_outcome
+from registry.services import bundles
+from registry.services.context import Caller, Node
+from registry.services.history import HistoryPage, history, parse_history_query
+from registry.services.search.engine import SearchResult, run_search
+from registry.services.search.request import SearchQuery, parse_search
+from registry.services.shaping import elements, summary
+from registry.services.store import (
+    PendingWrite,
+    ResourceStore,
+    Stored,
+    check_version,
+    ensure_id,
+    new_id,
+)
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    stored: Stored
+    status: int  # 200 or 201
+
+
+@dataclass
+class FhirService:
+    conn: Connection
+    node: Node
+    caller: Caller
+    store: ResourceStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = ResourceStore(self.conn, self.node)
+
+    # ---- instance ----------------------------------------------------------------------
+
+    def read(self, res_type: str, res_id: str) -> Stored:
+        return self.store.read(res_type, res_id)
+
+    def vread(self, res_type: str, res_id: str, version: str) -> Stored:
+        return self.store.vread(res_type, res_id, version)
+
+    def update(self, res_type: str, res_id: str, body: Any, *,
+               if_match: str | None = None) -> WriteOutcome:
+        ensure_id(res_id, res_type)
+        stored = self.store.update(res_type, res_id, body, if_match=if_match)
+        return WriteOutcome(stored, 201 if stored.created else 200)
+
+    def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
+        self.store.delete(res_type, res_id, if_match=if_match)
+
+    def patch(self, res_type: str, res_id: str, apply: Callable[[dict[str, Any]], dict[str, Any]],
+              *, if_match: str | None = None) -> WriteOutcome:
+        current = self.store.read(res_type, res_id)
+        check_version(self.store.current(res_type, [res_id]).get(res_id), if_match,
+                      res_type, res_id)
+        patched = apply(current.resource())
+        if patched.get("resourceType") != res_type or patched.get("id") != res_id:
+            raise InvalidRequest("A patch may not change resourceType or id")
+        self.store.prepare(patched, res_type)
+        stored = self.store.persist([PendingWrite(res_type, res_id, patched, "PATCH")])[0]
+        return WriteOutcome(stored, 200)
+
+    # ---- type ---------------------------------------------------------------------------
+
+    def create(self, body: Any, *, res_type: str | None = None,
+               if_none_exist: str | None = None) -> WriteOutcome:
+        res_type = self.store.prepare(body, res_type)
+        if if_none_exist:
+            existing = self._conditional_match(res_type, if_none_exist)
+            if existing:
+                return WriteOutcome(existing, 200)
+        stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST")])[0]
+        return WriteOutcome(stored, 201)
+
+    def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
+                           ) -> WriteOutcome:
+        self.store.prepare(body, res_type)
+        existing = self._single_match(res_type, params)
+        if existing is None:
+            res_id = body.get("id") or new_id()
+            ensure_id(res_id, res_type)
+            stored = self.store.persist([PendingWrite(res_type, res_id, body, "PUT")])[0]
+            return WriteOutcome(stored, 201 if stored.created else 200)
+        if body.get("id") not in (None, existing.res_id):
+            raise InvalidRequest("The body's id differs from the resource the conditions match",
+                                 f"{res_type}.id")
+        body["id"] = existing.res_id
+        stored = self.store.persist([PendingWrite(res_type, existing.res_id, body, "PUT")])[0]
+        return WriteOutcome(stored, 200)
+
+    def conditional_delete(self, res_type: str, params: Mapping[str, list[str]]) -> None:
+        existing = self._single_match(res_type, params)
+        if existing is not None:
+            self.store.delete(res_type, existing.res_id)
+
+    def search(self, res_type: str, params: Mapping[str, list[str]], *,
+               strict: bool = False) -> tuple[SearchQuery, SearchResult]:
+        self.store.check_type(res_type)
+        query = parse_search(res_type, params, self.node, strict=strict)
+        return query, run_search(self.conn, self.node, query)
+
+    def history(self, params: Mapping[str, list[str]], *, res_type: str | None = None,
+                res_id: str | None = None) -> HistoryPage:
+        if res_type:
+            self.store.check_type(res_type)
+        query = parse_history_query(params, self.node, res_type=res_type, res_id=res_id)
+        return history(self.conn, query)
+
+    # ---- conditionals ------------------------------------------------------------------
+
+    def _conditional_match(self, res_type: str, criteria: str) -> Stored | None:
+        text = criteria.split("?", 1)[1] if "?" in criteria else criteria
+        return self._single_match(res_type, parse_qs(text, keep_blank_values=True))
+
+    def _single_match(self, res_type: str, params: Mapping[str, list[str]]) -> Stored | None:
+        """The one resource the conditions match; 412 when they match several."""
+        self.store.check_type(res_type)
+        criteria = {k: v for k, v in params.items() if not k.startswith("_format")}
+        if not criteria:
+            raise PreconditionFailed("A conditional interaction needs search criteria")
+        query = parse_search(res_type, criteria, self.node, strict=True)
+        query.count, query.summary, query.includes, query.revincludes = 2, None, [], []
+        result = run_search(self.conn, self.node, query)
+        if len(result.matches) > 1:
+            raise PreconditionFailed(f"The conditions match more than one {res_type}")
+        return result.matches[0] if result.matches else None
+
+
+def warning(code: str, diagnostics: str, *expression: str) -> Issue:
+    return Issue("warning", code, diagnostics, tuple(expression))
+
+
+def shaped(query: SearchQuery) -> bundles.Shaper:
+    """How each resource of a search page is serialized (_summary, _elements)."""
+    if query.elements:
+        names = query.elements
+        return lambda s: orjson.dumps(elements(s.resource(), names)).decode()
+    if query.summary in ("true", "text", "data"):
+        mode = query.summary
+        return lambda s: orjson.dumps(summary(s.resource(), mode)).decode()
+    return bundles.raw_content
+
+
+def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], query: SearchQuery,
+                result: SearchResult) -> str:
+    """The searchset Bundle for one page, with self/next/previous links that reproduce it."""
+    kept = [(k, v) for k, values in params.items() for v in values
+            if k not in ("_count", "_offset", "_format")]
+    def link(offset: int) -> str:
+        paging = [("_count", str(query.count)), ("_offset", str(offset))]
+        return bundles.page_url(node.base_url, res_type, [*kept, *paging])
+    links = {"self": link(query.offset)}
+    if result.has_more:
+        links["next"] = link(query.offset + query.count)
+    if query.offset > 0:
+        links["previous"] = link(max(0, query.offset - query.count))
+    entries = [(s, "match") for s in result.matches] + [(s, "include") for s in result.included]
+    outcome = None
+    if query.ignored:
+        outcome = operation_outcome([warning("not-supported", f"Unknown search parameter "
+                                             f"{name!r} was ignored", name)
+                                     for name in sorted(set(query.ignored))])
+    return bundles.searchset(node.base_url, entries, total=result.total, links=links,
+                             outcome=outcome, shape=shaped(query))

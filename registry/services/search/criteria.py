@@ -1,0 +1,226 @@
+"""SQL for one search criterion: a set of ``resource.pk`` that match it.
+
+Each criterion becomes ``resource.pk IN (SELECT resource_pk FROM idx_<type> WHERE ...)``
+on an index whose leading columns are (res_type, param, value), so every look-up is an index
+range scan whatever the store's size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from registry.errors import InvalidRequest
+from registry.services.search.index import parse_reference
+from registry.services.search.request import Criterion, split_prefix
+from registry.services.search.values import date_range, fold, number_range, prefix_upper_bound
+from registry.storage.tables import INDEX_TABLES, idx_reference, resource
+
+Condition = sa.ColumnElement[bool]
+KM_PER_DEGREE_LAT = 110.574
+KM_PER_DEGREE_LON = 111.320
+UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
+
+
+def criterion_condition(criterion: Criterion, base_url: str) -> Condition:
+    """A condition on ``resource.pk`` (the outer query's row) for one criterion."""
+    matching = matching_pks(criterion, base_url)
+    if criterion.chain:
+        matching = _through_chain(criterion, matching)
+    if criterion.reverse:
+        matching = _through_reverse(criterion, matching)
+    if criterion.modifier == "not" or (criterion.modifier == "missing"
+                                      and criterion.values[0] == "true"):
+        return resource.c.pk.not_in(matching)
+    return resource.c.pk.in_(matching)
+
+
+def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:
+    """pks of resources of ``criterion.res_type`` with a value matching the criterion."""
+    param = criterion.param
+    table = INDEX_TABLES[param.index_kind]
+    stmt = sa.select(table.c.resource_pk).where(table.c.res_type == criterion.res_type,
+                                                table.c.param == param.code)
+    if criterion.modifier == "missing":
+        return stmt
+    builder = BUILDERS[param.type]
+    alternatives = [builder(table, value, criterion, base_url) for value in criterion.values]
+    return stmt.where(sa.or_(*alternatives))
+
+
+def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]]
+                   ) -> sa.Select[tuple[int]]:
+    assert criterion.chain is not None
+    ref, target = idx_reference, resource.alias("target")
+    return (sa.select(ref.c.resource_pk)
+            .join(target, sa.and_(target.c.res_type == ref.c.target_type,
+                                  target.c.res_id == ref.c.target_id))
+            .where(ref.c.param == criterion.chain.reference.code,
+                   target.c.res_type.in_(criterion.chain.target_types),
+                   target.c.pk.in_(target_pks)))
+
+
+def _through_reverse(criterion: Criterion, source_pks: sa.Select[tuple[int]]
+                     ) -> sa.Select[tuple[int]]:
+    assert criterion.reverse is not None
+    ref, target = idx_reference, resource.alias("target")
+    return (sa.select(target.c.pk)
+            .join(ref, sa.and_(target.c.res_type == ref.c.target_type,
+                               target.c.res_id == ref.c.target_id))
+            .where(ref.c.res_type == criterion.reverse.source_type,
+                   ref.c.param == criterion.reverse.reference_code,
+                   ref.c.resource_pk.in_(source_pks)))
+
+
+def _string(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+    if criterion.modifier == "exact":
+        return table.c.exact == value
+    folded = fold(value)
+    if criterion.modifier == "contains":
+        return table.c.value.like(f"%{_escape_like(folded)}%", escape="\\")
+    return sa.and_(table.c.value >= folded, table.c.value < prefix_upper_bound(folded))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _token(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+    if criterion.modifier == "text":
+        folded = fold(value)
+        return sa.and_(table.c.text >= folded, table.c.text < prefix_upper_bound(folded))
+    if "|" not in value:
+        return table.c.code == value
+    system, _, code = value.partition("|")
+    if not system:
+        return sa.and_(table.c.system.is_(None), table.c.code == code)
+    if not code:
+        return table.c.system == system
+    return sa.and_(table.c.system == system, table.c.code == code)
+
+
+def _reference(table: sa.Table, value: str, criterion: Criterion, base: str) -> Condition:
+    type_modifier = criterion.modifier
+    if "/" not in value:
+        types = (type_modifier,) if type_modifier else criterion.param.targets
+        condition = table.c.target_id == value
+        return sa.and_(condition, table.c.target_type.in_(types)) if types else condition
+    row = parse_reference(value, base)
+    if row["target_type"] and row["url"] is None:
+        return sa.and_(table.c.target_type == row["target_type"],
+                       table.c.target_id == row["target_id"])
+    return table.c.url == value.split("|")[0]
+
+
+def _date(table: sa.Table, value: str, _criterion: Criterion, _base: str) -> Condition:
+    prefix, text = split_prefix(value)
+    span = date_range(text)
+    if span is None:
+        raise InvalidRequest(f"{value!r} is not a FHIR date", _criterion.param.code)
+    return _compare_range(table, prefix, *span, approximate=_approximate_date(span))
+
+
+def _approximate_date(span: tuple[int, int]) -> int:
+    now = time.time_ns() // 1000
+    return max(abs(now - span[0]) // 10, 86_400_000_000)
+
+
+def _compare_range(table: sa.Table, prefix: str, low: float, high: float, *,
+                   approximate: float) -> Condition:
+    c = table.c
+    conditions: dict[str, Callable[[], Condition]] = {
+        "eq": lambda: sa.and_(c.low >= low, c.high <= high),
+        "ne": lambda: sa.or_(c.low < low, c.high > high),
+        "gt": lambda: c.high > high,
+        "lt": lambda: c.low < low,
+        "ge": lambda: c.high >= low,
+        "le": lambda: c.low <= high,
+        "sa": lambda: c.low > high,
+        "eb": lambda: c.high < low,
+        "ap": lambda: sa.and_(c.low <= high + approximate, c.high >= low - approximate),
+    }
+    return conditions[prefix]()
+
+
+def _number(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+    prefix, text = split_prefix(value)
+    span = number_range(text)
+    if span is None:
+        raise InvalidRequest(f"{value!r} is not a number", criterion.param.code)
+    return _compare_number(table, prefix, text, span)
+
+
+def _compare_number(table: sa.Table, prefix: str, text: str,
+                    span: tuple[float, float]) -> Condition:
+    exact, value = float(text), table.c.low
+    if prefix == "eq":
+        return sa.and_(value >= span[0], value < span[1])
+    if prefix == "ne":
+        return sa.or_(value < span[0], value >= span[1])
+    if prefix == "ap":
+        margin = abs(exact) * 0.1
+        return sa.and_(value >= exact - margin, value <= exact + margin)
+    operators = {"gt": value > exact, "sa": value > exact, "lt": value < exact,
+                 "eb": value < exact, "ge": value >= exact, "le": value <= exact}
+    return operators[prefix]
+
+
+def _quantity(table: sa.Table, value: str, criterion: Criterion, base: str) -> Condition:
+    number, _, unit = value.partition("|")
+    system, _, code = unit.partition("|")
+    condition = _number(table, number, criterion, base)
+    if code:
+        condition = sa.and_(condition, table.c.code == code)
+    if system:
+        condition = sa.and_(condition, table.c.system == system)
+    return condition
+
+
+def _uri(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+    if criterion.modifier == "below":
+        return sa.and_(table.c.value >= value, table.c.value < prefix_upper_bound(value))
+    if criterion.modifier == "above":
+        prefixes = [value[:i] for i in range(1, len(value) + 1)]
+        return table.c.value.in_(prefixes)
+    return table.c.value == value
+
+
+def _near(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+    """``near=lat|lon|distance|unit``: a bounding box (indexed), then the distance itself."""
+    lat, lon, radius_km = parse_near(value, criterion.param.code)
+    dlat = radius_km / KM_PER_DEGREE_LAT
+    scale = KM_PER_DEGREE_LON * max(math.cos(math.radians(lat)), 1e-6)
+    dlon = radius_km / scale
+    dx = (table.c.longitude - lon) * scale
+    dy = (table.c.latitude - lat) * KM_PER_DEGREE_LAT
+    return sa.and_(table.c.latitude.between(lat - dlat, lat + dlat),
+                   table.c.longitude.between(lon - dlon, lon + dlon),
+                   dx * dx + dy * dy <= radius_km * radius_km)
+
+
+def parse_near(value: str, code: str) -> tuple[float, float, float]:
+    parts = value.split("|")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+        distance = float(parts[2]) if len(parts) > 2 and parts[2] else 50.0
+    except (ValueError, IndexError):
+        raise InvalidRequest("near takes latitude|longitude|distance|unit", code) from None
+    unit = parts[3] if len(parts) > 3 and parts[3] else "km"
+    if unit not in UNITS_TO_KM or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidRequest("near: unit must be km, m or mi and coordinates in range", code)
+    return lat, lon, distance * UNITS_TO_KM[unit]
+
+
+BUILDERS: dict[str, Callable[[sa.Table, str, Criterion, str], Condition]] = {
+    "string": _string,
+    "token": _token,
+    "reference": _reference,
+    "date": _date,
+    "number": _number,
+    "quantity": _quantity,
+    "uri": _uri,
+    "special": _near,
+}

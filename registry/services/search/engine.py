@@ -1,0 +1,175 @@
+"""Run a ``SearchQuery``: one page of matches, the total when asked, and includes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.services.context import Node
+from registry.services.search.criteria import criterion_condition
+from registry.services.search.request import Include, SearchQuery
+from registry.services.store import ResourceStore, Stored
+from registry.storage.tables import INDEX_TABLES, idx_reference, resource
+
+ESTIMATE_CAP = 10_000
+MAX_INCLUDED = 5_000
+r = resource.c
+
+# Decides whether the caller may see a stored resource (the security policy plugs in here).
+Visibility = Callable[[Stored], bool]
+
+
+@dataclass
+class SearchResult:
+    matches: list[Stored]
+    included: list[Stored] = field(default_factory=list)
+    total: int | None = None
+    has_more: bool = False
+
+
+def run_search(conn: Connection, node: Node, query: SearchQuery,
+               visible: Visibility = lambda s: True) -> SearchResult:
+    where = _where(query, node)
+    if query.summary == "count":
+        return SearchResult([], total=_count(conn, where))
+    rows = conn.execute(
+        sa.select(r.pk, r.res_id, r.version, r.last_updated, r.content)
+        .where(*where).order_by(*_order(query, node))
+        .offset(query.offset).limit(query.count + 1)).all()
+    has_more = len(rows) > query.count
+    matches = [Stored(query.res_type, row.res_id, row.version, row.last_updated, False,
+                      row.content) for row in rows[:query.count]]
+    result = SearchResult(matches, has_more=has_more)
+    result.total = _total(conn, conn.engine.dialect.name, query, where, result)
+    pks = [row.pk for row in rows[:query.count]]
+    result.included = _included(conn, node, query, matches, pks, visible)
+    return result
+
+
+def _where(query: SearchQuery, node: Node) -> list[sa.ColumnElement[bool]]:
+    return [r.res_type == query.res_type, r.deleted.is_(False),
+            *(criterion_condition(c, node.base_url) for c in query.criteria)]
+
+
+def _order(query: SearchQuery, node: Node) -> list[sa.ColumnElement[object]]:
+    keys: list[sa.ColumnElement[object]] = []
+    for code, descending in query.sort:
+        expression = _sort_expression(query.res_type, code, descending, node)
+        keys.append(expression.desc() if descending else expression.asc())
+    keys.append(r.pk.asc())
+    return keys
+
+
+def _sort_expression(res_type: str, code: str, descending: bool,
+                     node: Node) -> sa.ColumnElement[object]:
+    if code == "_id":
+        return r.res_id
+    if code == "_lastUpdated":
+        return r.last_updated
+    param = node.search_parameters.get(res_type, code)
+    assert param is not None
+    table = INDEX_TABLES[param.index_kind]
+    column = {"string": "value", "token": "code", "reference": "target_id", "uri": "value",
+              "position": "latitude"}.get(param.index_kind, "low")
+    pick = sa.func.max if descending else sa.func.min
+    return (sa.select(pick(table.c[column]))
+            .where(table.c.resource_pk == r.pk, table.c.param == code)
+            .scalar_subquery())
+
+
+def _count(conn: Connection, where: list[sa.ColumnElement[bool]]) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(resource).where(*where))
+               .scalar_one())
+
+
+def _total(conn: Connection, dialect: str, query: SearchQuery,
+           where: list[sa.ColumnElement[bool]], result: SearchResult) -> int | None:
+    """Accurate on request; otherwise only what is free or cheap to know."""
+    if query.total == "accurate":
+        return _count(conn, where)
+    if not result.has_more and (query.offset == 0 or result.matches):
+        return query.offset + len(result.matches)
+    if query.total == "estimate":
+        return _estimate(conn, dialect, where)
+    return None
+
+
+def _estimate(conn: Connection, dialect: str, where: list[sa.ColumnElement[bool]]) -> int:
+    if dialect == "postgresql":
+        stmt = sa.select(r.pk).where(*where)
+        compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+    capped = sa.select(r.pk).where(*where).limit(ESTIMATE_CAP).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+
+
+def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[Stored],
+              pks: list[int], visible: Visibility) -> list[Stored]:
+    if not (query.includes or query.revincludes) or not matches:
+        return []
+    store = ResourceStore(conn, node)
+    seen = {(s.res_type, s.res_id) for s in matches}
+    found = _follow(conn, store, query.includes, pks, seen, visible)
+    found += _reverse(conn, store, query.revincludes, matches, seen, visible)
+    iterating = [i for i in query.includes if i.iterate]
+    if iterating and found:
+        found += _follow(conn, store, iterating, _pks_of(conn, found), seen, visible)
+    return found[:MAX_INCLUDED]
+
+
+def _follow(conn: Connection, store: ResourceStore, includes: Iterable[Include], pks: list[int],
+            seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
+    ref = idx_reference.c
+    keys: set[tuple[str, str]] = set()
+    for include in includes:
+        stmt = sa.select(ref.target_type, ref.target_id).where(
+            ref.resource_pk.in_(pks), ref.res_type == include.source_type,
+            ref.target_type.is_not(None))
+        if include.param_code:
+            stmt = stmt.where(ref.param == include.param_code)
+        if include.target_type:
+            stmt = stmt.where(ref.target_type == include.target_type)
+        keys.update((row.target_type, row.target_id) for row in conn.execute(stmt))
+    return _admit(store.read_many(k for k in keys if k not in seen), seen, visible)
+
+
+def _reverse(conn: Connection, store: ResourceStore, includes: Iterable[Include],
+             matches: list[Stored], seen: set[tuple[str, str]],
+             visible: Visibility) -> list[Stored]:
+    ref = idx_reference.c
+    targets = [(s.res_type, s.res_id) for s in matches]
+    found: list[Stored] = []
+    for include in includes:
+        stmt = (sa.select(resource.c.res_type, resource.c.res_id)
+                .join(idx_reference, ref.resource_pk == resource.c.pk)
+                .where(ref.res_type == include.source_type,
+                       sa.tuple_(ref.target_type, ref.target_id).in_(targets))
+                .limit(MAX_INCLUDED))
+        if include.param_code:
+            stmt = stmt.where(ref.param == include.param_code)
+        keys = {(row.res_type, row.res_id) for row in conn.execute(stmt)}
+        found += _admit(store.read_many(k for k in keys if k not in seen), seen, visible)
+    return found
+
+
+def _admit(candidates: list[Stored], seen: set[tuple[str, str]],
+           visible: Visibility) -> list[Stored]:
+    admitted = []
+    for stored in sorted(candidates, key=lambda s: (s.res_type, s.res_id)):
+        key = (stored.res_type, stored.res_id)
+        if key not in seen and visible(stored):
+            seen.add(key)
+            admitted.append(stored)
+    return admitted
+
+
+def _pks_of(conn: Connection, stored: list[Stored]) -> list[int]:
+    keys = [(s.res_type, s.res_id) for s in stored]
+    rows = conn.execute(sa.select(r.pk).where(sa.tuple_(r.res_type, r.res_id).in_(keys)))
+    return [row.pk for row in rows]

@@ -1,0 +1,325 @@
+"""The resource store: current versions, full history and index rows, written together.
+
+Every write goes through ``ResourceStore.persist``, which takes a batch of pending writes and
+issues one statement per table (executemany), so a 1,000-entry transaction costs a handful of
+round-trips. Callers own the transaction (see ``registry.storage.database.transaction``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.errors import (
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
+from registry.services.context import Node
+from registry.services.search.index import index_rows
+from registry.services.validation import check_structure, is_valid_id
+from registry.services.search.values import instant
+from registry.storage.database import is_write
+from registry.storage.tables import INDEX_TABLES, resource, resource_version
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored version of a resource, with its JSON text exactly as served."""
+
+    res_type: str
+    res_id: str
+    version: int
+    last_updated: int  # microseconds since the epoch, UTC
+    deleted: bool
+    content: str | None
+    method: str = "PUT"
+    created: bool = False
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    @property
+    def location(self) -> str:
+        return f"{self.res_type}/{self.res_id}/_history/{self.version}"
+
+    def resource(self) -> dict[str, Any]:
+        if self.content is None:
+            raise Gone(f"{self.res_type}/{self.res_id} is deleted")
+        return orjson.loads(self.content)  # type: ignore[no-any-return]
+
+
+@dataclass
+class PendingWrite:
+    res_type: str
+    res_id: str
+    resource: dict[str, Any] | None  # None for a delete
+    method: str
+    current: Current | None = None
+
+
+@dataclass(frozen=True)
+class Current:
+    pk: int
+    version: int
+    deleted: bool
+
+
+@dataclass
+class ResourceStore:
+    """Reads and writes resources on one connection, inside the caller's transaction."""
+
+    conn: Connection
+    node: Node
+    _clock: int = field(default=0, repr=False)
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def read(self, res_type: str, res_id: str) -> Stored:
+        self.check_type(res_type)
+        row = self.conn.execute(
+            sa.select(resource.c.version, resource.c.last_updated, resource.c.deleted,
+                      resource.c.content)
+            .where(resource.c.res_type == res_type, resource.c.res_id == res_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"{res_type}/{res_id} is not known")
+        stored = Stored(res_type, res_id, row.version, row.last_updated, row.deleted, row.content)
+        if stored.deleted:
+            raise Gone(f"{res_type}/{res_id} was deleted", headers={"ETag": stored.etag})
+        return stored
+
+    def vread(self, res_type: str, res_id: str, version: str) -> Stored:
+        self.check_type(res_type)
+        if not version.isdigit():
+            raise NotFound(f"{res_type}/{res_id} has no version {version!r}")
+        rv = resource_version.c
+        row = self.conn.execute(
+            sa.select(rv.version, rv.last_updated, rv.method, rv.content)
+            .where(rv.res_type == res_type, rv.res_id == res_id, rv.version == int(version))
+        ).first()
+        if row is None:
+            raise NotFound(f"{res_type}/{res_id} has no version {version}")
+        stored = Stored(res_type, res_id, row.version, row.last_updated, row.method == "DELETE",
+                        row.content, row.method)
+        if stored.deleted:
+            raise Gone(f"{res_type}/{res_id} version {version} is a deletion")
+        return stored
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> list[Stored]:
+        """Current, non-deleted versions of the given (type, id) pairs, in no particular order."""
+        wanted = sorted(set(keys))
+        found: list[Stored] = []
+        for res_type in {t for t, _ in wanted}:
+            ids = [i for t, i in wanted if t == res_type]
+            for chunk in _chunks(ids, 500):
+                found.extend(self._read_chunk(res_type, chunk))
+        return found
+
+    def _read_chunk(self, res_type: str, ids: Sequence[str]) -> list[Stored]:
+        r = resource.c
+        rows = self.conn.execute(
+            sa.select(r.res_id, r.version, r.last_updated, r.content)
+            .where(r.res_type == res_type, r.res_id.in_(ids), r.deleted.is_(False))
+        )
+        return [Stored(res_type, row.res_id, row.version, row.last_updated, False, row.content)
+                for row in rows]
+
+    def current(self, res_type: str, ids: Sequence[str]) -> dict[str, Current]:
+        """pk, version and deleted flag of the given ids (for writes and conditionals)."""
+        r = resource.c
+        found: dict[str, Current] = {}
+        for chunk in _chunks(list(ids), 500):
+            rows = self.conn.execute(
+                sa.select(r.res_id, r.pk, r.version, r.deleted)
+                .where(r.res_type == res_type, r.res_id.in_(chunk)))
+            found.update({row.res_id: Current(row.pk, row.version, row.deleted) for row in rows})
+        return found
+
+    # ---- single-resource writes --------------------------------------------------------
+
+    def create(self, body: dict[str, Any], *, res_id: str | None = None) -> Stored:
+        res_type = self.prepare(body)
+        return self.persist([PendingWrite(res_type, res_id or new_id(), body, "POST")])[0]
+
+    def update(self, res_type: str, res_id: str, body: dict[str, Any], *,
+               if_match: str | None = None) -> Stored:
+        if self.prepare(body, res_type) != res_type:
+            raise InvalidRequest("resourceType does not match the URL", "resourceType")
+        if body.get("id") != res_id:
+            raise InvalidRequest(f"The body's id {body.get('id')!r} does not match the URL id "
+                                 f"{res_id!r}", f"{res_type}.id")
+        current = self.current(res_type, [res_id]).get(res_id)
+        check_version(current, if_match, res_type, res_id)
+        method = "PUT"
+        return self.persist([PendingWrite(res_type, res_id, body, method, current)])[0]
+
+    def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> Stored | None:
+        """Write a tombstone; ``None`` when the resource was already deleted."""
+        self.check_type(res_type)
+        current = self.current(res_type, [res_id]).get(res_id)
+        if current is None:
+            raise NotFound(f"{res_type}/{res_id} is not known")
+        check_version(current, if_match, res_type, res_id)
+        if current.deleted:
+            return None
+        return self.persist([PendingWrite(res_type, res_id, None, "DELETE", current)])[0]
+
+    def prepare(self, body: Any, expected_type: str | None = None) -> str:
+        """Validate a resource for writing; returns its type. The one place writes are checked."""
+        check_structure(body)
+        res_type: str = body["resourceType"]
+        if expected_type and res_type != expected_type:
+            raise InvalidRequest(f"resourceType {res_type} does not match the URL type "
+                                 f"{expected_type}", "resourceType")
+        self.check_type(res_type)
+        issues = [issue for rule in self.node.write_rules for issue in rule(body)]
+        if issues:
+            raise Unprocessable(issues)
+        return res_type
+
+    # ---- the one persistence path ------------------------------------------------------
+
+    def persist(self, writes: Sequence[PendingWrite]) -> list[Stored]:
+        """Write versions, current rows and index rows for ``writes``: one statement per table."""
+        if not is_write(self.conn):
+            raise RuntimeError("persist() needs a write transaction")
+        self._fill_current(writes)
+        stamp = self._timestamp()
+        stored = [self._stamp(w, stamp) for w in writes]
+        pks = self._write_current(writes, stored)
+        self._write_versions(writes, stored, pks)
+        self._write_index(writes, pks)
+        return stored
+
+    def _fill_current(self, writes: Sequence[PendingWrite]) -> None:
+        by_type: dict[str, list[PendingWrite]] = {}
+        for w in writes:
+            if w.current is None:
+                by_type.setdefault(w.res_type, []).append(w)
+        for res_type, group in by_type.items():
+            found = self.current(res_type, [w.res_id for w in group])
+            for w in group:
+                w.current = found.get(w.res_id)
+
+    def _stamp(self, w: PendingWrite, stamp: int) -> Stored:
+        version = (w.current.version + 1) if w.current else 1
+        content = None
+        if w.resource is not None:
+            body = w.resource
+            body["id"] = w.res_id
+            meta = dict(body.get("meta") or {})
+            meta["versionId"] = str(version)
+            meta["lastUpdated"] = instant(stamp)
+            body["meta"] = meta
+            content = orjson.dumps(body).decode()
+        created = w.current is None or w.current.deleted
+        return Stored(w.res_type, w.res_id, version, stamp, w.resource is None, content,
+                      w.method, created)
+
+    def _timestamp(self) -> int:
+        """A time strictly after every version already written (one per transaction)."""
+        if self._clock:
+            return self._clock
+        latest = self.conn.execute(sa.select(sa.func.max(resource_version.c.last_updated)))
+        previous = latest.scalar() or 0
+        self._clock = max(time.time_ns() // 1000, previous + 1)
+        return self._clock
+
+    def _write_current(self, writes: Sequence[PendingWrite], stored: list[Stored]) -> list[int]:
+        new_rows, updates, pks = [], [], [0] * len(writes)
+        for i, (w, s) in enumerate(zip(writes, stored, strict=True)):
+            row = {"version": s.version, "last_updated": s.last_updated,
+                   "deleted": s.deleted, "content": s.content}
+            if w.current is None:
+                new_rows.append((i, {"res_type": w.res_type, "res_id": w.res_id, **row}))
+            else:
+                pks[i] = w.current.pk
+                updates.append({"b_pk": w.current.pk, **row})
+        if new_rows:
+            result = self.conn.execute(
+                resource.insert().returning(resource.c.pk, sort_by_parameter_order=True),
+                [row for _, row in new_rows])
+            for (i, _), pk in zip(new_rows, result.scalars(), strict=True):
+                pks[i] = pk
+        if updates:
+            self.conn.execute(
+                resource.update().where(resource.c.pk == sa.bindparam("b_pk")), updates)
+        return pks
+
+    def _write_versions(self, writes: Sequence[PendingWrite], stored: list[Stored],
+                        pks: list[int]) -> None:
+        self.conn.execute(resource_version.insert(), [
+            {"resource_pk": pk, "res_type": s.res_type, "res_id": s.res_id,
+             "version": s.version, "last_updated": s.last_updated,
+             "method": w.method, "content": s.content}
+            for w, s, pk in zip(writes, stored, pks, strict=True)])
+
+    def _write_index(self, writes: Sequence[PendingWrite], pks: list[int]) -> None:
+        replaced = [pk for w, pk in zip(writes, pks, strict=True) if w.current is not None]
+        if replaced:
+            for table in INDEX_TABLES.values():
+                for chunk in _chunks(replaced, 500):
+                    self.conn.execute(table.delete().where(table.c.resource_pk.in_(chunk)))
+        batches: dict[str, list[dict[str, Any]]] = {}
+        for w, pk in zip(writes, pks, strict=True):
+            if w.resource is None:
+                continue
+            rows = index_rows(w.resource, self.node.search_parameters, self.node.base_url)
+            for kind, kind_rows in rows.items():
+                batch = batches.setdefault(kind, [])
+                batch.extend({"resource_pk": pk, **row} for row in kind_rows)
+        for kind, rows in batches.items():
+            self.conn.execute(INDEX_TABLES[kind].insert(), rows)
+
+    def check_type(self, res_type: str) -> None:
+        if not self.node.supports(res_type):
+            raise NotFound(f"Resource type {res_type!r} is not supported by this server")
+
+
+def check_version(current: Current | None, if_match: str | None, res_type: str,
+                  res_id: str) -> None:
+    """Enforce ``If-Match``: the client's version must be the current one."""
+    if if_match is None:
+        return
+    expected = parse_etag(if_match)
+    if current is None or current.deleted or current.version != expected:
+        have = "none" if current is None or current.deleted else str(current.version)
+        raise PreconditionFailed(f"{res_type}/{res_id}: If-Match version {expected} does not "
+                                 f"match the current version ({have})")
+
+
+def parse_etag(value: str) -> int:
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise InvalidRequest(f"If-Match must be a version ETag like W/\"3\", got {value!r}")
+    return int(text)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def ensure_id(value: str, res_type: str) -> str:
+    if not is_valid_id(value):
+        raise InvalidRequest(f"Invalid resource id {value!r}", f"{res_type}.id")
+    return value
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+

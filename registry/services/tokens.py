@@ -1,0 +1,85 @@
+"""Bearer tokens: random, at least 256 bits, stored only as a SHA-256 hash.
+
+A token is high-entropy random data, so a fast hash is enough: there is nothing to brute-force
+that a slow hash would protect. The plaintext is shown once, when created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.errors import InvalidRequest, NotAuthenticated, NotFound
+from registry.services.context import Caller
+from registry.storage.tables import access_token
+
+ROLES = ("network-admin",)
+TOKEN_BYTES = 32  # 256 bits
+DAY_US = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    role: str
+    binding: str | None
+    created: int
+    expires: int | None
+    revoked: int | None
+
+
+def hash_token(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def create_token(conn: Connection, *, role: str, name: str, binding: str | None = None,
+                 days: int | None = 365) -> tuple[str, int]:
+    """Store a new token's hash; returns (plaintext, id). The plaintext is never stored."""
+    if role not in ROLES:
+        raise InvalidRequest(f"Unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if days is not None and days < 1:
+        raise InvalidRequest("A token must be valid for at least one day")
+    plaintext = "tnr_" + secrets.token_urlsafe(TOKEN_BYTES)
+    created = now_us()
+    result = conn.execute(access_token.insert().returning(access_token.c.pk), {
+        "token_hash": hash_token(plaintext), "name": name, "role": role, "binding": binding,
+        "created": created, "expires": created + days * DAY_US if days else None,
+    })
+    return plaintext, int(result.scalar_one())
+
+
+def authenticate(conn: Connection, plaintext: str) -> Caller:
+    """The caller a presented token stands for, or ``NotAuthenticated``."""
+    t = access_token.c
+    row = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.expires, t.revoked)
+                       .where(t.token_hash == hash_token(plaintext))).first()
+    if row is None or row.revoked is not None:
+        raise NotAuthenticated("The bearer token is not valid")
+    if row.expires is not None and row.expires <= now_us():
+        raise NotAuthenticated("The bearer token has expired")
+    return Caller(name=row.name, role=row.role, binding=row.binding, token_id=row.pk)
+
+
+def list_tokens(conn: Connection) -> list[TokenInfo]:
+    t = access_token.c
+    rows = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.created, t.expires,
+                                  t.revoked).order_by(t.pk))
+    return [TokenInfo(*row) for row in rows]
+
+
+def revoke_token(conn: Connection, token_id: int) -> None:
+    t = access_token.c
+    result = conn.execute(access_token.update().where(t.pk == token_id, t.revoked.is_(None))
+                          .values(revoked=now_us()))
+    if result.rowcount == 0:
+        raise NotFound(f"No active token with id {token_id}")

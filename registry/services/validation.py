@@ -1,0 +1,62 @@
+"""Structural validation of resources with the ``fhir.resources`` R4B models.
+
+Only the message and location of a failure are reported, never the offending input: a
+rejected body may hold data that must not be echoed back or logged.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from registry.errors import InvalidRequest, Issue, error
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+MAX_ISSUES = 20
+
+
+@cache
+def model_class(res_type: str) -> Any:
+    return get_fhir_model_class(res_type)
+
+
+def is_valid_id(value: object) -> bool:
+    return isinstance(value, str) and bool(ID_PATTERN.match(value))
+
+
+def fhirpath_of(res_type: str, loc: tuple[int | str, ...]) -> str:
+    """('address', 0, 'country') -> 'Organization.address[0].country'."""
+    path = res_type
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def check_structure(resource: Any) -> None:
+    """Raise ``InvalidRequest`` (400) unless ``resource`` is a valid R4B resource of its type."""
+    if not isinstance(resource, dict):
+        raise InvalidRequest("The body must be a JSON object (a FHIR resource)")
+    res_type = resource.get("resourceType")
+    if not isinstance(res_type, str):
+        raise InvalidRequest("The resource has no resourceType", "resourceType")
+    if "id" in resource and not is_valid_id(resource["id"]):
+        raise InvalidRequest("Resource id must be 1-64 characters of A-Z a-z 0-9 - .",
+                             f"{res_type}.id")
+    try:
+        model_class(res_type).model_validate(resource)
+    except ValidationError as exc:
+        raise InvalidRequest(_issues(res_type, exc)) from None
+
+
+def _issues(res_type: str, exc: ValidationError) -> list[Issue]:
+    issues = []
+    for detail in exc.errors(include_input=False)[:MAX_ISSUES]:
+        loc = tuple(p for p in detail["loc"] if p != "__root__")
+        code = "structure" if detail["type"] == "extra_forbidden" else "value"
+        message = "Unknown element" if detail["type"] == "extra_forbidden" else detail["msg"]
+        issues.append(error(code, message, fhirpath_of(res_type, loc)))
+    return issues
