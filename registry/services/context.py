@@ -14,8 +14,10 @@ from typing import Any
 from registry.errors import Issue
 from registry.services.search.parameters import SearchParameterRegistry
 
+# Finds the resource a literal reference ("Organization/1") points to, or None.
+Resolver = Callable[[str], dict[str, Any] | None]
 # A write rule looks at a resource about to be stored and returns what is wrong with it.
-WriteRule = Callable[[dict[str, Any]], list[Issue]]
+WriteRule = Callable[[dict[str, Any], Resolver], list[Issue]]
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from registry.errors import (
 )
 from registry.services.context import Node
 from registry.services.search.index import index_rows
-from registry.services.validation import check_structure, is_valid_id
 from registry.services.search.values import instant
+from registry.services.validation import check_structure, is_valid_id
 from registry.storage.database import is_write
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
@@ -81,6 +81,7 @@ class ResourceStore:
 
     conn: Connection
     node: Node
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _clock: int = field(default=0, repr=False)
 
     # ---- reads -------------------------------------------------------------------------
@@ -183,10 +184,20 @@ class ResourceStore:
             raise InvalidRequest(f"resourceType {res_type} does not match the URL type "
                                  f"{expected_type}", "resourceType")
         self.check_type(res_type)
-        issues = [issue for rule in self.node.write_rules for issue in rule(body)]
+        issues = [issue for rule in self.node.write_rules for issue in rule(body, self.resolve)]
         if issues:
             raise Unprocessable(issues)
         return res_type
+
+    def resolve(self, reference: str) -> dict[str, Any] | None:
+        """The current resource a literal reference names: pending writes first, then stored."""
+        if reference in self.pending:
+            return self.pending[reference]
+        res_type, _, res_id = reference.partition("/")
+        if not res_id or "/" in res_id or not self.node.supports(res_type):
+            return None
+        found = self.read_many([(res_type, res_id)])
+        return found[0].resource() if found else None
 
     # ---- the one persistence path ------------------------------------------------------
 

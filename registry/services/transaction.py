@@ -10,6 +10,7 @@ entry answers with its OperationOutcome and the others still apply.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -113,14 +114,24 @@ def _split_url(base_url: str, url: str, where: str) -> tuple[str, str | None, di
 
 def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
     ordered = sorted(entries, key=lambda e: (METHOD_ORDER[e.method], e.index))
-    try:
-        mapping = _resolve_identities(service, ordered)
-        _rewrite_references(service, ordered, mapping)
-        writes = [w for w in (_plan_write(service, e) for e in ordered) if w is not None]
-        _refuse_duplicates(writes)
-        stored = service.store.persist([w for _, w in writes]) if writes else []
-    except RegistryError as exc:
-        raise _located(exc, entries) from None
+    mapping: dict[str, str] = {}
+    for entry in ordered:
+        with _at_entry(entry):
+            _resolve_identity(service, entry, mapping)
+    cache: dict[str, str] = {}
+    for entry in ordered:
+        with _at_entry(entry):
+            _rewrite_references(service, entry, mapping, cache)
+        if entry.resource is not None and entry.res_id and entry.method in ("POST", "PUT"):
+            service.store.pending[f"{entry.res_type}/{entry.res_id}"] = entry.resource
+    writes: list[tuple[Entry, PendingWrite]] = []
+    for entry in ordered:
+        with _at_entry(entry):
+            planned = _plan_write(service, entry)
+            if planned:
+                writes.append(planned)
+    _refuse_duplicates(writes)
+    stored = service.store.persist([w for _, w in writes]) if writes else []
     for (entry, _), version in zip(writes, stored, strict=True):
         entry.result = _write_result(entry, version)
     for entry in ordered:
@@ -128,27 +139,42 @@ def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
             entry.result = _read_result(service, entry)
 
 
-def _resolve_identities(service: FhirService, entries: list[Entry]) -> dict[str, str]:
-    """Give every created resource its id; map each ``urn:uuid`` fullUrl to ``Type/id``."""
-    mapping: dict[str, str] = {}
-    for entry in entries:
-        if entry.method == "POST":
-            existing = _conditional(service, entry, entry.if_none_exist)
-            entry.res_id = existing.res_id if existing else new_id()
-            if existing:
-                entry.result = {"response": {"status": "200 OK", "etag": existing.etag,
-                                             "location": existing.location}}
-                entry.method = "NOOP"
-        elif entry.method in ("PUT", "PATCH", "DELETE") and entry.res_id is None:
-            existing = _conditional(service, entry, _query_text(entry))
-            entry.res_id = existing.res_id if existing else (
-                (entry.resource or {}).get("id") or new_id())
-            if existing is None and entry.method in ("PATCH", "DELETE"):
-                entry.method = "NOOP"
-                entry.result = {"response": {"status": "204 No Content"}}
-        if entry.full_url and entry.res_id:
-            mapping[entry.full_url] = f"{entry.res_type}/{entry.res_id}"
-    return mapping
+@contextmanager
+def _at_entry(entry: Entry) -> Iterator[None]:
+    """Re-root the issues of a failing entry at ``Bundle.entry[i]``."""
+    try:
+        yield
+    except RegistryError as exc:
+        exc.issues = [_reroot(issue, entry.index) for issue in exc.issues]
+        raise
+
+
+def _reroot(issue: Issue, index: int) -> Issue:
+    where = f"Bundle.entry[{index}]"
+    expression = tuple(
+        e if e.startswith("Bundle.") else f"{where}.resource" + e[e.find("."):]
+        if "." in e else where for e in issue.expression) or (where,)
+    return Issue(issue.severity, issue.code, issue.diagnostics, expression)
+
+
+def _resolve_identity(service: FhirService, entry: Entry, mapping: dict[str, str]) -> None:
+    """Give a created resource its id; map its ``urn:uuid`` fullUrl to ``Type/id``."""
+    if entry.method == "POST":
+        existing = _conditional(service, entry, entry.if_none_exist)
+        entry.res_id = existing.res_id if existing else new_id()
+        if existing:
+            entry.result = {"response": {"status": "200 OK", "etag": existing.etag,
+                                         "location": existing.location}}
+            entry.method = "NOOP"
+    elif entry.method in ("PUT", "PATCH", "DELETE") and entry.res_id is None:
+        existing = _conditional(service, entry, _query_text(entry))
+        entry.res_id = existing.res_id if existing else (
+            (entry.resource or {}).get("id") or new_id())
+        if existing is None and entry.method in ("PATCH", "DELETE"):
+            entry.method = "NOOP"
+            entry.result = {"response": {"status": "204 No Content"}}
+    if entry.full_url and entry.res_id:
+        mapping[entry.full_url] = f"{entry.res_type}/{entry.res_id}"
 
 
 def _query_text(entry: Entry) -> str:
@@ -161,21 +187,19 @@ def _conditional(service: FhirService, entry: Entry, criteria: str | None) -> St
     return service._conditional_match(entry.res_type, criteria)
 
 
-def _rewrite_references(service: FhirService, entries: list[Entry],
-                        mapping: dict[str, str]) -> None:
-    cache: dict[str, str] = {}
-    for entry in entries:
-        if entry.resource is None:
-            continue
-        for holder in _references_in(entry.resource):
-            ref = holder["reference"]
-            if ref in mapping:
-                holder["reference"] = mapping[ref]
-            elif ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
-                raise InvalidRequest(f"Reference {ref} matches no fullUrl in this transaction")
-            elif "?" in ref and "/" not in ref.split("?")[0]:
-                holder["reference"] = cache.get(ref) or _conditional_reference(service, ref)
-                cache[ref] = holder["reference"]
+def _rewrite_references(service: FhirService, entry: Entry, mapping: dict[str, str],
+                        cache: dict[str, str]) -> None:
+    if entry.resource is None:
+        return
+    for holder in _references_in(entry.resource):
+        ref = holder["reference"]
+        if ref in mapping:
+            holder["reference"] = mapping[ref]
+        elif ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
+            raise InvalidRequest(f"Reference {ref} matches no fullUrl in this transaction")
+        elif "?" in ref and "/" not in ref.split("?")[0]:
+            holder["reference"] = cache.get(ref) or _conditional_reference(service, ref)
+            cache[ref] = holder["reference"]
 
 
 def _conditional_reference(service: FhirService, ref: str) -> str:
@@ -231,26 +255,6 @@ def _refuse_duplicates(writes: list[tuple[Entry, PendingWrite]]) -> None:
             raise InvalidRequest(f"{key[0]}/{key[1]} appears more than once in the transaction",
                                  f"Bundle.entry[{entry.index}]")
         seen.add(key)
-
-
-def _located(exc: RegistryError, entries: list[Entry]) -> RegistryError:
-    """Point an entry-level failure at its entry when it is not already located."""
-    located = []
-    for issue in exc.issues:
-        expression = tuple(_reroot(e, entries) for e in issue.expression) or issue.expression
-        located.append(Issue(issue.severity, issue.code, issue.diagnostics, expression))
-    exc.issues = located
-    return exc
-
-
-def _reroot(expression: str, entries: list[Entry]) -> str:
-    if expression.startswith("Bundle."):
-        return expression
-    res_type, _, rest = expression.partition(".")
-    for entry in entries:
-        if entry.res_type == res_type and entry.resource is not None:
-            return f"Bundle.entry[{entry.index}].resource" + (f".{rest}" if rest else "")
-    return expression
 
 
 def _write_result(entry: Entry, stored: Stored) -> dict[str, Any]:

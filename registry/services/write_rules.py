@@ -5,8 +5,17 @@ Kept as one list so the write pipeline has a single place that says what "valid"
 
 from __future__ import annotations
 
-from registry.services.context import WriteRule
+from typing import Any
+
+from registry.errors import Issue
+from registry.services import profiles
+from registry.services.context import Resolver, WriteRule
+
+
+def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:
+    """The network's profiles, chosen by claim or by kind, with value-set bindings."""
+    return profiles.check(resource, resolve)
 
 
 def default_write_rules() -> tuple[WriteRule, ...]:
-    return ()
+    return (conforms_to_profiles,)

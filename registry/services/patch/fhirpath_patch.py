@@ -28,13 +28,16 @@ def _select(resource: dict[str, Any], path: Path, op: Operation) -> list[Node]:
         raise Unprocessable(str(exc), op.at("path")) from None
 
 
-def _single(resource: dict[str, Any], path: Path, op: Operation) -> Node:
-    nodes = _select(resource, path, op)
+def _one(nodes: list[Node], op: Operation) -> Node:
     if len(nodes) != 1:
         found = f"{len(nodes)} elements" if nodes else "no element"
         raise Unprocessable(f"The path matches {found}; '{op.type}' needs exactly one",
                             op.at("path"))
     return nodes[0]
+
+
+def _single(resource: dict[str, Any], path: Path, op: Operation) -> Node:
+    return _one(_select(resource, path, op), op)
 
 
 def _owner(node: Node, op: Operation) -> dict[str, Any]:
@@ -44,9 +47,10 @@ def _owner(node: Node, op: Operation) -> dict[str, Any]:
 
 
 def _delete(resource: dict[str, Any], op: Operation) -> None:
-    if not _select(resource, op.path, op):
+    nodes = _select(resource, op.path, op)
+    if not nodes:
         return  # the spec makes deleting an absent element a no-op
-    node = _single(resource, op.path, op)
+    node = _one(nodes, op)
     owner = _owner(node, op)
     items = properties.read(owner, node.key)
     del items[node.index or 0]
@@ -56,7 +60,7 @@ def _delete(resource: dict[str, Any], op: Operation) -> None:
 def _replace(resource: dict[str, Any], op: Operation) -> None:
     node = _single(resource, op.path, op)
     owner, slot = _owner(node, op), node.slot
-    value = read_value(op.value or {}, slot.model if slot else node.model, op.at("value"))
+    value = read_value(op.value or {}, node.model, op.at("value"))
     if slot is not None and slot.choice and value.type_name and node.owner_model:
         slot = choice_slot(node.owner_model, slot.choice, value.type_name, op.at("value"))
     if slot is not None:
@@ -70,12 +74,12 @@ def _replace(resource: dict[str, Any], op: Operation) -> None:
     properties.write(owner, node.key, items, node.repeats)
 
 
-def _occupied(target: dict[str, Any], key: str, slot: Slot | None, node: Node) -> bool:
-    """Whether a single-valued element (or another variant of its value[x]) is set."""
+def _occupied(node: Node, key: str, slot: Slot | None) -> bool:
+    """Whether ``node`` already has element ``key`` (or another variant of its value[x])."""
     names = [key]
     if slot is not None and slot.choice and node.model is not None:
         names = [v.name for v in variants(node.model, slot.choice)]
-    return any(n in target or "_" + n in target for n in names)
+    return any(n in node.value or "_" + n in node.value for n in names)
 
 
 def _add(resource: dict[str, Any], op: Operation) -> None:
@@ -88,7 +92,7 @@ def _add(resource: dict[str, Any], op: Operation) -> None:
         raise Unprocessable(f"{node.model.__name__} has no element '{op.name}'", op.at("name"))
     key, slot, value = member(node.model, op.name, op.value or {}, op.at("value"))
     repeats = slot.repeats if slot else properties.is_listed(node.value, key)
-    if not repeats and _occupied(node.value, key, slot, node):
+    if not repeats and _occupied(node, key, slot):
         raise Unprocessable(f"'{key}' already has a value; use 'replace'", op.at("name"))
     items = properties.read(node.value, key) + [value.item]
     properties.write(node.value, key, items, repeats)

@@ -1,0 +1,236 @@
+"""Search: every parameter type, modifiers, prefixes, chaining, _has, includes, paging, totals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.conftest import Fhir
+from tests.factories import KIND
+
+NET = KIND
+
+
+def org(name: str, code: str = "hub", **extra: object) -> dict:
+    """A plain organization of the given kind (no hub/spoke profile applies to 'other')."""
+    return {"resourceType": "Organization", "name": name, "active": True,
+            "type": [{"coding": [{"system": "http://example.org/kind", "code": code}],
+                      "text": f"{code} site"}],
+            "identifier": [{"system": "https://hubs.example.org", "value": name.upper()[:6]}],
+            **extra}
+
+
+@pytest.fixture
+def network(fhir: Fhir) -> dict[str, dict]:
+    made = {"andes": fhir.create(factories.hub("Hub Andino de Adicciones",
+                                               address=[{"country": "PE", "city": "Cusco"}]))}
+    made["sao"] = fhir.create(factories.hub("São Paulo Hub", "BR"))
+    hub_ref = f"Organization/{made['andes']['id']}"
+    made["jose"] = fhir.create(factories.spoke("Clínica José Pérez", hub_ref))
+    made["loc"] = fhir.create(factories.site("Posta Rural Urubamba",
+                                             f"Organization/{made['jose']['id']}",
+                                             -13.30, -72.11))
+    doctor = fhir.create(factories.practitioner("Quispe"))
+    made["role"] = fhir.create(factories.role(
+        f"Practitioner/{doctor['id']}", hub_ref,
+        period={"start": "2024-03-01", "end": "2024-12-31"}))
+    return made
+
+
+def test_string_default_is_case_and_accent_insensitive_prefix(fhir: Fhir, network) -> None:
+    assert fhir.ids("Organization?name=clinica jose") == [network["jose"]["id"]]
+    assert fhir.ids("Organization?name=SAO") == [network["sao"]["id"]]
+    assert fhir.ids("Organization?name=paulo") == []
+
+
+def test_string_exact_and_contains(fhir: Fhir, network) -> None:
+    assert fhir.ids("Organization?name:exact=São Paulo Hub") == [network["sao"]["id"]]
+    assert fhir.ids("Organization?name:exact=sao paulo hub") == []
+    assert fhir.ids("Organization?name:contains=paulo") == [network["sao"]["id"]]
+
+
+def test_string_on_address_parts(fhir: Fhir, network) -> None:
+    assert set(fhir.ids("Organization?address=cusco")) == {network["andes"]["id"],
+                                                           network["jose"]["id"]}
+    assert fhir.ids("Organization?address-city=cusco") == [network["andes"]["id"]]
+    assert fhir.ids("Organization?address-country=BR") == [network["sao"]["id"]]
+    assert fhir.ids("Location?address-state=cusco") == [network["loc"]["id"]]
+
+
+def test_token_forms(fhir: Fhir, network) -> None:
+    hubs = {network["andes"]["id"], network["sao"]["id"]}
+    assert set(fhir.ids(f"Organization?type={NET}|hub")) == hubs
+    assert set(fhir.ids("Organization?type=hub")) == hubs
+    assert set(fhir.ids(f"Organization?type={NET}|")) == hubs | {network["jose"]["id"]}
+    assert fhir.ids("Organization?type=|hub") == []
+    assert fhir.ids("Organization?type:not=hub") == [network["jose"]["id"]]
+    assert fhir.ids("Organization?type:text=spoke") == [network["jose"]["id"]]
+    assert len(fhir.ids("Organization?active=true")) == 3
+
+
+def test_or_with_comma_and_and_with_repetition(fhir: Fhir, network) -> None:
+    assert len(fhir.ids("Organization?name=sao,hub")) == 2
+    assert fhir.ids("Organization?name=hub&address-country=PE") == [network["andes"]["id"]]
+
+
+def test_id_and_missing(fhir: Fhir, network) -> None:
+    assert fhir.ids(f"Organization?_id={network['sao']['id']}") == [network["sao"]["id"]]
+    assert fhir.ids("Organization?partof:missing=false") == [network["jose"]["id"]]
+    assert set(fhir.ids("Organization?partof:missing=true")) == {network["andes"]["id"],
+                                                                 network["sao"]["id"]}
+
+
+def test_reference_forms(fhir: Fhir, network) -> None:
+    jose = network["jose"]["id"]
+    loc = [network["loc"]["id"]]
+    assert fhir.ids(f"Location?organization=Organization/{jose}") == loc
+    assert fhir.ids(f"Location?organization={jose}") == loc
+    assert fhir.ids(f"Location?organization:Organization={jose}") == loc
+    assert fhir.ids(f"Location?organization=http://registry.test/fhir/Organization/{jose}") == loc
+    assert fhir.ids("Location?organization=Organization/other") == []
+
+
+def test_chaining_and_reverse_chaining(fhir: Fhir, network) -> None:
+    assert fhir.ids("Location?organization.name=clinica") == [network["loc"]["id"]]
+    assert fhir.ids("PractitionerRole?organization.address-country=PE") == [
+        network["role"]["id"]]
+    assert fhir.ids("Organization?_has:PractitionerRole:organization:role=tutor") == [
+        network["andes"]["id"]]
+
+
+def test_date_prefixes(fhir: Fhir, network) -> None:
+    role = [network["role"]["id"]]
+    assert fhir.ids("PractitionerRole?date=2024") == role  # eq: the period lies inside 2024
+    assert fhir.ids("PractitionerRole?date=2024-06") == []  # June does not contain the period
+    assert fhir.ids("PractitionerRole?date=ge2024-12-31") == role
+    assert fhir.ids("PractitionerRole?date=gt2025-01-01") == []
+    assert fhir.ids("PractitionerRole?date=lt2024-03-02") == role
+    assert fhir.ids("PractitionerRole?date=sa2023-12-31") == role
+    assert fhir.ids("PractitionerRole?date=eb2024-03-01") == []
+    assert fhir.ids("PractitionerRole?date=ne2024") == []
+    assert fhir.ids("PractitionerRole?date=ne2024-06") == role
+
+
+def test_last_updated(fhir: Fhir, network) -> None:
+    assert len(fhir.ids("Organization?_lastUpdated=gt2020-01-01")) == 3
+    assert fhir.ids("Organization?_lastUpdated=lt2020-01-01") == []
+
+
+def test_number_and_quantity(fhir: Fhir) -> None:
+    report = fhir.create({
+        "resourceType": "MeasureReport", "status": "complete", "type": "summary",
+        "measure": "https://telementoring.example.org/fhir/Measure/attendance",
+        "period": {"start": "2026-01-01", "end": "2026-06-30"}})
+    obs = fhir.create({
+        "resourceType": "Observation", "status": "final", "code": {"text": "PHQ-9"},
+        "valueQuantity": {"value": 18, "unit": "score", "system": "http://unitsofmeasure.org",
+                          "code": "{score}"}})
+    assert fhir.ids("Observation?value-quantity=18") == [obs["id"]]
+    assert fhir.ids("Observation?value-quantity=gt17") == [obs["id"]]
+    assert fhir.ids("Observation?value-quantity=lt17") == []
+    assert fhir.ids("Observation?value-quantity=18|http://unitsofmeasure.org|{score}") == [
+        obs["id"]]
+    assert fhir.ids("Observation?value-quantity=18||mg") == []
+    assert fhir.ids("Observation?value-quantity=ap19") == [obs["id"]]
+    assert fhir.ids("MeasureReport?measure=https://telementoring.example.org/fhir/Measure/"
+                    "attendance") == [report["id"]]
+
+
+def test_uri_and_profile(fhir: Fhir) -> None:
+    profile = "https://telementoring.example.org/fhir/StructureDefinition/hub-organization"
+    hub = fhir.create({**factories.hub("Profiled"), "meta": {"profile": [profile]}})
+    assert fhir.ids(f"Organization?_profile={profile}") == [hub["id"]]
+    assert fhir.ids("Organization?_profile:below=https://telementoring.example.org/") == [
+        hub["id"]]
+
+
+def test_tag_and_security(fhir: Fhir) -> None:
+    tagged = fhir.create({**org("Tagged"), "meta": {
+        "tag": [{"system": NET, "code": "published"}],
+        "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
+                      "code": "N"}]}})
+    fhir.create(org("Untagged"))
+    assert fhir.ids(f"Organization?_tag={NET}|published") == [tagged["id"]]
+    assert fhir.ids("Organization?_security=N") == [tagged["id"]]
+
+
+def test_near(fhir: Fhir, network) -> None:
+    assert fhir.ids("Location?near=-13.53|-71.97|50|km") == [network["loc"]["id"]]
+    assert fhir.ids("Location?near=-13.53|-71.97|10|km") == []
+    assert fhir.ids("Location?near=-12.05|-77.04|200|km") == []  # Lima is ~500 km away
+
+
+def test_include_revinclude_iterate(fhir: Fhir, network) -> None:
+    bundle = fhir.search("Location?_include=Location:organization")
+    modes = {(e["resource"]["resourceType"], e["search"]["mode"]) for e in bundle["entry"]}
+    assert modes == {("Location", "match"), ("Organization", "include")}
+    bundle = fhir.search(f"Organization?_id={network['jose']['id']}"
+                         "&_revinclude=Location:organization")
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Organization",
+                                                                        "Location"]
+    bundle = fhir.search("Location?_include=Location:organization"
+                         "&_include:iterate=Organization:partof")
+    assert bundle["total"] == 1
+
+
+def test_sort_multiple_keys(fhir: Fhir, network) -> None:
+    names = [e["resource"]["name"] for e in fhir.search("Organization?_sort=name")["entry"]]
+    assert names == sorted(names, key=lambda n: n.lower().replace("á", "a").replace("ã", "a"))
+    reverse = fhir.search("Organization?_sort=-name")["entry"]
+    assert [e["resource"]["name"] for e in reverse] == names[::-1]
+    by_type = fhir.search("Organization?_sort=type,-_lastUpdated")["entry"]
+    assert by_type[0]["resource"]["type"][0]["coding"][0]["code"] == "hub"
+
+
+def test_paging_links_are_stable_and_complete(fhir: Fhir) -> None:
+    created = {fhir.create(org(f"Org {i:02d}"))["id"] for i in range(7)}
+    seen: list[str] = []
+    url = "Organization?_count=3&_sort=name"
+    pages = 0
+    while url:
+        bundle = fhir.search(url)
+        seen += [e["resource"]["id"] for e in bundle.get("entry", [])]
+        links = {link["relation"]: link["url"] for link in bundle["link"]}
+        url = links.get("next", "").replace("http://registry.test/fhir/", "")
+        pages += 1
+        if pages == 2:
+            assert "previous" in links
+    assert pages == 3 and len(seen) == 7 and set(seen) == created
+
+
+def test_count_maximum_and_totals(fhir: Fhir) -> None:
+    for i in range(4):
+        fhir.create(org(f"T{i}"))
+    assert fhir.search("Organization?_summary=count") == {
+        "resourceType": "Bundle", "type": "searchset", "total": 4,
+        "link": fhir.search("Organization?_summary=count")["link"]}
+    page = fhir.search("Organization?_count=2")
+    assert "total" not in page  # default: no count query when more pages remain
+    assert fhir.search("Organization?_count=2&_total=accurate")["total"] == 4
+    assert fhir.search("Organization?_count=2&_total=estimate")["total"] >= 1
+    assert fhir.search("Organization?_count=2&_total=none").get("total") is None
+    assert len(fhir.search("Organization?_count=100000")["entry"]) == 4
+
+
+def test_summary_and_elements(fhir: Fhir, network) -> None:
+    entry = fhir.search("Organization?_elements=name&_count=1")["entry"][0]["resource"]
+    assert set(entry) <= {"resourceType", "id", "meta", "name"}
+    assert any(t["code"] == "SUBSETTED" for t in entry["meta"]["tag"])
+    summary = fhir.search("Organization?_summary=true&_count=1")["entry"][0]["resource"]
+    assert "name" in summary
+
+
+def test_post_search_equals_get(fhir: Fhir, network) -> None:
+    response = fhir.client.post("/fhir/Organization/_search", data={"name": "sao"},
+                                headers={"Authorization": f"Bearer {fhir.token}"})
+    assert response.status_code == 200
+    assert [e["resource"]["id"] for e in response.json["entry"]] == [network["sao"]["id"]]
+
+
+def test_deleted_resources_leave_the_index(fhir: Fhir, network) -> None:
+    fhir.delete(f"Organization/{network['sao']['id']}")
+    assert fhir.ids("Organization?name=sao") == []
+    updated = {**network["andes"], "name": "Renamed Hub"}
+    fhir.put(f"Organization/{updated['id']}", updated)
+    assert fhir.ids("Organization?name=hub andino") == []
+    assert fhir.ids("Organization?name=renamed") == [updated["id"]]
