@@ -22,6 +22,7 @@ install: $(STAMP) ## Create the virtualenv and install the project with test ext
 
 run: install ## Migrate the SQLite database, load the demo network if empty, serve on :5000
 	$(BIN)/registry db upgrade
+	$(BIN)/registry demo --if-empty
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 test: install ## Run the test suite (SQLite and, where reachable, PostgreSQL)

@@ -99,10 +99,39 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     run_gunicorn(host=host, port=port, workers=workers, threads=threads)
 
 
+@click.command("demo", help="Load the synthetic demo network (deterministic, idempotent).")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--scale", default=1.0, show_default=True, type=float,
+              help="1.0 is about 3,700 resources: 13 hubs, 160 spokes, 1,573 practitioners.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database holds resources.")
+@click.option("--batch", default=1000, show_default=True, type=int)
+@with_appcontext
+@one_line_errors
+def demo(seed: int, scale: float, if_empty: bool, batch: int) -> None:
+    from tqdm import tqdm
+
+    from registry.services.demo import expected_resources, generate_network
+    from registry.services.loading import LoadReport, batches, is_empty, load_batch
+
+    node = current_app.extensions["registry.node"]
+    with unit_of_work(write=False) as conn:
+        if if_empty and not is_empty(conn):
+            click.echo("database is not empty; demo network not loaded")
+            return
+    report = LoadReport()
+    with tqdm(total=expected_resources(scale), unit="res", desc="demo network") as bar:
+        for chunk in batches(generate_network(seed=seed, scale=scale), batch):
+            with unit_of_work(write=True) as conn:
+                load_batch(conn, node, chunk, report)
+            bar.update(len(chunk))
+    click.echo(f"demo network: {report.written} written, {report.unchanged} unchanged")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(token_group)
     app.cli.add_command(serve)
+    app.cli.add_command(demo)
 
 
 def _create_app() -> Flask:

@@ -23,9 +23,10 @@ from registry.api.http import (
 )
 from registry.db import unit_of_work
 from registry.errors import UnsupportedMediaType
-from registry.services import bundles
+from registry.services import bundles, operations
 from registry.services.capability import capability_statement
 from registry.services.fhir import FhirService, search_page
+from registry.services.operations import parameters_of
 from registry.services.patch import apply_fhirpath_patch, apply_json_patch
 from registry.services.transaction import process_bundle
 
@@ -195,3 +196,40 @@ def _history(res_type: str | None, res_id: str | None) -> Response:
 def params_list(params: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, values in params.items() for v in values]
 
+
+
+def _operation_params() -> dict[str, str]:
+    params = {k: v for k, v in request.args.items()}
+    if request.method == "POST":
+        params.update(parameters_of(json_body()))
+    return params
+
+
+@blp.route(f"{TYPE}/$validate", methods=["POST"])
+@blp.doc(summary="$validate a resource (structure, profiles, terminology); writes nothing")
+def validate_type(res_type: str) -> Response:
+    body = json_body()
+    with unit_of_work(write=False) as conn:
+        outcome = operations.validate(service(conn).store, res_type, body)
+    return fhir_response(outcome)
+
+
+@blp.route(f"{INSTANCE}/$validate", methods=["GET", "POST"])
+@blp.doc(summary="$validate an update of this instance (or the stored version with GET)")
+def validate_instance(res_type: str, res_id: str) -> Response:
+    body = json_body() if request.method == "POST" else None
+    with unit_of_work(write=False) as conn:
+        outcome = operations.validate(service(conn).store, res_type, body, res_id)
+    return fhir_response(outcome)
+
+
+@blp.route("/ValueSet/$expand", methods=["GET", "POST"])
+@blp.doc(summary="Expand a network ValueSet (url, filter, displayLanguage)")
+def expand_value_set() -> Response:
+    return fhir_response(operations.expand(_operation_params()))
+
+
+@blp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
+@blp.doc(summary="Look up a code (system, code, displayLanguage)")
+def lookup_code() -> Response:
+    return fhir_response(operations.lookup(_operation_params()))

@@ -61,7 +61,19 @@ def _resource(node: Node, res_type: str) -> dict[str, Any]:
         "searchInclude": [*references, f"{res_type}:*"],
         "searchRevInclude": _revincludes(node, res_type),
         "searchParam": [_param(p) for p in sorted(params.values(), key=lambda p: p.code)],
+        "operation": [{"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/"
+                                                   f"{definition}"}
+                      for name, definition in _operations(res_type)],
     }
+
+
+def _operations(res_type: str) -> list[tuple[str, str]]:
+    found = [("validate", "Resource-validate")]
+    if res_type == "ValueSet":
+        found.append(("expand", "ValueSet-expand"))
+    if res_type == "CodeSystem":
+        found.append(("lookup", "CodeSystem-lookup"))
+    return found
 
 
 def _revincludes(node: Node, res_type: str) -> list[str]:

@@ -28,10 +28,10 @@ UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 def criterion_condition(criterion: Criterion, base_url: str) -> Condition:
     """A condition on ``resource.pk`` (the outer query's row) for one criterion."""
     matching = matching_pks(criterion, base_url)
-    if criterion.chain:
-        matching = _through_chain(criterion, matching)
     if criterion.reverse:
         matching = _through_reverse(criterion, matching)
+    if criterion.chain:
+        matching = _through_chain(criterion, matching)
     if criterion.modifier == "not" or (criterion.modifier == "missing"
                                       and criterion.values[0] == "true"):
         return resource.c.pk.not_in(matching)

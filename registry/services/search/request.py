@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from registry.errors import InvalidRequest
 from registry.services.context import Node
@@ -43,7 +43,9 @@ class Chain:
 
 @dataclass(frozen=True)
 class ReverseChain:
-    """``_has:PractitionerRole:practitioner:role=tutor``."""
+    """``_has:PractitionerRole:practitioner:role=tutor``; may follow one chain step:
+    ``organization._has:HealthcareService:organization:_id=P`` (roles at the hub of program P).
+    """
 
     source_type: str
     reference_code: str
@@ -142,6 +144,9 @@ def _chained(res_type: str, name: str, raw: str, node: Node) -> Criterion | None
         return None
     targets = (type_modifier,) if type_modifier else reference.targets
     targets = tuple(t for t in targets if node.supports(t))
+    if tail.startswith("_has:") and len(targets) == 1:
+        reverse = _reverse_chain(targets[0], tail, raw, node)
+        return replace(reverse, chain=Chain(reference, targets))
     code, _, modifier = tail.partition(":")
     if "." in code:
         raise InvalidRequest("Only one level of chaining is supported", name)
