@@ -1,0 +1,98 @@
+"""Loads the scrubbing rules (``schemas/deidentification/scrub.json``) and lexicons once.
+
+The JSON is the single source of what counts as an identifier in free text; this module only
+turns it into compiled regular expressions and folded word sets, lazily, so importing the
+package costs nothing and every later call reuses the same objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+UPPER = "A-ZÁÉÍÓÚÑÇÂÊÔÃÕÀÈÌÒÙÜÏËÎÛŒ"
+CAPWORD = f"[{UPPER}][\\w'’.-]*"
+NAMEWORD = f"[{UPPER}][\\w'’-]*"
+PARTICLE = "(?:de|del|la|las|los|da|das|do|dos|e|y|des|du|d')"
+CONNECT = "(?:de|del|da|do|dos|das|la|las|los|el|y|e)"
+EXPANSIONS = {
+    "{DAY}": "(?:0?[1-9]|[12]\\d|3[01])",
+    "{YEAR}": "(?:19|20)\\d{2}",
+    "{NAMEWORDS}": f"{NAMEWORD}(?:\\s+(?:{CONNECT}\\s+)?{NAMEWORD}){{0,3}}",
+    "{STREETWORDS}": (
+        f"(?-i:(?:{PARTICLE}\\s+){{0,2}}(?:{CAPWORD}|\\d+[A-Za-z]?)"
+        f"(?:\\s+(?:{CAPWORD}|\\d+[A-Za-z]?|{PARTICLE})){{0,5}})"
+    ),
+}
+
+
+def fold(word: str) -> str:
+    """Case- and accent-insensitive key: 'José' and 'JOSE' are the same lexicon entry."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    kind: str
+    priority: int
+    regex: re.Pattern[str]
+    group: int
+    validator: str | None
+
+
+def _schema_text(*parts: str) -> str:
+    path = resources.files("schemas").joinpath("deidentification", *parts)
+    return path.read_text(encoding="utf-8")
+
+
+@cache
+def scrub_rules() -> dict[str, Any]:
+    return json.loads(_schema_text("scrub.json"))
+
+
+@cache
+def lexicon_file(name: str) -> dict[str, Any]:
+    return json.loads(_schema_text("lexicon", f"{name}.json"))
+
+
+def _month_alternation(months: dict[str, list[str]], skip: frozenset[str]) -> str:
+    words = [m for lang in months.values() for m in lang if m not in skip]
+    words.sort(key=len, reverse=True)
+    return "(?:" + "|".join(words) + ")(?!\\w)"
+
+
+def expand(template: str) -> str:
+    """Replace the {PLACEHOLDERS} of scrub.json patterns with their regular expressions."""
+    rules = scrub_rules()
+    months = rules["months"]
+    out = template
+    for key, value in EXPANSIONS.items():
+        out = out.replace(key, value)
+    out = out.replace("{MONTHNOMAY}", _month_alternation(months, frozenset({"May"})))
+    out = out.replace("{MONTHCAP}", _month_alternation({"en": months["en"]}, frozenset()))
+    return out.replace("{MONTH}", _month_alternation(months, frozenset()))
+
+
+@cache
+def pattern_rules() -> tuple[PatternRule, ...]:
+    compiled = []
+    for spec in scrub_rules()["patterns"]:
+        flags = re.IGNORECASE if "i" in spec.get("flags", "") else 0
+        compiled.append(PatternRule(
+            kind=spec["kind"],
+            priority=int(spec["priority"]),
+            regex=re.compile(expand(spec["regex"]), flags),
+            group=int(spec.get("group", 0)),
+            validator=spec.get("validator"),
+        ))
+    return tuple(compiled)
+
+
+def placeholder(kind: str) -> str:
+    return scrub_rules()["placeholders"].get(kind, f"[{kind.upper()}]")

@@ -1,0 +1,193 @@
+"""Person names: runs of capitalised words judged by cue words and name lexicons.
+
+A run is a sequence of capitalised words (with name particles such as 'de', 'da', 'van'
+between them) on one line. It is a name when a cue precedes it ('Sr.', 'paciente', 'his wife'),
+when it holds a known given name or surname, or when it has two or more capitalised words that
+are neither clinical vocabulary nor a country or region. Words of the not-names lexicon
+(drugs, scales, eponyms, services, common sentence words) never join a run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .common import is_common
+from .config import fold
+from .findings import Finding
+from .lexicon import Lexicon, lexicon
+
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+POSSESSIVE = re.compile(r"['’]s$")
+SENTENCE_END = re.compile(r"(?:[.!?:;•\n\r\t*-]|^)\s*[\"'“(¿¡]*\s*$")
+NAME_PRIORITY = 50
+LOCATION_PRIORITY = 45
+CUE_WINDOW = 40
+
+
+@dataclass
+class Word:
+    start: int
+    end: int
+    text: str
+    key: str  # folded, possessive stripped
+
+
+def _words(text: str) -> list[Word]:
+    words = []
+    for m in WORD.finditer(text):
+        token = m.group()
+        end = m.end()
+        stripped = POSSESSIVE.sub("", token)
+        if stripped != token and len(stripped) > 1:
+            end -= len(token) - len(stripped)
+        words.append(Word(m.start(), end, stripped, fold(stripped)))
+    return words
+
+
+def _is_initial(text: str, w: Word) -> bool:
+    """'J.' in 'Juan B. Justo', or the 'T' of 'T-Bone'."""
+    return len(w.text) == 1 and w.text.isupper() and text[w.end:w.end + 1] in (".", "-")
+
+
+def _parts(w: Word) -> list[str]:
+    return [w.key, *w.key.replace("’", "'").split("'")]
+
+
+def _known(w: Word, lex: Lexicon) -> bool:
+    return any(p in lex.any_name for p in _parts(w))
+
+
+def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
+    if _is_initial(text, w):
+        return True
+    if len(w.text) < 2 or not w.text[0].isupper() or w.key in lex.not_names \
+            or w.key in lex.honorifics:
+        return False
+    if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
+        return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
+    if w.text.isupper():
+        return _known(w, lex)
+    return any(c.islower() for c in w.text)
+
+
+def _protected(words: list[Word], lex: Lexicon) -> set[int]:
+    """Indexes of words inside multi-word clinical terms or regions ('Cruz Roja', 'São Paulo')."""
+    hidden: set[int] = set()
+    for i, w in enumerate(words):
+        for phrase in lex.phrases.get(w.key, ()):
+            keys = tuple(x.key for x in words[i:i + len(phrase)])
+            if keys == phrase:
+                hidden.update(range(i, i + len(phrase)))
+                break
+    return hidden
+
+
+def _joinable(text: str, left: Word, right: Word) -> bool:
+    gap = text[left.end:right.start]
+    if "\n" in gap or "\r" in gap:
+        return False
+    if gap.strip() == ".":
+        return _is_initial(text, left)
+    return gap.strip() in ("", "-")
+
+
+def _runs(text: str, words: list[Word], lex: Lexicon) -> list[list[Word]]:
+    hidden = _protected(words, lex)
+    runs: list[list[Word]] = []
+    current: list[Word] = []
+    pending: list[Word] = []  # particles waiting for the next capitalised word
+    for i, w in enumerate(words):
+        prev = (pending or current)[-1] if (pending or current) else None
+        joined = prev is not None and _joinable(text, prev, w)
+        if i not in hidden and _candidate(text, w, lex):
+            if current and joined:
+                current.extend(pending)
+            elif current:
+                runs.append(current)
+                current = []
+            current.append(w)
+            pending = []
+        elif current and joined and w.key in lex.particles and not w.text[0].isupper():
+            pending.append(w)
+        else:
+            if current:
+                runs.append(current)
+            current, pending = [], []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _cued(text: str, start: int, lex: Lexicon) -> bool:
+    before = fold(text[max(0, start - CUE_WINDOW):start]).rstrip()
+    before = re.sub(r"[,:(]$", "", before).rstrip()
+    before = re.sub(r"\s(?:la|el|o|a|the|le|lo|os|as|los|las)$", "", before)
+    match = re.search(r"([\w'.]+)$", before)
+    if not match:
+        return False
+    last = match.group(1)
+    bare = last.rstrip(".")
+    if bare in lex.honorifics and (len(bare) > 1 or last.endswith(".")):
+        return True
+    return any(before.endswith(c) and (len(before) == len(c) or not before[-len(c) - 1].isalnum())
+               for c in lex.cues)
+
+
+def _initials_lead(text: str, run: list[Word]) -> bool:
+    """'J.P., 45 años' or 'J.P. es...': initials standing for a person, not 'C.P. 55000'."""
+    rest = text[run[-1].end + 1:].lstrip(" ")
+    return len(run) >= 2 and bool(rest) and (rest[0] in ",(" or rest[0].islower())
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    return bool(SENTENCE_END.search(text[max(0, start - 6):start])) or start == 0
+
+
+def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
+    caps = [w for w in run if not _is_initial(text, w)]
+    if not caps:
+        return "name" if _cued(text, run[0].start, lex) or _initials_lead(text, run) else None
+    if _cued(text, run[0].start, lex):
+        return "name"
+    if " ".join(w.key for w in caps) in lex.regions:
+        return None
+    parts = [p for w in caps for p in _parts(w)]
+    if any(p in lex.given or p in lex.surnames for p in parts):
+        return "name"
+    if len(caps) >= 2 and caps[0].key in lex.place_prefixes:
+        return "location"
+    ambiguous = any(p in lex.given_ambiguous or p in lex.surnames_ambiguous for p in parts)
+    if ambiguous and len(caps) >= 2:
+        return "name"
+    if all(is_common(w.key) for w in caps):
+        return None  # title-cased everyday words: 'Behavioral Health', 'Low Mood'
+    if len(caps) >= 2 or not _sentence_initial(text, run[0].start):
+        return "name"  # capitalised and not vocabulary: a proper noun
+    return "name" if not ambiguous and _verb_follows(text, run[-1], lex) else None
+
+
+def _verb_follows(text: str, last: Word, lex: Lexicon) -> bool:
+    """'Océane refiere...': an unknown word opening a sentence, then a reporting verb."""
+    match = WORD.match(text, last.end + 1) if text[last.end:last.end + 1] == " " else None
+    return bool(match) and fold(match.group()) in lex.verbs
+
+
+def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:
+    while run and run[-1].key in lex.particles and not run[-1].text[0].isupper():
+        run = run[:-1]
+    return run
+
+
+def find_names(text: str) -> list[Finding]:
+    lex = lexicon()
+    found = []
+    for run in _runs(text, _words(text), lex):
+        run = _trim(text, run, lex)
+        kind = _verdict(text, run, lex) if run else None
+        if kind is None:
+            continue
+        end = run[-1].end + (text[run[-1].end] == "." if _is_initial(text, run[-1]) else 0)
+        priority = NAME_PRIORITY if kind == "name" else LOCATION_PRIORITY
+        found.append(Finding(run[0].start, end, kind, priority))
+    return found

@@ -1,0 +1,130 @@
+"""Checks that confirm or trim a regular-expression match, named from scrub.json.
+
+Each takes the text and the matched span and returns the span to replace (possibly narrowed)
+or ``None`` to drop the match. Checksums come from python-stdnum where it has the scheme.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+from stdnum import luhn
+from stdnum.cl import rut
+from stdnum.fr import nir
+
+from .config import fold
+from .lexicon import lexicon
+
+Span = tuple[int, int]
+Validator = Callable[[str, int, int], Span | None]
+TRAILING_URL = ".,;:!?)»\"'"
+YEAR = re.compile(r"^(?:19|20)\d{2}$")
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit())
+
+
+def trim_url(text: str, start: int, end: int) -> Span | None:
+    while end > start and text[end - 1] in TRAILING_URL:
+        end -= 1
+    return (start, end) if end - start > 4 else None
+
+
+def ipv4(text: str, start: int, end: int) -> Span | None:
+    try:
+        ipaddress.IPv4Address(text[start:end])
+    except ValueError:
+        return None
+    return start, end
+
+
+def ipv6(text: str, start: int, end: int) -> Span | None:
+    candidate = text[start:end]
+    if candidate.count(":") < 2 or not any(c.isalnum() for c in candidate):
+        return None
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return None
+    return start, end
+
+
+def cns(text: str, start: int, end: int) -> Span | None:
+    """Brazilian Cartão Nacional de Saúde: 15 digits, weighted sum divisible by 11."""
+    digits = _digits(text[start:end])
+    total = sum(int(d) * (15 - i) for i, d in enumerate(digits))
+    return (start, end) if len(digits) == 15 and total % 11 == 0 else None
+
+
+def rut_check(text: str, start: int, end: int) -> Span | None:
+    return (start, end) if rut.is_valid(text[start:end]) else None
+
+
+def luhn_check(text: str, start: int, end: int) -> Span | None:
+    return (start, end) if luhn.is_valid(_digits(text[start:end])) else None
+
+
+def nir_check(text: str, start: int, end: int) -> Span | None:
+    compact = re.sub(r"[ .]", "", text[start:end]).upper()
+    if len(compact) == 13:
+        return start, end
+    return (start, end) if len(compact) == 15 and nir.is_valid(compact) else None
+
+
+def numeric_date(text: str, start: int, end: int) -> Span | None:
+    a, b = (int(p) for p in re.split(r"[/.-]", text[start:end])[:2])
+    day_first = 1 <= a <= 31 and 1 <= b <= 12
+    month_first = 1 <= a <= 12 and 1 <= b <= 31
+    return (start, end) if day_first or month_first else None
+
+
+def cued_day_month(text: str, start: int, end: int) -> Span | None:
+    """Keep the cue word ('desde', 'on') and replace only the day/month."""
+    match = re.search(r"\d{1,2}/\d{1,2}$", text[start:end])
+    return (start + match.start(), end) if match else None
+
+
+def id_token(text: str, start: int, end: int) -> Span | None:
+    while end > start and text[end - 1] in ".-/":
+        end -= 1
+    token = text[start:end]
+    if len(_digits(token)) < 4 or YEAR.match(token):
+        return None
+    return start, end
+
+
+def not_region(text: str, start: int, end: int) -> Span | None:
+    """A town after 'vive en' is scrubbed; a country or first-level region is kept."""
+    return None if fold(text[start:end]) in lexicon().regions else (start, end)
+
+
+def plate(text: str, start: int, end: int) -> Span | None:
+    token = text[start:end]
+    has_both = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+    return (start, end) if has_both and len(token.replace(" ", "").replace("-", "")) >= 5 \
+        else None
+
+
+def alnum_id(text: str, start: int, end: int) -> Span | None:
+    """Letters and five or more digits in one hyphenated token; not 'SARS-CoV-2'."""
+    return (start, end) if len(_digits(text[start:end])) >= 5 else None
+
+
+VALIDATORS: dict[str, Validator] = {
+    "plate": plate,
+    "alnum-id": alnum_id,
+    "trim-url": trim_url,
+    "ipv4": ipv4,
+    "ipv6": ipv6,
+    "cns": cns,
+    "rut": rut_check,
+    "luhn": luhn_check,
+    "nir": nir_check,
+    "numeric-date": numeric_date,
+    "cued-day-month": cued_day_month,
+    "id-token": id_token,
+    "not-region": not_region,
+}
