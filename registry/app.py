@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from registry import api, db
-from registry.config import Settings, load_settings
+from registry.config import PROJECT_ROOT, Settings, load_settings
 from registry.services.context import Node
 from registry.services.search.parameters import default_registry
 from registry.services.write_rules import default_write_rules
@@ -17,7 +17,7 @@ from registry.services.write_rules import default_write_rules
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the registry application from settings (environment, then ``overrides``)."""
     settings = load_settings(overrides)
-    app = Flask(__name__, instance_path=str(_instance_path(settings)))
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config["REGISTRY"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
@@ -40,9 +40,3 @@ def build_node(settings: Settings) -> Node:
         max_count=settings.max_count,
         max_bundle_entries=settings.max_bundle_entries,
     )
-
-
-def _instance_path(settings: Settings) -> Any:
-    from registry.config import PROJECT_ROOT
-
-    return PROJECT_ROOT / "instance"

@@ -33,16 +33,22 @@ def searchset(base_url: str, entries: list[tuple[Stored, str]], *, total: int | 
               links: dict[str, str], outcome: dict[str, Any] | None = None,
               shape: Shaper = raw_content, stamp: int | None = None) -> str:
     """A searchset Bundle; ``entries`` pairs a version with its mode (match or include)."""
-    head: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    head = _head("searchset", stamp, total, links)
+    parts = [_search_entry(base_url, stored, mode, shape) for stored, mode in entries]
+    if outcome is not None:
+        parts.append(_json({"search": {"mode": "outcome"}, "resource": outcome}))
+    return _with_entries(head, parts)
+
+
+def _head(kind: str, stamp: int | None, total: int | None,
+          links: dict[str, str]) -> dict[str, Any]:
+    head: dict[str, Any] = {"resourceType": "Bundle", "type": kind}
     if stamp is not None:
         head["meta"] = {"lastUpdated": instant(stamp)}
     if total is not None:
         head["total"] = total
     head["link"] = [{"relation": rel, "url": url} for rel, url in links.items()]
-    parts = [_search_entry(base_url, stored, mode, shape) for stored, mode in entries]
-    if outcome is not None:
-        parts.append(_json({"search": {"mode": "outcome"}, "resource": outcome}))
-    return _with_entries(head, parts)
+    return head
 
 
 def _search_entry(base_url: str, stored: Stored, mode: str, shape: Shaper) -> str:
@@ -54,12 +60,7 @@ def _search_entry(base_url: str, stored: Stored, mode: str, shape: Shaper) -> st
 def history(base_url: str, versions: list[Stored], *, links: dict[str, str],
             high_water: int | None, total: int | None = None) -> str:
     """A history Bundle: deletions as DELETE entries without a resource."""
-    head: dict[str, Any] = {"resourceType": "Bundle", "type": "history"}
-    if high_water is not None:
-        head["meta"] = {"lastUpdated": instant(high_water)}
-    if total is not None:
-        head["total"] = total
-    head["link"] = [{"relation": rel, "url": url} for rel, url in links.items()]
+    head = _head("history", high_water, total, links)
     return _with_entries(head, [_history_entry(base_url, v) for v in versions])
 
 
