@@ -30,6 +30,7 @@ test: install ## Run the test suite (SQLite and, where reachable, PostgreSQL)
 
 lint: install ## ruff and Alembic drift check
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/registry db upgrade
 	$(BIN)/alembic check
 
