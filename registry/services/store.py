@@ -82,6 +82,7 @@ class ResourceStore:
     conn: Connection
     node: Node
     pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _resolved: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
     _clock: int = field(default=0, repr=False)
 
     # ---- reads -------------------------------------------------------------------------
@@ -193,6 +194,11 @@ class ResourceStore:
         """The current resource a literal reference names: pending writes first, then stored."""
         if reference in self.pending:
             return self.pending[reference]
+        if reference not in self._resolved:
+            self._resolved[reference] = self._lookup(reference)
+        return self._resolved[reference]
+
+    def _lookup(self, reference: str) -> dict[str, Any] | None:
         res_type, _, res_id = reference.partition("/")
         if not res_id or "/" in res_id or not self.node.supports(res_type):
             return None
@@ -205,6 +211,7 @@ class ResourceStore:
         """Write versions, current rows and index rows for ``writes``: one statement per table."""
         if not is_write(self.conn):
             raise RuntimeError("persist() needs a write transaction")
+        self._resolved.clear()  # what we resolved may be about to change
         self._fill_current(writes)
         stamp = self._timestamp()
         stored = [self._stamp(w, stamp) for w in writes]
