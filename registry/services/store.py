@@ -297,8 +297,8 @@ class ResourceStore:
             for kind, kind_rows in rows.items():
                 batch = batches.setdefault(kind, [])
                 batch.extend({"resource_pk": pk, **row} for row in kind_rows)
-        for kind, rows in batches.items():
-            self.conn.execute(INDEX_TABLES[kind].insert(), rows)
+        for kind, kind_batch in batches.items():
+            self.conn.execute(INDEX_TABLES[kind].insert(), kind_batch)
 
     def check_type(self, res_type: str) -> None:
         if not self.node.supports(res_type):

@@ -150,8 +150,8 @@ def _chained(res_type: str, name: str, raw: str, node: Node) -> Criterion | None
     code, _, modifier = tail.partition(":")
     if "." in code:
         raise InvalidRequest("Only one level of chaining is supported", name)
-    found = [(t, node.search_parameters.get(t, code)) for t in targets]
-    found = [(t, p) for t, p in found if p is not None]
+    found = [(t, p) for t in targets
+             if (p := node.search_parameters.get(t, code)) is not None]
     if not found:
         raise InvalidRequest(f"Chained parameter {code!r} is not defined on {', '.join(targets)}",
                              name)
