@@ -27,7 +27,7 @@ from registry.storage.tables import metadata
 
 POSTGRES_SERVER = os.environ.get("REGISTRY_TEST_POSTGRES_URL",
                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-POSTGRES_DATABASE = "registry_test"
+POSTGRES_DATABASE = os.environ.get("REGISTRY_TEST_POSTGRES_DATABASE", "registry_test")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 
