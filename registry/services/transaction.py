@@ -3,8 +3,10 @@
 A transaction is all or nothing: every entry is resolved and validated first (``urn:uuid``
 fullUrls and conditional references replaced, conditional creates/updates matched), then all
 writes go to ``ResourceStore.persist`` in one batch — one statement per table — and only then
-are the GET entries answered. A batch runs each entry on its own savepoint, so one failing
-entry answers with its OperationOutcome and the others still apply.
+are the GET entries answered. ``persist`` authorizes every entry before it writes any (see
+``registry.services.access``), so a refused entry fails the whole transaction. A batch runs
+each entry on its own savepoint, so one failing entry answers with its OperationOutcome and the
+others still apply.
 """
 
 from __future__ import annotations
@@ -202,6 +204,9 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
     if entry.method in ("NOOP", "GET", "HEAD"):
         return None
     res_id = ensure_id(entry.res_id or "", entry.res_type)
+    where = f"Bundle.entry[{entry.index}]"
+    store.check_type(entry.res_type)
+    service.access.require_visible(entry.res_type, res_id, where)
     current = store.current(entry.res_type, [res_id]).get(res_id)
     if entry.method == "DELETE":
         if current is None or current.deleted:
@@ -210,7 +215,7 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
                 raise NotFound(f"{entry.res_type}/{res_id} is not known")
             return None
         check_version(current, entry.if_match, entry.res_type, res_id)
-        return entry, PendingWrite(entry.res_type, res_id, None, "DELETE", current)
+        return entry, PendingWrite(entry.res_type, res_id, None, "DELETE", current, where)
     if entry.method == "PATCH":
         raise InvalidRequest("PATCH entries in a transaction must carry a Binary or Parameters "
                              "body; use the instance PATCH interaction instead")
@@ -220,7 +225,8 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
         check_version(current, entry.if_match, entry.res_type, res_id)
         if entry.resource.get("id") not in (None, res_id):
             raise InvalidRequest(f"The resource id does not match {entry.url}")
-    return entry, PendingWrite(entry.res_type, res_id, entry.resource, entry.method, current)
+    return entry, PendingWrite(entry.res_type, res_id, entry.resource, entry.method, current,
+                               where)
 
 
 def _refuse_duplicates(writes: list[tuple[Entry, PendingWrite]]) -> None:
