@@ -73,9 +73,11 @@ class Access:
     # ---- reads ---------------------------------------------------------------------------
 
     def require_kind(self, res_type: str, interaction: str, audit_as: str,
-                     query: str | None = None) -> None:
-        """403 unless the caller's role may ``interaction`` some ``res_type`` at all."""
-        if policy.scope(self.subject, interaction, res_type) is policy.NONE:
+                     query: str | None = None, *, alternative: str | None = None) -> None:
+        """403 unless the caller's role may ``interaction`` (or ``alternative``) some
+        ``res_type`` at all; checked before a body is validated or a precondition looked at."""
+        reach = {policy.scope(self.subject, i, res_type) for i in (interaction, alternative) if i}
+        if reach == {policy.NONE}:
             verb = "read or search" if interaction == "read" else interaction
             self._refuse(Forbidden(f"The {self.caller.role} role may not {verb} {res_type}"),
                          audit_as, [res_type], query)

@@ -76,18 +76,21 @@ class FhirService:
                if_match: str | None = None) -> WriteOutcome:
         ensure_id(res_id, res_type)
         self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "update", alternative="create")
         self.access.require_visible(res_type, res_id)
         stored = self.store.update(res_type, res_id, body, if_match=if_match)
         return WriteOutcome(stored, 201 if stored.created else 200)
 
     def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
         self.store.check_type(res_type)
+        self.access.require_kind(res_type, "delete", "delete")
         self.access.require_visible(res_type, res_id)
         self.store.delete(res_type, res_id, if_match=if_match)
 
     def patch(self, res_type: str, res_id: str, apply: Callable[[dict[str, Any]], dict[str, Any]],
               *, if_match: str | None = None) -> WriteOutcome:
         self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "patch")
         self.access.require_visible(res_type, res_id)
         current = self.store.read(res_type, res_id)
         check_version(self.store.current(res_type, [res_id]).get(res_id), if_match,
@@ -103,6 +106,9 @@ class FhirService:
 
     def create(self, body: Any, *, res_type: str | None = None,
                if_none_exist: str | None = None) -> WriteOutcome:
+        kind = res_type or (body.get("resourceType") if isinstance(body, dict) else None)
+        if isinstance(kind, str) and self.node.supports(kind):
+            self.access.require_kind(kind, "create", "create")
         res_type = self.store.prepare(body, res_type)
         if if_none_exist:
             existing = self._conditional_match(res_type, if_none_exist)
@@ -113,6 +119,8 @@ class FhirService:
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
                            ) -> WriteOutcome:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "update", alternative="create")
         self.store.prepare(body, res_type)
         existing = self._single_match(res_type, params)
         if existing is None:
@@ -128,6 +136,8 @@ class FhirService:
         return WriteOutcome(stored, 200)
 
     def conditional_delete(self, res_type: str, params: Mapping[str, list[str]]) -> None:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "delete", "delete")
         existing = self._single_match(res_type, params)
         if existing is not None:
             self.store.delete(res_type, existing.res_id)
