@@ -105,6 +105,22 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@click.group("security", help="Authorization compartments.")
+def security_group() -> None:
+    pass
+
+
+@security_group.command("rebuild", help="Derive every resource's compartment again (after "
+                        "upgrading a populated database to 0002_security, or moving spokes).")
+@with_appcontext
+def security_rebuild() -> None:
+    from registry.services.compartment import rebuild
+
+    with unit_of_work(write=True) as conn:
+        count = rebuild(conn, current_app.config["REGISTRY"].base_url)
+    click.echo(f"{count} compartments derived")
+
+
 @click.command("serve", help="Serve the registry with gunicorn (production WSGI server).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -121,6 +137,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(token_group)
+    app.cli.add_command(security_group)
     app.cli.add_command(serve)
 
 

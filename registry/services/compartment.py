@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -106,6 +107,20 @@ def write_compartments(conn: Connection, base_url: str, writes: Sequence[Pending
         conn.execute(resource_compartment.delete()
                      .where(rc.resource_pk.in_(keys[start:start + 500])))
     conn.execute(resource_compartment.insert(), rows)
+
+
+def rebuild(conn: Connection, base_url: str) -> int:
+    """Derive again the compartment of every current resource (after migration 0002 on a
+    populated database, or after a hub reorganization); returns how many were derived."""
+    from registry.services.store import PendingWrite
+
+    r = resource.c
+    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.content)
+                        .where(r.deleted.is_(False)).order_by(r.pk)).all()
+    writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT")
+              for row in rows]
+    write_compartments(conn, base_url, writes, [row.pk for row in rows])
+    return len(writes)
 
 
 def stored_compartments(conn: Connection, keys: Iterable[Key]) -> dict[Key, Compartment]:

@@ -99,3 +99,28 @@ def test_a_bound_scope_needs_a_binding() -> None:
     assert not policy.permits(unbound, "update", "Location", Compartment(hub=None))
     assert policy.permits(policy.Subject("hub-admin", hub="h"), "update", "Location",
                           Compartment(hub="h"))
+
+
+def test_rebuild_derives_compartments_of_a_populated_database(app: Flask) -> None:
+    before = write(app, NP, HUB, SPOKE)
+    with app.app_context(), unit_of_work(write=True) as conn:
+        conn.execute(resource_compartment.delete())
+    assert write(app) == {}
+    result = app.test_cli_runner().invoke(args=["security", "rebuild"])
+    assert result.exit_code == 0 and "3 compartments derived" in result.stdout
+    assert write(app) == before
+
+
+def test_bulk_export_reaches_only_the_national_programs_country(app: Flask) -> None:
+    from tests.security.network import load_network
+
+    load_network(app)
+    national = policy.Subject("national-program", country="PE")
+    with app.app_context(), unit_of_work(write=False) as conn:
+        condition = policy.condition(national, "export", "Location", resource.c.pk)
+        assert condition is not None
+        ids = conn.execute(sa.select(resource.c.res_id).where(
+            resource.c.res_type == "Location", condition)).scalars().all()
+    assert ids == ["loc-1"]
+    hub = policy.Subject("hub-admin", hub="hub-1")
+    assert policy.scope(hub, "export", "Location") is policy.NONE
