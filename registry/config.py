@@ -43,6 +43,9 @@ class Settings:
     rate_limit_storage: str = "memory://"
     # Comma-separated origins allowed to call the API from a browser; empty = CORS off.
     cors_origins: str = ""
+    # Reverse proxies in front of the registry whose X-Forwarded-For/-Proto are believed
+    # (audit "from where" and per-address limits); 0 = none, use the socket's address.
+    trusted_proxies: int = 0
 
     def validate(self) -> Settings:
         if "://" not in self.database_url:
@@ -55,6 +58,8 @@ class Settings:
                 raise ConfigError(f"REGISTRY_{name.upper()} must be a positive integer")
         if self.default_count > self.max_count:
             raise ConfigError("REGISTRY_DEFAULT_COUNT must not exceed REGISTRY_MAX_COUNT")
+        if self.trusted_proxies < 0:
+            raise ConfigError("REGISTRY_TRUSTED_PROXIES must be 0 or more")
         if self.statement_timeout_ms < 0 or self.request_timeout_seconds < 1:
             raise ConfigError("REGISTRY_STATEMENT_TIMEOUT_MS must be >= 0 and "
                               "REGISTRY_REQUEST_TIMEOUT_SECONDS >= 1")

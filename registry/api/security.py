@@ -16,6 +16,9 @@ This module guards the edge:
 - **Refusals at the edge** (413 too large, 429 too many) are audited; a 429 once per client
   and window, so a flood cannot turn into a flood of AuditEvents.
 - **Time-outs**: a statement cancelled by the database time-out answers 503 ``timeout``.
+- **Client address** (audit, per-address limits) is the socket's, or the one forwarded by
+  ``REGISTRY_TRUSTED_PROXIES`` reverse proxies (werkzeug's ProxyFix); never a header the
+  client could forge when no proxy is configured.
 - **Logs** never show a bearer token: a log-record factory redacts them, whatever logger
   the text goes to.
 """
@@ -31,7 +34,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, g, request, send_from_directory
 from flask_cors import CORS
 from flask_limiter import Limiter, RequestLimit
-from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry.api.base import outcome_response
 from registry.config import Settings
@@ -56,6 +59,9 @@ _SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\"]+|tnr_[A-Za-z0-9_\-]{8,}")
 
 def init_app(app: Flask) -> None:
     settings: Settings = app.config["REGISTRY"]
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(security_headers)
     app.after_request(audit_edge_refusals)
     app.register_error_handler(sa.exc.OperationalError, handle_database_error)
@@ -174,10 +180,6 @@ def handle_database_error(exc: sa.exc.OperationalError) -> Response:
     log.error("database error while handling %s %s", request.method, request.path,
               exc_info=exc)
     return outcome_response(500, [error("exception", "Internal server error")])
-
-
-def is_http_error(exc: BaseException) -> bool:
-    return isinstance(exc, HTTPException)
 
 
 # ---- logs -----------------------------------------------------------------------------------

@@ -126,11 +126,17 @@ class Access:
     def require_visible(self, res_type: str, res_id: str, where: str | None = None) -> None:
         """404 for a write aimed at an existing resource the caller may not even read, before
         preconditions could tell it apart from a missing one."""
-        found = self._compartments([(res_type, res_id)])
-        key = (res_type, res_id)
-        if key in found and not policy.permits(self.subject, "read", res_type, found[key]):
-            self._refuse(NotFound(f"{res_type}/{res_id} is not known", *_at(where)),
-                         "update", [f"{res_type}/{res_id}"])
+        self.require_all_visible([(res_type, res_id, where)])
+
+    def require_all_visible(self, targets: Sequence[tuple[str, str, str | None]]) -> None:
+        """``require_visible`` for many targets (transaction entries) in one look-up."""
+        found = self._compartments([(t, i) for t, i, _ in targets])
+        for res_type, res_id, where in targets:
+            key = (res_type, res_id)
+            if key in found and not policy.permits(self.subject, "read", res_type,
+                                                   found[key]):
+                self._refuse(NotFound(f"{res_type}/{res_id} is not known", *_at(where)),
+                             "update", [f"{res_type}/{res_id}"])
 
     def _authorize_one(self, write: PendingWrite, old: Compartment | None,
                        new: Compartment | None) -> None:
@@ -175,16 +181,17 @@ class Access:
     def _compartments(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str],
                                                                        Compartment]:
         """Stored compartments of existing resources; one without a row has an empty one."""
-        if not keys:
-            return {}
+        wanted = sorted(set(keys))
         r, c = resource.c, resource_compartment.c
-        rows = self.conn.execute(
-            sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country, c.published)
-            .outerjoin(resource_compartment, c.resource_pk == r.pk)
-            .where(sa.tuple_(r.res_type, r.res_id).in_(sorted(set(keys)))))
-        return {(row.res_type, row.res_id): Compartment(row.hub, row.spoke, row.country,
-                                                        bool(row.published))
-                for row in rows}
+        found: dict[tuple[str, str], Compartment] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country, c.published)
+                .outerjoin(resource_compartment, c.resource_pk == r.pk)
+                .where(sa.tuple_(r.res_type, r.res_id).in_(wanted[start:start + 500])))
+            found.update({(row.res_type, row.res_id): Compartment(
+                row.hub, row.spoke, row.country, bool(row.published)) for row in rows})
+        return found
 
     def _refuse(self, error: RegistryError, interaction: str, references: Sequence[str],
                 query: str | None = None) -> None:

@@ -118,6 +118,9 @@ def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
     try:
         mapping = _resolve_identities(service, ordered)
         _rewrite_references(service, ordered, mapping)
+        service.access.require_all_visible(
+            [(e.res_type, e.res_id, f"Bundle.entry[{e.index}]") for e in ordered
+             if e.method in ("PUT", "DELETE") and e.res_id and service.node.supports(e.res_type)])
         writes = [w for w in (_plan_write(service, e) for e in ordered) if w is not None]
         _refuse_duplicates(writes)
         stored = service.store.persist([w for _, w in writes]) if writes else []
@@ -205,8 +208,6 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
         return None
     res_id = ensure_id(entry.res_id or "", entry.res_type)
     where = f"Bundle.entry[{entry.index}]"
-    store.check_type(entry.res_type)
-    service.access.require_visible(entry.res_type, res_id, where)
     current = store.current(entry.res_type, [res_id]).get(res_id)
     if entry.method == "DELETE":
         if current is None or current.deleted:

@@ -171,3 +171,16 @@ def test_logs_hold_no_tokens_or_bodies(database_url: str, caplog: pytest.LogCapt
     assert secret not in caplog.text and token not in caplog.text  # ...without either
     assert "[redacted]" in caplog.text
     app.extensions["registry.engine"].dispose()
+
+
+@pytest.mark.parametrize(("proxies", "address"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_client_address_comes_from_trusted_proxies_only(database_url: str, proxies: int,
+                                                        address: str) -> None:
+    app = network_app(database_url, trusted_proxies=proxies)
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    assert Fhir(app.test_client(), None).get("Organization", headers=forwarded
+                                             ).status_code == 401
+    admin = Fhir(app.test_client(), make_token(app))
+    [event] = [e["resource"] for e in admin.search("AuditEvent?outcome=8")["entry"]]
+    assert event["agent"][0]["network"]["address"] == address
+    app.extensions["registry.engine"].dispose()
