@@ -78,7 +78,8 @@ def token_create(role: str, org: str | None, country: str | None, name: str,
     with unit_of_work(write=True) as conn:
         plaintext, token_id = tokens.create_token(conn, role=role, name=name, days=validity,
                                                   binding=org or country)
-    bound = f" for {org or country.upper()}" if org or country else ""
+    binding = org or (country or "").upper()
+    bound = f" for {binding}" if binding else ""
     click.echo(f"token {token_id} for {name!r} ({role}{bound}), valid {validity} days:",
                err=True)
     click.echo(plaintext)

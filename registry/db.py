@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from registry.config import Settings
 from registry.services.audit import AuditTrail
+from registry.services.context import Node
 from registry.storage.database import create_engine, transaction
 
 
@@ -58,5 +59,5 @@ def flush_audit() -> None:
         trail.flush(conn, _node(), committed=False)
 
 
-def _node():  # type: ignore[no-untyped-def]
-    return current_app.extensions["registry.node"]
+def _node() -> Node:
+    return current_app.extensions["registry.node"]  # type: ignore[no-any-return]

@@ -143,7 +143,7 @@ class Access:
         interaction = ("delete" if write.resource is None else
                        "update" if write.current is not None else "create")
         reference = f"{write.res_type}/{write.res_id}"
-        audit_as = INTERACTION_CODE[interaction]
+        audit_as = interaction  # create, update and delete are restful-interaction codes too
         where = _at(write.where)
         if policy.scope(self.subject, interaction, write.res_type) is policy.NONE:
             self._refuse(Forbidden(f"The {self.caller.role} role may not {interaction} "
@@ -197,9 +197,6 @@ class Access:
                 query: str | None = None) -> None:
         self.trail.refused(self.caller, interaction, str(error), references, query)
         raise error
-
-
-INTERACTION_CODE = {"create": "create", "update": "update", "delete": "delete"}
 
 
 def query_string(params: Mapping[str, list[str]]) -> str:

@@ -141,6 +141,10 @@ def test_audit_search_by_date_agent_entity_and_outcome(network: Network) -> None
     assert len(events(network, "outcome=4")) == 1
     assert len(events(network, "date=ge2000-01-01")) == 3
     assert events(network, "date=lt2000-01-01") == []
+    assert len(events(network, "address=127.0.0.1")) == 3
+    newest_first = events(network, "_sort=-date")
+    assert [e["recorded"] for e in newest_first] == sorted(
+        (e["recorded"] for e in newest_first), reverse=True)
     token_id = events(network, "outcome=4")[0]["agent"][0]["altId"]
     assert len(events(network, f"altid={token_id}")) == 2
 
