@@ -87,6 +87,8 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
     if request.path.startswith("/fhir") and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
+    if response.status_code not in (429, 503):  # flask-limiter sends it on every answer
+        headers.pop("Retry-After", None)
     return response
 
 
