@@ -15,11 +15,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from registry.db import engine, unit_of_work
+from registry.db import unit_of_work
 from registry.errors import RegistryError
 from registry.services import tokens
 from registry.services.search.values import instant
 from registry.storage import migrate
+from registry.storage.database import create_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,8 +45,14 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True)
 @with_appcontext
 def db_upgrade(revision: str) -> None:
-    migrate.upgrade(engine(), revision)
-    click.echo(f"database at revision {migrate.current_revision(engine())}")
+    # Its own engine: migrations must not be cut short by the request statement time-out.
+    settings = current_app.config["REGISTRY"]
+    migration_engine = create_engine(settings.database_url)
+    try:
+        migrate.upgrade(migration_engine, revision)
+        click.echo(f"database at revision {migrate.current_revision(migration_engine)}")
+    finally:
+        migration_engine.dispose()
 
 
 @click.group("token", help="Bearer tokens for the API.")
@@ -55,15 +62,26 @@ def token_group() -> None:
 
 @token_group.command("create", help="Create a token; prints it once, as the last line.")
 @click.option("--role", required=True, type=click.Choice(tokens.ROLES))
+@click.option("--org", default=None, metavar="Organization/ID",
+              help="The hub (hub-admin) or spoke (spoke-clinician) the token acts for.")
+@click.option("--country", default=None, metavar="CC",
+              help="ISO 3166-1 alpha-2 country of a national-program token.")
 @click.option("--name", default="cli", show_default=True, help="Who or what the token is for.")
 @click.option("--days", default=None, type=int, help="Validity in days (default from config).")
 @with_appcontext
 @one_line_errors
-def token_create(role: str, name: str, days: int | None) -> None:
+def token_create(role: str, org: str | None, country: str | None, name: str,
+                 days: int | None) -> None:
+    if org and country:
+        raise click.ClickException("Give --org or --country, not both")
     validity = days if days is not None else current_app.config["REGISTRY"].token_days
     with unit_of_work(write=True) as conn:
-        plaintext, token_id = tokens.create_token(conn, role=role, name=name, days=validity)
-    click.echo(f"token {token_id} for {name!r} ({role}), valid {validity} days:", err=True)
+        plaintext, token_id = tokens.create_token(conn, role=role, name=name, days=validity,
+                                                  binding=org or country)
+    binding = org or (country or "").upper()
+    bound = f" for {binding}" if binding else ""
+    click.echo(f"token {token_id} for {name!r} ({role}{bound}), valid {validity} days:",
+               err=True)
     click.echo(plaintext)
 
 
@@ -88,15 +106,33 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@click.group("security", help="Authorization compartments.")
+def security_group() -> None:
+    pass
+
+
+@security_group.command("rebuild", help="Derive every resource's compartment again (after "
+                        "upgrading a populated database to 0002_security, or moving spokes).")
+@with_appcontext
+def security_rebuild() -> None:
+    from registry.services.compartment import rebuild
+
+    with unit_of_work(write=True) as conn:
+        count = rebuild(conn, current_app.config["REGISTRY"].base_url)
+    click.echo(f"{count} compartments derived")
+
+
 @click.command("serve", help="Serve the registry with gunicorn (production WSGI server).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
+    from registry.config import load_settings
     from registry.server import run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads,
+                 timeout=load_settings().request_timeout_seconds)
 
 
 @click.command("demo", help="Load the synthetic demo network (deterministic, idempotent).")
@@ -130,6 +166,7 @@ def demo(seed: int, scale: float, if_empty: bool, batch: int) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(token_group)
+    app.cli.add_command(security_group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)
 

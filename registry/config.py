@@ -32,6 +32,20 @@ class Settings:
     token_days: int = 365
     node_secret: str = ""
     log_level: str = "INFO"
+    # Abuse limits (see README, "Security"). A statement running longer than
+    # statement_timeout_ms is cancelled (PostgreSQL statement_timeout, SQLite progress
+    # handler); 0 turns that off. gunicorn restarts a worker silent for request_timeout_seconds.
+    statement_timeout_ms: int = 30_000
+    request_timeout_seconds: int = 60
+    # Per-token (or per-address when anonymous) limit, in flask-limiter's notation, e.g.
+    # "600 per minute;20 per second"; storage "memory://" (per process) or e.g. "redis://...".
+    rate_limit: str = "600 per minute"
+    rate_limit_storage: str = "memory://"
+    # Comma-separated origins allowed to call the API from a browser; empty = CORS off.
+    cors_origins: str = ""
+    # Reverse proxies in front of the registry whose X-Forwarded-For/-Proto are believed
+    # (audit "from where" and per-address limits); 0 = none, use the socket's address.
+    trusted_proxies: int = 0
 
     def validate(self) -> Settings:
         if "://" not in self.database_url:
@@ -44,11 +58,32 @@ class Settings:
                 raise ConfigError(f"REGISTRY_{name.upper()} must be a positive integer")
         if self.default_count > self.max_count:
             raise ConfigError("REGISTRY_DEFAULT_COUNT must not exceed REGISTRY_MAX_COUNT")
+        if self.trusted_proxies < 0:
+            raise ConfigError("REGISTRY_TRUSTED_PROXIES must be 0 or more")
+        if self.statement_timeout_ms < 0 or self.request_timeout_seconds < 1:
+            raise ConfigError("REGISTRY_STATEMENT_TIMEOUT_MS must be >= 0 and "
+                              "REGISTRY_REQUEST_TIMEOUT_SECONDS >= 1")
+        if self.rate_limit and not _valid_rate_limit(self.rate_limit):
+            raise ConfigError(f"REGISTRY_RATE_LIMIT is not a rate limit like '600 per minute': "
+                              f"{self.rate_limit!r}")
         return replace(self, base_url=self.base_url.rstrip("/"))
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+def _valid_rate_limit(text: str) -> bool:
+    from limits import parse_many
+
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

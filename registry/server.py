@@ -22,13 +22,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
-def run_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+def run_gunicorn(*, host: str, port: int, workers: int, threads: int, timeout: int = 60) -> None:
+    """Serve with gunicorn; a worker silent for ``timeout`` seconds is restarted (the last
+    line of defence against a runaway request, after the database statement time-out)."""
     _Gunicorn({
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "timeout": 60,
+        "timeout": timeout,
         "graceful_timeout": 10,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

@@ -27,7 +27,7 @@ from registry.storage.tables import metadata
 
 POSTGRES_SERVER = os.environ.get("REGISTRY_TEST_POSTGRES_URL",
                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-POSTGRES_DATABASE = "registry_test"
+POSTGRES_DATABASE = os.environ.get("REGISTRY_TEST_POSTGRES_DATABASE", "registry_test")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -75,11 +75,14 @@ def empty_tables(url: str) -> None:
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """A fresh application on empty tables; ``@pytest.mark.settings(...)`` overrides settings."""
     empty_tables(database_url)
     forget_tokens()
-    application = create_app({"database_url": database_url,
-                              "base_url": "http://registry.test/fhir"})
+    marker = request.node.get_closest_marker("settings")
+    overrides = {"database_url": database_url, "base_url": "http://registry.test/fhir",
+                 **(marker.kwargs if marker else {})}
+    application = create_app(overrides)
     application.config["TESTING"] = True
     yield application
     application.extensions["registry.engine"].dispose()

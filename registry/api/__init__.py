@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from registry.api import fhir_routes
+from registry.api import fhir_routes, security
 from registry.api.base import FhirApi
 
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     api = FhirApi(app)
     api.register_blueprint(fhir_routes.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
+    security.init_app(app)
 
 
 def _swagger_asset(filename: str):  # type: ignore[no-untyped-def]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from flask import g, request
 
-from registry.db import unit_of_work
+from registry.db import audit_trail, flush_audit, unit_of_work
 from registry.errors import NotAuthenticated
 from registry.services.context import Caller
 from registry.services.tokens import authenticate, hash_token
@@ -25,15 +26,24 @@ _lock = threading.Lock()
 
 
 def authenticate_request() -> None:
-    """Resolve ``g.caller`` for the FHIR blueprint; 401 OperationOutcome when that fails."""
+    """Resolve ``g.caller`` for the FHIR blueprint; 401 OperationOutcome when that fails.
+
+    Every failure is audited (from where, and why — never the token presented).
+    """
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("This request needs an Authorization: Bearer token",
-                               headers=CHALLENGE)
-    g.caller = _caller_for(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("This request needs an Authorization: Bearer token",
+                                   headers=CHALLENGE)
+        found = _caller_for(token.strip())
+    except NotAuthenticated as exc:
+        audit_trail().authentication_failed(request.remote_addr, str(exc))
+        flush_audit()
+        raise
+    g.caller = replace(found, address=request.remote_addr)
 
 
 def _caller_for(token: str) -> Caller:

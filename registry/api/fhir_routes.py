@@ -21,7 +21,7 @@ from registry.api.http import (
     version_headers,
     write_response,
 )
-from registry.db import unit_of_work
+from registry.db import audit_trail, unit_of_work
 from registry.errors import UnsupportedMediaType
 from registry.services import bundles, operations
 from registry.services.capability import capability_statement
@@ -41,7 +41,7 @@ INSTANCE = "/<string:res_type>/<string:res_id>"
 
 
 def service(conn: Any) -> FhirService:
-    return FhirService(conn, node(), caller())
+    return FhirService(conn, node(), caller(), audit_trail())
 
 
 @blp.route("/metadata", methods=["GET"])

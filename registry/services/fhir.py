@@ -12,12 +12,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.errors import InvalidRequest, Issue, PreconditionFailed, operation_outcome
 from registry.services import bundles
+from registry.services.access import Access, query_string
+from registry.services.audit import AuditTrail
 from registry.services.context import Caller, Node
-from registry.services.history import HistoryPage, history, parse_history_query
+from registry.services.history import HistoryPage, HistoryQuery, history, parse_history_query
 from registry.services.search.engine import SearchResult, run_search
 from registry.services.search.request import SearchQuery, parse_search
 from registry.services.shaping import elements, summary
@@ -29,6 +32,7 @@ from registry.services.store import (
     ensure_id,
     new_id,
 )
+from registry.storage.tables import resource_version
 
 
 @dataclass(frozen=True)
@@ -42,30 +46,52 @@ class FhirService:
     conn: Connection
     node: Node
     caller: Caller
+    audit: AuditTrail = field(default_factory=AuditTrail)
     store: ResourceStore = field(init=False)
+    access: Access = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = ResourceStore(self.conn, self.node)
+        # Every write goes through persist(), which asks ``access`` first: one authorization
+        # point for instance writes, conditionals, batches and transactions alike.
+        self.access = Access(self.conn, self.node, self.caller, self.audit)
+        self.store = ResourceStore(self.conn, self.node, hooks=self.access)
 
     # ---- instance ----------------------------------------------------------------------
 
     def read(self, res_type: str, res_id: str) -> Stored:
-        return self.store.read(res_type, res_id)
+        self.store.check_type(res_type)
+        self.access.check_read(res_type, res_id, "read")
+        stored = self.store.read(res_type, res_id)
+        self.access.accessed("read", [stored])
+        return stored
 
     def vread(self, res_type: str, res_id: str, version: str) -> Stored:
-        return self.store.vread(res_type, res_id, version)
+        self.store.check_type(res_type)
+        self.access.check_read(res_type, res_id, "vread")
+        stored = self.store.vread(res_type, res_id, version)
+        self.access.accessed("vread", [stored])
+        return stored
 
     def update(self, res_type: str, res_id: str, body: Any, *,
                if_match: str | None = None) -> WriteOutcome:
         ensure_id(res_id, res_type)
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "update", alternative="create")
+        self.access.require_visible(res_type, res_id)
         stored = self.store.update(res_type, res_id, body, if_match=if_match)
         return WriteOutcome(stored, 201 if stored.created else 200)
 
     def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "delete", "delete")
+        self.access.require_visible(res_type, res_id)
         self.store.delete(res_type, res_id, if_match=if_match)
 
     def patch(self, res_type: str, res_id: str, apply: Callable[[dict[str, Any]], dict[str, Any]],
               *, if_match: str | None = None) -> WriteOutcome:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "patch")
+        self.access.require_visible(res_type, res_id)
         current = self.store.read(res_type, res_id)
         check_version(self.store.current(res_type, [res_id]).get(res_id), if_match,
                       res_type, res_id)
@@ -80,6 +106,9 @@ class FhirService:
 
     def create(self, body: Any, *, res_type: str | None = None,
                if_none_exist: str | None = None) -> WriteOutcome:
+        kind = res_type or (body.get("resourceType") if isinstance(body, dict) else None)
+        if isinstance(kind, str) and self.node.supports(kind):
+            self.access.require_kind(kind, "create", "create")
         res_type = self.store.prepare(body, res_type)
         if if_none_exist:
             existing = self._conditional_match(res_type, if_none_exist)
@@ -90,6 +119,8 @@ class FhirService:
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
                            ) -> WriteOutcome:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "update", "update", alternative="create")
         self.store.prepare(body, res_type)
         existing = self._single_match(res_type, params)
         if existing is None:
@@ -105,6 +136,8 @@ class FhirService:
         return WriteOutcome(stored, 200)
 
     def conditional_delete(self, res_type: str, params: Mapping[str, list[str]]) -> None:
+        self.store.check_type(res_type)
+        self.access.require_kind(res_type, "delete", "delete")
         existing = self._single_match(res_type, params)
         if existing is not None:
             self.store.delete(res_type, existing.res_id)
@@ -112,15 +145,37 @@ class FhirService:
     def search(self, res_type: str, params: Mapping[str, list[str]], *,
                strict: bool = False) -> tuple[SearchQuery, SearchResult]:
         self.store.check_type(res_type)
+        self.access.require_kind(res_type, "read", "search-type", query_string(params))
         query = parse_search(res_type, params, self.node, strict=strict)
-        return query, run_search(self.conn, self.node, query)
+        result = run_search(self.conn, self.node, query, scope=self.access.read_scope())
+        self.access.accessed("search-type", result.matches + result.included, params, res_type)
+        return query, result
 
     def history(self, params: Mapping[str, list[str]], *, res_type: str | None = None,
                 res_id: str | None = None) -> HistoryPage:
+        level = "instance" if res_id else "type" if res_type else "system"
         if res_type:
             self.store.check_type(res_type)
+            if res_id:
+                self.access.check_read(res_type, res_id, "history-instance")
+            else:
+                self.access.require_kind(res_type, "read", "history-type")
         query = parse_history_query(params, self.node, res_type=res_type, res_id=res_id)
-        return history(self.conn, query)
+        page = history(self.conn, query, self._history_restriction(query))
+        self.access.accessed(f"history-{level}", page.versions, params)
+        return page
+
+    def _history_restriction(self, query: HistoryQuery) -> Any:
+        """Versions the caller may see. System history leaves the audit trail out unless
+        ``_type`` asks for it: peers syncing the node's changes want data, not its log."""
+        rv = resource_version.c
+        types = list(query.types) or ([query.res_type] if query.res_type else [
+            t for t in self.node.resource_types if t != "AuditEvent"])
+        restriction = self.access.history_condition(types, rv.res_type, rv.resource_pk)
+        if query.res_type or query.types:
+            return restriction
+        no_audit = rv.res_type != "AuditEvent"
+        return no_audit if restriction is None else sa.and_(no_audit, restriction)
 
     # ---- conditionals ------------------------------------------------------------------
 
@@ -136,7 +191,7 @@ class FhirService:
             raise PreconditionFailed("A conditional interaction needs search criteria")
         query = parse_search(res_type, criteria, self.node, strict=True)
         query.count, query.summary, query.includes, query.revincludes = 2, None, [], []
-        result = run_search(self.conn, self.node, query)
+        result = run_search(self.conn, self.node, query, scope=self.access.read_scope())
         if len(result.matches) > 1:
             raise PreconditionFailed(f"The conditions match more than one {res_type}")
         return result.matches[0] if result.matches else None

@@ -92,11 +92,19 @@ def _int(value: str | None, name: str) -> int | None:
     return int(value)
 
 
-def history(conn: Connection, query: HistoryQuery) -> HistoryPage:
-    """One page of versions matching ``query``, and the cursor of the next page."""
+def history(conn: Connection, query: HistoryQuery,
+            restriction: sa.ColumnElement[bool] | None = None) -> HistoryPage:
+    """One page of versions matching ``query``, and the cursor of the next page.
+
+    ``restriction`` (from the access layer) hides versions the caller may not see inside the
+    query, so pages stay full and cursors stay exact. The high-water mark stays the node's:
+    a peer that resumes from it can miss nothing it may see.
+    """
     top_seq, high_water = _high_water(conn)
     stmt = sa.select(rv.seq, rv.res_type, rv.res_id, rv.version, rv.last_updated, rv.method,
                      rv.content).where(rv.seq <= top_seq)
+    if restriction is not None:
+        stmt = stmt.where(restriction)
     for condition in _conditions(query):
         stmt = stmt.where(condition)
     order = rv.seq.asc() if query.ascending else rv.seq.desc()

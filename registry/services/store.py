@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from registry.errors import (
     PreconditionFailed,
     Unprocessable,
 )
+from registry.services.compartment import write_compartments
 from registry.services.context import Node
 from registry.services.search.index import index_rows
 from registry.services.search.values import instant
@@ -66,6 +67,7 @@ class PendingWrite:
     resource: dict[str, Any] | None  # None for a delete
     method: str
     current: Current | None = None
+    where: str | None = None  # FHIRPath of the request part that asked for it (Bundle entries)
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,21 @@ class Current:
     deleted: bool
 
 
+class WriteHooks(Protocol):
+    """What ``persist`` consults around every write (the access layer: authorize, audit)."""
+
+    def authorize(self, writes: Sequence[PendingWrite]) -> None: ...
+
+    def written(self, writes: Sequence[PendingWrite], stored: Sequence[Stored]) -> None: ...
+
+
 @dataclass
 class ResourceStore:
     """Reads and writes resources on one connection, inside the caller's transaction."""
 
     conn: Connection
     node: Node
+    hooks: WriteHooks | None = None
     pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
     _clock: int = field(default=0, repr=False)
@@ -213,11 +224,16 @@ class ResourceStore:
             raise RuntimeError("persist() needs a write transaction")
         self._resolved.clear()  # what we resolved may be about to change
         self._fill_current(writes)
+        if self.hooks is not None:
+            self.hooks.authorize(writes)
         stamp = self._timestamp()
         stored = [self._stamp(w, stamp) for w in writes]
         pks = self._write_current(writes, stored)
         self._write_versions(writes, stored, pks)
         self._write_index(writes, pks)
+        write_compartments(self.conn, self.node.base_url, writes, pks)
+        if self.hooks is not None:
+            self.hooks.written(writes, stored)
         return stored
 
     def _fill_current(self, writes: Sequence[PendingWrite]) -> None:

@@ -7,6 +7,7 @@ that a slow hash would protect. The plaintext is shown once, when created.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,10 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.errors import InvalidRequest, NotAuthenticated, NotFound
+from registry.services import policy
 from registry.services.context import Caller
+from registry.services.validation import is_valid_id
 from registry.storage.tables import access_token
 
-ROLES = ("network-admin",)
+ROLES = policy.ROLES
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 TOKEN_BYTES = 32  # 256 bits
 DAY_US = 86_400_000_000
 
@@ -47,6 +51,7 @@ def create_token(conn: Connection, *, role: str, name: str, binding: str | None 
     """Store a new token's hash; returns (plaintext, id). The plaintext is never stored."""
     if role not in ROLES:
         raise InvalidRequest(f"Unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    binding = check_binding(role, binding)
     if days is not None and days < 1:
         raise InvalidRequest("A token must be valid for at least one day")
     plaintext = "tnr_" + secrets.token_urlsafe(TOKEN_BYTES)
@@ -56,6 +61,25 @@ def create_token(conn: Connection, *, role: str, name: str, binding: str | None 
         "created": created, "expires": created + days * DAY_US if days else None,
     })
     return plaintext, int(result.scalar_one())
+
+
+def check_binding(role: str, binding: str | None) -> str | None:
+    """The binding a role needs, normalized: ``Organization/ID`` for hub-admin and
+    spoke-clinician, an ISO 3166-1 alpha-2 code for national-program, nothing otherwise."""
+    if role in policy.ORGANIZATION_ROLES:
+        kind, _, org_id = (binding or "").partition("/")
+        if kind != "Organization" or not is_valid_id(org_id):
+            raise InvalidRequest(f"The {role} role needs --org Organization/ID (the "
+                                 f"{'hub' if role == 'hub-admin' else 'spoke'} it acts for)")
+        return binding
+    if role in policy.COUNTRY_ROLES:
+        code = (binding or "").strip().upper()
+        if not COUNTRY_CODE.match(code):
+            raise InvalidRequest(f"The {role} role needs --country CC (ISO 3166-1 alpha-2)")
+        return code
+    if binding:
+        raise InvalidRequest(f"The {role} role takes no --org or --country")
+    return None
 
 
 def authenticate(conn: Connection, plaintext: str) -> Caller:

@@ -3,8 +3,10 @@
 A transaction is all or nothing: every entry is resolved and validated first (``urn:uuid``
 fullUrls and conditional references replaced, conditional creates/updates matched), then all
 writes go to ``ResourceStore.persist`` in one batch — one statement per table — and only then
-are the GET entries answered. A batch runs each entry on its own savepoint, so one failing
-entry answers with its OperationOutcome and the others still apply.
+are the GET entries answered. ``persist`` authorizes every entry before it writes any (see
+``registry.services.access``), so a refused entry fails the whole transaction. A batch runs
+each entry on its own savepoint, so one failing entry answers with its OperationOutcome and the
+others still apply.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
             _rewrite_references(service, entry, mapping, cache)
         if entry.resource is not None and entry.res_id and entry.method in ("POST", "PUT"):
             service.store.pending[f"{entry.res_type}/{entry.res_id}"] = entry.resource
+    service.access.require_all_visible(
+        [(e.res_type, e.res_id, f"Bundle.entry[{e.index}]") for e in ordered
+         if e.method in ("PUT", "DELETE") and e.res_id and service.node.supports(e.res_type)])
     writes: list[tuple[Entry, PendingWrite]] = []
     for entry in ordered:
         with _at_entry(entry):
@@ -226,6 +231,7 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
     if entry.method in ("NOOP", "GET", "HEAD"):
         return None
     res_id = ensure_id(entry.res_id or "", entry.res_type)
+    where = f"Bundle.entry[{entry.index}]"
     current = store.current(entry.res_type, [res_id]).get(res_id)
     if entry.method == "DELETE":
         if current is None or current.deleted:
@@ -234,7 +240,7 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
                 raise NotFound(f"{entry.res_type}/{res_id} is not known")
             return None
         check_version(current, entry.if_match, entry.res_type, res_id)
-        return entry, PendingWrite(entry.res_type, res_id, None, "DELETE", current)
+        return entry, PendingWrite(entry.res_type, res_id, None, "DELETE", current, where)
     if entry.method == "PATCH":
         raise InvalidRequest("PATCH entries in a transaction must carry a Binary or Parameters "
                              "body; use the instance PATCH interaction instead")
@@ -244,7 +250,8 @@ def _plan_write(service: FhirService, entry: Entry) -> tuple[Entry, PendingWrite
         check_version(current, entry.if_match, entry.res_type, res_id)
         if entry.resource.get("id") not in (None, res_id):
             raise InvalidRequest(f"The resource id does not match {entry.url}")
-    return entry, PendingWrite(entry.res_type, res_id, entry.resource, entry.method, current)
+    return entry, PendingWrite(entry.res_type, res_id, entry.resource, entry.method, current,
+                               where)
 
 
 def _refuse_duplicates(writes: list[tuple[Entry, PendingWrite]]) -> None:

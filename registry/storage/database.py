@@ -9,6 +9,7 @@ federation cursors promise never to skip or repeat a version while writes go on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,20 +22,39 @@ from sqlalchemy.engine import Connection, Engine
 WRITE_LOCK_KEY = 7_330_001  # pg_advisory_xact_lock key that serializes writers
 
 
-def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000) -> Engine:
-    """An engine whose transactions we open ourselves (see ``transaction``)."""
+def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
+                  statement_timeout_ms: int = 0) -> Engine:
+    """An engine whose transactions we open ourselves (see ``transaction``).
+
+    ``hide_parameters`` keeps bound values — resource bodies, token hashes — out of the text
+    of database errors, which end up in logs. ``statement_timeout_ms`` (0 = none) cancels a
+    statement that runs too long: PostgreSQL's ``statement_timeout``; on SQLite a progress
+    handler that interrupts once the transaction has run that long.
+    """
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, busy_timeout_ms)
+        return _sqlite_engine(url, busy_timeout_ms, statement_timeout_ms)
+    connect_args = ({"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+                    if statement_timeout_ms else {})
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                              pool_pre_ping=True)
+                              pool_pre_ping=True, hide_parameters=True,
+                              connect_args=connect_args)
     return engine
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
+def is_timeout(exc: BaseException) -> bool:
+    """Was this database error a statement cancelled by the time-out?"""
+    original = getattr(exc, "orig", exc)
+    if type(original).__name__ == "QueryCanceled":  # psycopg, statement_timeout
+        return True
+    return "interrupted" in str(original).lower() and "sqlite" in type(original).__module__
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0) -> Engine:
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False},
+                              hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,9 +66,15 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+        if statement_timeout_ms:
+            deadline = _record.info.setdefault("deadline", [None])
+            dbapi_connection.set_progress_handler(lambda: _past(deadline[0]), 10_000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if statement_timeout_ms:
+            deadline = conn.connection.info.setdefault("deadline", [None])
+            deadline[0] = time.monotonic() + statement_timeout_ms / 1000
         mode = "IMMEDIATE" if conn.info.get("write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -68,6 +94,11 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 yield conn
         finally:
             conn.info.pop("write", None)
+
+
+def _past(deadline: float | None) -> int:
+    """Progress-handler verdict: non-zero interrupts the running SQLite statement."""
+    return 1 if deadline is not None and time.monotonic() > deadline else 0
 
 
 def is_write(conn: Connection) -> bool:

@@ -150,3 +150,21 @@ access_token = sa.Table(
     sa.Column("expires", sa.BigInteger, nullable=True),
     sa.Column("revoked", sa.BigInteger, nullable=True),
 )
+
+# The security compartment of every resource: the hub, spoke and country that own it and whether
+# its hub published it. Derived from the resource on every write (``registry.services.compartment``)
+# in the same transaction, so the policy can hide resources inside SQL: totals, paging, chaining,
+# includes and history never see a row the caller may not see. A deletion keeps the last row, so a
+# tombstone stays in its owner's compartment.
+resource_compartment = sa.Table(
+    "resource_compartment", metadata,
+    sa.Column("resource_pk", BigId, sa.ForeignKey("resource.pk"), primary_key=True),
+    sa.Column("hub", Key, nullable=True),  # Organization id of the owning hub
+    sa.Column("spoke", Key, nullable=True),  # Organization id of the owning spoke
+    sa.Column("country", sa.String(2), nullable=True),  # ISO 3166-1 alpha-2
+    sa.Column("published", sa.Boolean, nullable=False, default=False),
+    sa.Index(None, "hub", "resource_pk"),
+    sa.Index(None, "spoke", "resource_pk"),
+    sa.Index(None, "country", "resource_pk"),
+    sa.Index(None, "published", "resource_pk"),
+)

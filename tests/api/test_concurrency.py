@@ -9,11 +9,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+import pytest
 from flask import Flask
 
 from tests.conftest import Fhir
 
 HUB = {"resourceType": "Organization", "name": "Hub"}
+
+# Many requests from one token in a few seconds: lift the per-token rate limit here.
+pytestmark = pytest.mark.settings(rate_limit="100000 per minute")
 
 
 def test_concurrent_if_match_updates_have_exactly_one_winner(app: Flask, fhir: Fhir) -> None:

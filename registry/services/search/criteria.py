@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,13 +26,19 @@ KM_PER_DEGREE_LON = 111.320
 UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 
 
-def criterion_condition(criterion: Criterion, base_url: str) -> Condition:
-    """A condition on ``resource.pk`` (the outer query's row) for one criterion."""
+# The caller's visibility as SQL: (res_type, pk column) -> condition or None (see engine.Scope).
+Scope = Callable[[str, sa.ColumnElement[Any]], Condition | None]
+
+
+def criterion_condition(criterion: Criterion, base_url: str,
+                        scope: Scope | None = None) -> Condition:
+    """A condition on ``resource.pk`` (the outer query's row) for one criterion. With a
+    ``scope``, chains and ``_has`` only go through resources the caller may see."""
     matching = matching_pks(criterion, base_url)
     if criterion.reverse:
-        matching = _through_reverse(criterion, matching)
+        matching = _through_reverse(criterion, matching, scope)
     if criterion.chain:
-        matching = _through_chain(criterion, matching)
+        matching = _through_chain(criterion, matching, scope)
     if criterion.modifier == "not" or (criterion.modifier == "missing"
                                       and criterion.values[0] == "true"):
         return resource.c.pk.not_in(matching)
@@ -51,28 +58,43 @@ def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:
     return stmt.where(sa.or_(*alternatives))
 
 
-def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]]
-                   ) -> sa.Select[tuple[int]]:
+def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]],
+                   scope: Scope | None = None) -> sa.Select[tuple[int]]:
     assert criterion.chain is not None
     ref, target = idx_reference, resource.alias("target")
-    return (sa.select(ref.c.resource_pk)
+    stmt = (sa.select(ref.c.resource_pk)
             .join(target, sa.and_(target.c.res_type == ref.c.target_type,
                                   target.c.res_id == ref.c.target_id))
             .where(ref.c.param == criterion.chain.reference.code,
                    target.c.res_type.in_(criterion.chain.target_types),
                    target.c.pk.in_(target_pks)))
+    if scope is not None:
+        stmt = stmt.where(_any_type(scope, criterion.chain.target_types, target))
+    return stmt
 
 
-def _through_reverse(criterion: Criterion, source_pks: sa.Select[tuple[int]]
-                     ) -> sa.Select[tuple[int]]:
+def _through_reverse(criterion: Criterion, source_pks: sa.Select[tuple[int]],
+                     scope: Scope | None = None) -> sa.Select[tuple[int]]:
     assert criterion.reverse is not None
     ref, target = idx_reference, resource.alias("target")
-    return (sa.select(target.c.pk)
+    stmt = (sa.select(target.c.pk)
             .join(ref, sa.and_(target.c.res_type == ref.c.target_type,
                                target.c.res_id == ref.c.target_id))
             .where(ref.c.res_type == criterion.reverse.source_type,
                    ref.c.param == criterion.reverse.reference_code,
                    ref.c.resource_pk.in_(source_pks)))
+    restriction = scope(criterion.reverse.source_type, ref.c.resource_pk) if scope else None
+    return stmt if restriction is None else stmt.where(restriction)
+
+
+def _any_type(scope: Scope, types: tuple[str, ...], target: sa.FromClause) -> Condition:
+    """Rows of ``target`` the scope lets through, whichever of ``types`` they are."""
+    branches = []
+    for res_type in types:
+        restriction = scope(res_type, target.c.pk)
+        is_type = target.c.res_type == res_type
+        branches.append(is_type if restriction is None else sa.and_(is_type, restriction))
+    return sa.or_(*branches) if branches else sa.false()
 
 
 def _string(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:

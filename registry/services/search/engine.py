@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,6 +22,9 @@ r = resource.c
 
 # Decides whether the caller may see a stored resource (the security policy plugs in here).
 Visibility = Callable[[Stored], bool]
+# SQL restricting rows of a type to what the caller may see: (res_type, pk column) -> condition
+# or None. Applied to matches, totals, chains and includes alike, so nothing hidden is counted.
+Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
 
 
 @dataclass
@@ -32,8 +36,9 @@ class SearchResult:
 
 
 def run_search(conn: Connection, node: Node, query: SearchQuery,
-               visible: Visibility = lambda s: True) -> SearchResult:
-    where = _where(query, node)
+               visible: Visibility = lambda s: True, scope: Scope | None = None
+               ) -> SearchResult:
+    where = _where(query, node, scope)
     if query.summary == "count":
         return SearchResult([], total=_count(conn, where))
     rows = conn.execute(
@@ -46,13 +51,15 @@ def run_search(conn: Connection, node: Node, query: SearchQuery,
     result = SearchResult(matches, has_more=has_more)
     result.total = _total(conn, conn.engine.dialect.name, query, where, result)
     pks = [row.pk for row in rows[:query.count]]
-    result.included = _included(conn, node, query, matches, pks, visible)
+    result.included = _included(conn, node, query, matches, pks, visible, scope)
     return result
 
 
-def _where(query: SearchQuery, node: Node) -> list[sa.ColumnElement[bool]]:
+def _where(query: SearchQuery, node: Node, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
+    restriction = scope(query.res_type, r.pk) if scope else None
     return [r.res_type == query.res_type, r.deleted.is_(False),
-            *(criterion_condition(c, node.base_url) for c in query.criteria)]
+            *([] if restriction is None else [restriction]),
+            *(criterion_condition(c, node.base_url, scope) for c in query.criteria)]
 
 
 def _order(query: SearchQuery, node: Node) -> list[sa.ColumnElement[object]]:
@@ -110,10 +117,11 @@ def _estimate(conn: Connection, dialect: str, where: list[sa.ColumnElement[bool]
 
 
 def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[Stored],
-              pks: list[int], visible: Visibility) -> list[Stored]:
+              pks: list[int], visible: Visibility, scope: Scope | None = None
+              ) -> list[Stored]:
     if not (query.includes or query.revincludes) or not matches:
         return []
-    store = ResourceStore(conn, node)
+    store = _ScopedReader(conn, ResourceStore(conn, node), scope)
     seen = {(s.res_type, s.res_id) for s in matches}
     found = _follow(conn, store, query.includes, pks, seen, visible)
     found += _reverse(conn, store, query.revincludes, matches, seen, visible)
@@ -123,7 +131,7 @@ def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[St
     return found[:MAX_INCLUDED]
 
 
-def _follow(conn: Connection, store: ResourceStore, includes: Iterable[Include], pks: list[int],
+def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include], pks: list[int],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
     ref = idx_reference.c
     keys: set[tuple[str, str]] = set()
@@ -139,7 +147,7 @@ def _follow(conn: Connection, store: ResourceStore, includes: Iterable[Include],
     return _admit(store.read_many(k for k in keys if k not in seen), seen, visible)
 
 
-def _reverse(conn: Connection, store: ResourceStore, includes: Iterable[Include],
+def _reverse(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
              matches: list[Stored], seen: set[tuple[str, str]],
              visible: Visibility) -> list[Stored]:
     ref = idx_reference.c
@@ -167,6 +175,32 @@ def _admit(candidates: list[Stored], seen: set[tuple[str, str]],
             seen.add(key)
             admitted.append(stored)
     return admitted
+
+
+@dataclass
+class _ScopedReader:
+    """``read_many`` that returns only what ``scope`` lets through (one query per type)."""
+
+    conn: Connection
+    store: ResourceStore
+    scope: Scope | None
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> list[Stored]:
+        found = self.store.read_many(keys)
+        if self.scope is None or not found:
+            return found
+        allowed: set[tuple[str, str]] = set()
+        for res_type in {s.res_type for s in found}:
+            restriction = self.scope(res_type, r.pk)
+            ids = [s.res_id for s in found if s.res_type == res_type]
+            if restriction is None:
+                allowed.update((res_type, i) for i in ids)
+                continue
+            for start in range(0, len(ids), 500):
+                rows = self.conn.execute(sa.select(r.res_id).where(
+                    r.res_type == res_type, r.res_id.in_(ids[start:start + 500]), restriction))
+                allowed.update((res_type, row.res_id) for row in rows)
+        return [s for s in found if (s.res_type, s.res_id) in allowed]
 
 
 def _pks_of(conn: Connection, stored: list[Stored]) -> list[int]:

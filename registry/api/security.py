@@ -1,0 +1,217 @@
+"""HTTP-level protections: security headers, CORS, rate limits, time-outs, log redaction.
+
+Authorization is *not* here: it is decided in the service layer (``registry.services.policy``).
+This module guards the edge:
+
+- **Headers** on every response: ``nosniff``, no framing, no referrer, a CSP that allows
+  nothing for API responses and only same-origin scripts and styles for the HTML docs page
+  (whose script lives in a local file, so no inline script is allowed anywhere), and
+  ``Cache-Control: no-store`` for FHIR responses, which may hold confidential data.
+- **CORS** is off unless ``REGISTRY_CORS_ORIGINS`` lists origins.
+- **Rate limits** (flask-limiter): ``REGISTRY_RATE_LIMIT`` per token — keyed by the token's
+  hash, never the token — or per client address when no token is sent; failed
+  authentications additionally count per address (``AUTH_FAILURE_LIMIT``), so presenting a
+  different made-up token each time does not escape the limit. 429 answers an
+  OperationOutcome with ``Retry-After``.
+- **Refusals at the edge** (413 too large, 429 too many) are audited; a 429 once per client
+  and window, so a flood cannot turn into a flood of AuditEvents.
+- **Time-outs**: a statement cancelled by the database time-out answers 503 ``timeout``.
+- **Client address** (audit, per-address limits) is the socket's, or the one forwarded by
+  ``REGISTRY_TRUSTED_PROXIES`` reverse proxies (werkzeug's ProxyFix); never a header the
+  client could forge when no proxy is configured.
+- **Logs** never show a bearer token: a log-record factory redacts them, whatever logger
+  the text goes to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, request, send_from_directory
+from flask_cors import CORS
+from flask_limiter import Limiter, RequestLimit
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from registry.api.base import outcome_response
+from registry.config import Settings
+from registry.db import audit_trail, flush_audit
+from registry.errors import error
+from registry.services.tokens import hash_token
+from registry.storage.database import is_timeout
+
+log = logging.getLogger(__name__)
+
+AUTH_FAILURE_LIMIT = "30 per minute"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+HTML_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
+STATIC = "static"
+EXPOSED_HEADERS = ["ETag", "Location", "Last-Modified", "Retry-After", "Content-Location"]
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Exist",
+                   "If-None-Match", "If-Modified-Since", "Prefer", "Accept"]
+_SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\"]+|tnr_[A-Za-z0-9_\-]{8,}")
+
+
+def init_app(app: Flask) -> None:
+    settings: Settings = app.config["REGISTRY"]
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.after_request(security_headers)
+    app.after_request(audit_edge_refusals)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_error)
+    app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
+    if settings.cors_origin_list:
+        CORS(app, resources={r"/fhir/*": {"origins": settings.cors_origin_list}},
+             expose_headers=EXPOSED_HEADERS, allow_headers=ALLOWED_HEADERS,
+             supports_credentials=False, max_age=600)
+    init_limiter(app, settings)
+    install_log_redaction()
+
+
+# ---- headers --------------------------------------------------------------------------------
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    html = (response.mimetype or "").startswith("text/html")
+    headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
+    if request.path.startswith("/fhir") and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    if response.status_code not in (429, 503):  # flask-limiter sends it on every answer
+        headers.pop("Retry-After", None)
+    return response
+
+
+def _swagger_init() -> Response:
+    return send_from_directory(f"{_package_dir()}/{STATIC}", "swagger-init.js", max_age=3600)
+
+
+def _package_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent)
+
+
+# ---- rate limits ----------------------------------------------------------------------------
+
+
+def init_limiter(app: Flask, settings: Settings) -> Limiter:
+    limiter = Limiter(
+        key_func=rate_key, app=app, default_limits=[settings.rate_limit],
+        storage_uri=settings.rate_limit_storage, headers_enabled=True,
+        strategy="fixed-window", on_breach=_note_breach,
+        enabled=bool(settings.rate_limit))
+    from registry.api.fhir_routes import blp
+
+    limiter.limit(AUTH_FAILURE_LIMIT, key_func=address_key, override_defaults=False,
+                  deduct_when=lambda response: response.status_code == 401)(blp)
+    app.extensions["registry.limiter"] = limiter
+    return limiter
+
+
+def rate_key() -> str:
+    """The token's hash when one is presented (never the token itself), else the address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hash_token(token.strip())
+    return address_key()
+
+
+def address_key() -> str:
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def _note_breach(limit: RequestLimit) -> None:
+    g.rate_limit_breach = (limit.key, limit.reset_at)
+
+
+_audited_breaches: dict[str, float] = {}
+_breach_lock = threading.Lock()
+
+
+def audit_edge_refusals(response: Response) -> Response:
+    """Audit 413 and 429 answers, which never reach a service."""
+    if response.status_code == 413:
+        _audit_refusal("The request body or Bundle is larger than this server accepts")
+    elif response.status_code == 429 and _first_breach_in_window():
+        _audit_refusal("Rate limit exceeded")
+    return response
+
+
+def _first_breach_in_window() -> bool:
+    key, reset_at = g.get("rate_limit_breach", ("", 0.0))
+    with _breach_lock:
+        if _audited_breaches.get(key) == reset_at:
+            return False
+        if len(_audited_breaches) > 10_000:
+            _audited_breaches.clear()
+        _audited_breaches[key] = reset_at
+        return True
+
+
+def _audit_refusal(reason: str) -> None:
+    caller = g.get("caller")
+    if caller is None:
+        audit_trail().refused(None, "operation", f"{reason} (from {request.remote_addr})")
+    else:
+        audit_trail().refused(caller, "operation", reason)
+    if audit_trail().pending:
+        flush_audit()
+
+
+# ---- time-outs ------------------------------------------------------------------------------
+
+
+def handle_database_error(exc: sa.exc.OperationalError) -> Response:
+    if is_timeout(exc):
+        log.warning("a request was cancelled by the statement time-out: %s %s",
+                    request.method, request.path)
+        return outcome_response(503, [error("timeout", "The request took longer than this "
+                                            "server allows; narrow the search or page it")],
+                                {"Retry-After": "1"})
+    log.error("database error while handling %s %s", request.method, request.path,
+              exc_info=exc)
+    return outcome_response(500, [error("exception", "Internal server error")])
+
+
+# ---- logs -----------------------------------------------------------------------------------
+
+
+def redact(text: str) -> str:
+    """Bearer tokens and registry tokens replaced by a marker."""
+    return _SECRETS.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+
+
+_installed = False
+
+
+def install_log_redaction() -> None:
+    """Redact secrets in every log record, whichever logger and handler it goes to."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string stays as logging would report it
+            return record
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

@@ -1,0 +1,207 @@
+"""Applies the policy (``registry.services.policy``) to one caller inside one transaction.
+
+``FhirService`` owns one ``Access``; it is the only thing that consults the policy, and the
+policy is the only thing that decides. ``Access`` fetches the facts a decision needs (the
+caller's binding, stored compartments), turns refusals into errors and audit records, and
+hands the search engine and history the SQL that hides what the caller may not see.
+
+Refusals answer **403** when the caller's role may never do this to this kind of resource, and
+**404** — with the same words as a resource that does not exist — when the kind is allowed but
+this instance lies outside the caller's compartment: its existence is itself confidential
+(another spoke's case, an unpublished directory entry), and searches already hide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.errors import Forbidden, NotFound, RegistryError
+from registry.services import policy
+from registry.services.audit import AuditTrail
+from registry.services.compartment import (
+    OWNER_EXTENSION,
+    Compartment,
+    derive,
+    stored_compartments,
+)
+from registry.services.context import Caller, Node
+from registry.services.policy import Subject
+from registry.services.store import PendingWrite, Stored
+from registry.storage.tables import resource, resource_compartment
+
+# A SQL restriction for rows of one type: (res_type, pk column) -> condition or None.
+Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
+UNSTAMPED = frozenset({"Bundle"})  # not a DomainResource: no extensions
+
+
+@dataclass
+class Access:
+    conn: Connection
+    node: Node
+    caller: Caller
+    trail: AuditTrail = field(default_factory=AuditTrail)
+    _subject: Subject | None = field(default=None, init=False, repr=False)
+
+    # ---- who is asking -------------------------------------------------------------------
+
+    @property
+    def subject(self) -> Subject:
+        """The caller's role and binding, with the hub of a bound spoke looked up once."""
+        if self._subject is None:
+            self._subject = self._resolve_subject()
+        return self._subject
+
+    def _resolve_subject(self) -> Subject:
+        role, binding = self.caller.role, self.caller.binding or ""
+        if role in policy.COUNTRY_ROLES:
+            return Subject(role, country=binding.upper() or None)
+        if role not in policy.ORGANIZATION_ROLES or not binding.startswith("Organization/"):
+            return Subject(role)
+        org_id = binding.split("/", 1)[1]
+        found = stored_compartments(self.conn, [("Organization", org_id)]).get(
+            ("Organization", org_id), Compartment())
+        if role == "hub-admin":
+            return Subject(role, hub=org_id, country=found.country)
+        return Subject(role, hub=found.hub, spoke=org_id, country=found.country)
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def require_kind(self, res_type: str, interaction: str, audit_as: str,
+                     query: str | None = None, *, alternative: str | None = None) -> None:
+        """403 unless the caller's role may ``interaction`` (or ``alternative``) some
+        ``res_type`` at all; checked before a body is validated or a precondition looked at."""
+        reach = {policy.scope(self.subject, i, res_type) for i in (interaction, alternative) if i}
+        if reach == {policy.NONE}:
+            verb = "read or search" if interaction == "read" else interaction
+            self._refuse(Forbidden(f"The {self.caller.role} role may not {verb} {res_type}"),
+                         audit_as, [res_type], query)
+
+    def check_read(self, res_type: str, res_id: str, audit_as: str) -> None:
+        """403 for a refused kind, 404 for an instance outside the caller's compartment."""
+        self.require_kind(res_type, "read", audit_as)
+        found = self._compartments([(res_type, res_id)])
+        if (res_type, res_id) in found and not policy.permits(
+                self.subject, "read", res_type, found[(res_type, res_id)]):
+            self._refuse(NotFound(f"{res_type}/{res_id} is not known"), audit_as,
+                         [f"{res_type}/{res_id}"])
+
+    def read_scope(self) -> Scope:
+        """What search and includes may return, as SQL per resource type."""
+        subject = self.subject
+        return lambda res_type, pk: policy.condition(subject, "read", res_type, pk)
+
+    def history_condition(self, types: Sequence[str], type_column: sa.ColumnElement[Any],
+                          pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        return policy.types_condition(self.subject, "read", types, type_column, pk)
+
+    def accessed(self, interaction: str, stored: Sequence[Stored],
+                 params: Mapping[str, list[str]] | None = None,
+                 res_type: str | None = None) -> None:
+        """Audit a read or search that touched case-level data."""
+        cases = [s for s in stored if policy.is_case_level(s.res_type)]
+        if cases or (res_type and policy.is_case_level(res_type)):
+            query = None if params is None else query_string(params)
+            self.trail.accessed(self.caller, interaction, cases, query)
+
+    # ---- writes (ResourceStore.persist hooks) ------------------------------------------
+
+    def authorize(self, writes: Sequence[PendingWrite]) -> None:
+        """Check every write of a batch before anything is written; the first refusal wins."""
+        self._stamp_owners(writes)
+        after = derive(self.conn, self.node.base_url, writes)
+        before = self._compartments([(w.res_type, w.res_id) for w in writes
+                                     if w.current is not None])
+        for write, new in zip(writes, after, strict=True):
+            self._authorize_one(write, before.get((write.res_type, write.res_id)), new)
+
+    def written(self, writes: Sequence[PendingWrite], stored: Sequence[Stored]) -> None:
+        self.trail.written(self.caller, writes, stored)
+
+    def require_visible(self, res_type: str, res_id: str, where: str | None = None) -> None:
+        """404 for a write aimed at an existing resource the caller may not even read, before
+        preconditions could tell it apart from a missing one."""
+        self.require_all_visible([(res_type, res_id, where)])
+
+    def require_all_visible(self, targets: Sequence[tuple[str, str, str | None]]) -> None:
+        """``require_visible`` for many targets (transaction entries) in one look-up."""
+        found = self._compartments([(t, i) for t, i, _ in targets])
+        for res_type, res_id, where in targets:
+            key = (res_type, res_id)
+            if key in found and not policy.permits(self.subject, "read", res_type,
+                                                   found[key]):
+                self._refuse(NotFound(f"{res_type}/{res_id} is not known", *_at(where)),
+                             "update", [f"{res_type}/{res_id}"])
+
+    def _authorize_one(self, write: PendingWrite, old: Compartment | None,
+                       new: Compartment | None) -> None:
+        interaction = ("delete" if write.resource is None else
+                       "update" if write.current is not None else "create")
+        reference = f"{write.res_type}/{write.res_id}"
+        audit_as = interaction  # create, update and delete are restful-interaction codes too
+        where = _at(write.where)
+        if policy.scope(self.subject, interaction, write.res_type) is policy.NONE:
+            self._refuse(Forbidden(f"The {self.caller.role} role may not {interaction} "
+                                   f"{write.res_type}", *where), audit_as, [reference])
+        if write.current is not None:
+            if not policy.permits(self.subject, "read", write.res_type, old):
+                self._refuse(NotFound(f"{reference} is not known", *where), audit_as,
+                             [reference])
+            if not policy.permits(self.subject, interaction, write.res_type, old):
+                self._refuse(Forbidden(f"{reference} is outside what this token may "
+                                       f"{interaction}", *where), audit_as, [reference])
+        if new is not None and not policy.permits(self.subject, interaction, write.res_type,
+                                                  new):
+            self._refuse(Forbidden(f"This token may not {interaction} a {write.res_type} "
+                                   f"owned by that hub, spoke or country", *where),
+                         audit_as, [reference])
+
+    def _stamp_owners(self, writes: Sequence[PendingWrite]) -> None:
+        """Give resources that name no owner their bound creator's organization as owner, so
+        a hub's Practitioners and a spoke's case parts stay in their compartment."""
+        if self.caller.role not in policy.ORGANIZATION_ROLES or not self.caller.binding:
+            return
+        candidates = [w for w in writes if w.resource is not None
+                      and w.res_type not in UNSTAMPED]
+        derived = derive(self.conn, self.node.base_url, candidates)
+        for write, found in zip(candidates, derived, strict=True):
+            if found is not None and not found.owned and write.resource is not None:
+                extensions = list(write.resource.get("extension") or [])
+                extensions.append({"url": OWNER_EXTENSION,
+                                   "valueReference": {"reference": self.caller.binding}})
+                write.resource["extension"] = extensions
+
+    # ---- shared --------------------------------------------------------------------------
+
+    def _compartments(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str],
+                                                                       Compartment]:
+        """Stored compartments of existing resources; one without a row has an empty one."""
+        wanted = sorted(set(keys))
+        r, c = resource.c, resource_compartment.c
+        found: dict[tuple[str, str], Compartment] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country, c.published)
+                .outerjoin(resource_compartment, c.resource_pk == r.pk)
+                .where(sa.tuple_(r.res_type, r.res_id).in_(wanted[start:start + 500])))
+            found.update({(row.res_type, row.res_id): Compartment(
+                row.hub, row.spoke, row.country, bool(row.published)) for row in rows})
+        return found
+
+    def _refuse(self, error: RegistryError, interaction: str, references: Sequence[str],
+                query: str | None = None) -> None:
+        self.trail.refused(self.caller, interaction, str(error), references, query)
+        raise error
+
+
+def query_string(params: Mapping[str, list[str]]) -> str:
+    return urlencode([(k, v) for k, values in params.items() for v in values])
+
+
+def _at(where: str | None) -> tuple[str, ...]:
+    return (where,) if where else ()

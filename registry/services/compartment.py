@@ -1,0 +1,247 @@
+"""The security compartment of a resource: which hub, spoke and country own it, and whether
+its hub published it.
+
+It is derived from the resource itself on every write (``write_compartments``, called by
+``ResourceStore.persist`` in the same transaction) and stored in ``resource_compartment``, so
+the policy can hide resources inside SQL. Derivation follows one *owner reference* per
+resource kind (the table ``OWNER_REFERENCES``) to a resource whose compartment is already known
+and inherits it; Organizations add what their ``type`` says about themselves (a hub owns its own
+subtree, a spoke is owned by its hub's compartment and its own). Kinds with no natural owner
+(Practitioner, Questionnaire, case parts) name their owner with the extension ``OWNER_EXTENSION``;
+the access layer adds it for bound callers (``stamp_owner``) so what they create stays theirs.
+
+Publication is a tag the hub sets on what it wants peers and the global network to see::
+
+    "meta": {"tag": [{"system": "https://telementoring.example.org/fhir/CodeSystem/network",
+                      "code": "published"}]}
+
+Known limit: a compartment is derived when its resource is written; moving a spoke to another
+hub does not re-derive the spoke's dependants until they are written again or
+``registry security rebuild`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.services.search.index import parse_reference
+from registry.storage.tables import resource, resource_compartment
+
+if TYPE_CHECKING:
+    from registry.services.store import PendingWrite
+
+NETWORK_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/network"
+PUBLISHED_CODE = "published"
+ORGANIZATION_KIND_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/organization-kind"
+OWNER_EXTENSION = "https://telementoring.example.org/fhir/StructureDefinition/owner"
+
+# Where each kind names the resource it belongs to, most specific first. A path walks object
+# keys and flattens lists; it ends at Reference objects.
+OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
+    "Organization": ("partOf",),
+    "Location": ("managingOrganization",),
+    "OrganizationAffiliation": ("organization", "participatingOrganization"),
+    "PractitionerRole": ("organization",),
+    "HealthcareService": ("providedBy",),
+    "Endpoint": ("managingOrganization",),
+    "Encounter": ("serviceProvider", "partOf"),
+    "Group": ("managingEntity",),
+    "CarePlan": ("author", "encounter"),
+    "Composition": ("custodian", "encounter"),
+    "Bundle": ("entry.resource.custodian",),
+    "Condition": ("encounter",),
+    "Observation": ("encounter", "performer"),
+    "MedicationStatement": ("context",),
+    "Communication": ("about", "encounter", "sender"),
+    "QuestionnaireResponse": ("author", "source", "encounter"),
+    "MeasureReport": ("reporter",),
+    "Provenance": ("target",),
+}
+
+Key = tuple[str, str]
+rc = resource_compartment.c
+
+
+@dataclass(frozen=True)
+class Compartment:
+    hub: str | None = None
+    spoke: str | None = None
+    country: str | None = None
+    published: bool = False
+
+    @property
+    def owned(self) -> bool:
+        return self.hub is not None or self.spoke is not None
+
+
+EMPTY = Compartment()
+
+
+def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
+           ) -> list[Compartment | None]:
+    """The compartment of each write (``None`` for deletions), resolving owners written in the
+    same batch first and stored ones second, whatever the order of the batch."""
+    bodies = {(w.res_type, w.res_id): w.resource for w in writes if w.resource is not None}
+    wanted = {k for body in bodies.values() for k in owner_keys(body, base_url)}
+    stored = stored_compartments(conn, [k for k in wanted if k not in bodies])
+    resolver = _Resolver(bodies, stored, base_url)
+    return [None if w.resource is None else resolver.resolve((w.res_type, w.res_id))
+            for w in writes]
+
+
+def write_compartments(conn: Connection, base_url: str, writes: Sequence[PendingWrite],
+                       pks: Sequence[int]) -> None:
+    """Store the compartments of ``writes`` (deletions keep the row they had)."""
+    rows = [{"resource_pk": pk, **_row(c)}
+            for pk, c in zip(pks, derive(conn, base_url, writes), strict=True) if c is not None]
+    if not rows:
+        return
+    keys = [row["resource_pk"] for row in rows]
+    for start in range(0, len(keys), 500):
+        conn.execute(resource_compartment.delete()
+                     .where(rc.resource_pk.in_(keys[start:start + 500])))
+    conn.execute(resource_compartment.insert(), rows)
+
+
+def rebuild(conn: Connection, base_url: str) -> int:
+    """Derive again the compartment of every current resource (after migration 0002 on a
+    populated database, or after a hub reorganization); returns how many were derived."""
+    from registry.services.store import PendingWrite
+
+    r = resource.c
+    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.content)
+                        .where(r.deleted.is_(False)).order_by(r.pk)).all()
+    writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT")
+              for row in rows]
+    write_compartments(conn, base_url, writes, [row.pk for row in rows])
+    return len(writes)
+
+
+def stored_compartments(conn: Connection, keys: Iterable[Key]) -> dict[Key, Compartment]:
+    """Compartments already stored for (type, id) pairs; absent keys have none."""
+    wanted = sorted(set(keys))
+    found: dict[Key, Compartment] = {}
+    r = resource.c
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = conn.execute(
+            sa.select(r.res_type, r.res_id, rc.hub, rc.spoke, rc.country, rc.published)
+            .join(resource_compartment, rc.resource_pk == r.pk)
+            .where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
+        found.update({(row.res_type, row.res_id):
+                      Compartment(row.hub, row.spoke, row.country, bool(row.published))
+                      for row in rows})
+    return found
+
+
+def owner_keys(body: dict[str, Any], base_url: str) -> list[Key]:
+    """Local references that may name the owner of ``body``, in order of preference."""
+    paths = OWNER_REFERENCES.get(body.get("resourceType", ""), ())
+    keys = [k for path in paths for k in _local_keys(_walk(body, path.split(".")), base_url)]
+    return keys + list(_local_keys(_owner_extensions(body), base_url))
+
+
+def has_owner_extension(body: dict[str, Any]) -> bool:
+    return any(True for _ in _owner_extensions(body))
+
+
+def is_published(body: dict[str, Any]) -> bool:
+    tags = (body.get("meta") or {}).get("tag") or []
+    return any(isinstance(t, dict) and t.get("system") == NETWORK_SYSTEM
+               and t.get("code") == PUBLISHED_CODE for t in tags)
+
+
+def organization_kind(body: dict[str, Any]) -> str | None:
+    """national-program, hub or spoke, from ``Organization.type``."""
+    for concept in body.get("type") or []:
+        for coding in (concept or {}).get("coding") or []:
+            if coding.get("system") == ORGANIZATION_KIND_SYSTEM:
+                return str(coding.get("code"))
+    return None
+
+
+class _Resolver:
+    """Resolves compartments of a batch, following owners inside the batch recursively."""
+
+    def __init__(self, bodies: dict[Key, dict[str, Any]], stored: dict[Key, Compartment],
+                 base_url: str) -> None:
+        self.bodies, self.stored, self.base_url = bodies, stored, base_url
+        self.done: dict[Key, Compartment] = {}
+        self.visiting: set[Key] = set()
+
+    def resolve(self, key: Key) -> Compartment | None:
+        if key in self.done:
+            return self.done[key]
+        if key not in self.bodies:
+            return self.stored.get(key)
+        if key in self.visiting:  # a reference cycle inside the batch owns nothing
+            return None
+        self.visiting.add(key)
+        body = self.bodies[key]
+        parent = next((c for c in (self.resolve(k) for k in owner_keys(body, self.base_url))
+                       if c is not None and (c.owned or c.country)), None)
+        self.visiting.discard(key)
+        self.done[key] = own_compartment(key[1], body, parent or EMPTY)
+        return self.done[key]
+
+
+def own_compartment(res_id: str, body: dict[str, Any], parent: Compartment) -> Compartment:
+    """What a resource adds to the compartment it inherits from its owner."""
+    kind = organization_kind(body) if body.get("resourceType") == "Organization" else None
+    inherited = replace(parent, published=False)
+    if kind == "national-program":
+        inherited = Compartment(country=parent.country)
+    elif kind == "hub":
+        inherited = Compartment(hub=res_id, country=parent.country)
+    elif kind == "spoke":
+        inherited = Compartment(hub=parent.hub, spoke=res_id, country=parent.country)
+    return replace(inherited, country=_country(body) or inherited.country,
+                   published=is_published(body))
+
+
+def _country(body: dict[str, Any]) -> str | None:
+    """An Organization's or Location's own ISO 3166 alpha-2 country, if it states one."""
+    if body.get("resourceType") not in ("Organization", "Location"):
+        return None
+    addresses = body.get("address")
+    if isinstance(addresses, dict):
+        addresses = [addresses]
+    for address in addresses if isinstance(addresses, list) else []:
+        country = address.get("country") if isinstance(address, dict) else None
+        if isinstance(country, str) and len(country) == 2 and country.isalpha():
+            return country.upper()
+    return None
+
+
+def _row(c: Compartment) -> dict[str, Any]:
+    return {"hub": c.hub, "spoke": c.spoke, "country": c.country, "published": c.published}
+
+
+def _walk(node: Any, path: list[str]) -> Iterator[Any]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item, path)
+    elif not path:
+        yield node
+    elif isinstance(node, dict):
+        yield from _walk(node.get(path[0]), path[1:])
+
+
+def _owner_extensions(body: dict[str, Any]) -> Iterator[Any]:
+    for ext in body.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == OWNER_EXTENSION:
+            yield ext.get("valueReference")
+
+
+def _local_keys(references: Iterable[Any], base_url: str) -> Iterator[Key]:
+    for ref in references:
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            row = parse_reference(ref["reference"], base_url)
+            if row["url"] is None and row["target_type"]:
+                yield row["target_type"], row["target_id"]

@@ -1,0 +1,205 @@
+"""Every authorization decision of the registry, as one table.
+
+The table says, for each role and each *category* of resource, how far each interaction
+reaches: nowhere (``NONE``), everywhere (``ALL``), only what a hub published
+(``PUBLISHED``), or only the caller's own hub, spoke or country (``HUB``, ``SPOKE``,
+``COUNTRY``), matched against the resource's stored compartment
+(``registry.services.compartment``). Anything not in the table is refused (deny by default).
+
+Interactions are ``read`` (read, vread, search, history: a caller sees the same resources
+however it asks), ``create``, ``update`` (also patch), ``delete`` and ``export`` (bulk export).
+A write must be allowed for the resource as stored *and* as it will be stored, so nobody can
+move a resource into or out of a compartment they do not hold. AuditEvents are never written
+through the API, by anyone: the audit service writes them directly.
+
+The same decision comes in two shapes: ``permits`` for one resource whose compartment is known
+(reads, writes, bundle entries) and ``condition`` for SQL (search, includes, chaining, history,
+``_summary=count``), so the count a caller sees is always the count of what it may read.
+
+Choices the issue left open, and why:
+
+- hub-admin reads every aggregate outcome: the global viewer sees them all, so hiding them
+  from a hub protects nothing; it writes recommendations (Communication) about its own hub's
+  cases, because answering cases is what a hub does; it only reads its spokes' evaluation
+  responses (nobody but the spoke should put answers in a mentee's mouth).
+- spoke-clinician reads its hub's Questionnaires: it cannot submit a response to a form it may
+  not see.
+- Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
+  shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
+  issue lists (published directory and aggregate outcomes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.services.compartment import Compartment
+from registry.storage.tables import resource_compartment
+
+Condition = sa.ColumnElement[bool]
+INTERACTIONS = ("read", "create", "update", "delete", "export")
+
+
+class Scope(StrEnum):
+    NONE = "-"
+    ALL = "all"
+    PUBLISHED = "published"
+    HUB = "hub"
+    SPOKE = "spoke"
+    COUNTRY = "country"
+
+
+NONE, ALL, PUBLISHED = Scope.NONE, Scope.ALL, Scope.PUBLISHED
+HUB, SPOKE, COUNTRY = Scope.HUB, Scope.SPOKE, Scope.COUNTRY
+
+CATEGORY_OF: dict[str, str] = {
+    **dict.fromkeys(("Organization", "Location", "OrganizationAffiliation", "Practitioner",
+                     "PractitionerRole", "HealthcareService", "Endpoint"), "directory"),
+    **dict.fromkeys(("Encounter", "Group", "PlanDefinition", "CarePlan"), "program"),
+    "Questionnaire": "evaluation",
+    "QuestionnaireResponse": "response",
+    **dict.fromkeys(("Composition", "Bundle", "Condition", "Observation",
+                     "MedicationStatement"), "case"),
+    "Communication": "recommendation",
+    "Measure": "measure",
+    "MeasureReport": "aggregate",
+    "Provenance": "provenance",
+    "AuditEvent": "audit",
+    **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition"), "conformance"),
+}
+
+# Categories that hold case-level data: reading them is audited.
+CASE_LEVEL = frozenset({"case", "recommendation", "response"})
+
+#                               read        create  update  delete  export
+_ADMIN = (ALL, ALL, ALL, ALL, ALL)
+RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
+    "network-admin": {
+        **{category: _ADMIN for category in set(CATEGORY_OF.values())},
+        "audit":                (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+    "hub-admin": {
+        "directory":            (ALL,       HUB,    HUB,    HUB,    NONE),
+        "program":              (HUB,       HUB,    HUB,    HUB,    NONE),
+        "evaluation":           (HUB,       HUB,    HUB,    HUB,    NONE),
+        "response":             (HUB,       NONE,   NONE,   NONE,   NONE),
+        "case":                 (HUB,       NONE,   NONE,   NONE,   NONE),
+        "recommendation":       (HUB,       HUB,    HUB,    NONE,   NONE),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
+        "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
+        "provenance":           (HUB,       NONE,   NONE,   NONE,   NONE),
+        "conformance":          (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+    "spoke-clinician": {
+        "directory":            (ALL,       NONE,   NONE,   NONE,   NONE),
+        "evaluation":           (HUB,       NONE,   NONE,   NONE,   NONE),
+        "response":             (SPOKE,     SPOKE,  SPOKE,  NONE,   NONE),
+        "case":                 (SPOKE,     SPOKE,  SPOKE,  NONE,   NONE),
+        "recommendation":       (SPOKE,     NONE,   NONE,   NONE,   NONE),
+        "conformance":          (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+    "national-program": {
+        "directory":            (ALL,       NONE,   NONE,   NONE,   COUNTRY),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
+        "aggregate":            (COUNTRY,   NONE,   NONE,   NONE,   NONE),
+        "conformance":          (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+    "global-viewer": {
+        "directory":            (PUBLISHED, NONE,   NONE,   NONE,   NONE),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
+        "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
+        "conformance":          (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+    "peer": {
+        "directory":            (PUBLISHED, NONE,   NONE,   NONE,   NONE),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
+        "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
+    },
+}
+ROLES = tuple(RULES)
+ORGANIZATION_ROLES = frozenset({"hub-admin", "spoke-clinician"})  # bound to Organization/ID
+COUNTRY_ROLES = frozenset({"national-program"})  # bound to an ISO 3166 alpha-2 code
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A caller as the policy sees it: a role and the compartment its token binds it to."""
+
+    role: str
+    hub: str | None = None
+    spoke: str | None = None
+    country: str | None = None
+
+
+def category(res_type: str) -> str:
+    return CATEGORY_OF.get(res_type, "unclassified")
+
+
+def scope(subject: Subject, interaction: str, res_type: str) -> Scope:
+    """How far ``interaction`` on ``res_type`` reaches for ``subject`` (NONE when unlisted)."""
+    grants = RULES.get(subject.role, {}).get(category(res_type))
+    return grants[INTERACTIONS.index(interaction)] if grants else NONE
+
+
+def permits(subject: Subject, interaction: str, res_type: str,
+            compartment: Compartment | None) -> bool:
+    """May ``subject`` perform ``interaction`` on one resource in ``compartment``?"""
+    reach = scope(subject, interaction, res_type)
+    if reach in (NONE, ALL):
+        return reach is ALL
+    c = compartment or Compartment()
+    held = {PUBLISHED: c.published, HUB: _same(c.hub, subject.hub),
+            SPOKE: _same(c.spoke, subject.spoke), COUNTRY: _same(c.country, subject.country)}
+    return held[reach]
+
+
+def condition(subject: Subject, interaction: str, res_type: str,
+              pk: sa.ColumnElement[Any]) -> Condition | None:
+    """SQL restricting ``pk`` (a resource.pk column) to what ``subject`` may reach; ``None``
+    when nothing needs restricting."""
+    reach = scope(subject, interaction, res_type)
+    if reach is ALL:
+        return None
+    if reach is NONE:
+        return sa.false()
+    c = resource_compartment.c
+    column_and_value = {PUBLISHED: (c.published, True), HUB: (c.hub, subject.hub),
+                        SPOKE: (c.spoke, subject.spoke), COUNTRY: (c.country, subject.country)}
+    column, value = column_and_value[reach]
+    if value is None:
+        return sa.false()
+    owned = sa.select(c.resource_pk).where(column == value)
+    return pk.in_(owned)
+
+
+def types_condition(subject: Subject, interaction: str, types: Iterable[str],
+                    type_column: sa.ColumnElement[Any], pk: sa.ColumnElement[Any]
+                    ) -> Condition | None:
+    """``condition`` over rows of several types (system history, chains, includes), one
+    branch per distinct scope so the SQL stays small whatever the number of types."""
+    by_scope: dict[Scope, list[str]] = {}
+    for res_type in types:
+        by_scope.setdefault(scope(subject, interaction, res_type), []).append(res_type)
+    if set(by_scope) <= {ALL}:
+        return None
+    branches = []
+    for reach, grouped in by_scope.items():
+        if reach is NONE:
+            continue
+        restriction = condition(subject, interaction, grouped[0], pk)
+        in_types = type_column.in_(sorted(grouped))
+        branches.append(in_types if restriction is None else sa.and_(in_types, restriction))
+    return sa.or_(*branches) if branches else sa.false()
+
+
+def is_case_level(res_type: str) -> bool:
+    return category(res_type) in CASE_LEVEL
+
+
+def _same(owner: str | None, held: str | None) -> bool:
+    return owner is not None and owner == held

@@ -1,0 +1,65 @@
+"""Fixtures for the security tests: the two-country network and one client per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from registry import create_app
+from registry.api.auth import forget_tokens
+from tests.conftest import Fhir, empty_tables, make_token
+from tests.security.network import load_network
+
+ROLES = ("network-admin", "hub-admin", "spoke-clinician", "national-program", "global-viewer",
+         "peer")
+BINDINGS = {"hub-admin": "Organization/hub-1", "spoke-clinician": "Organization/spoke-1",
+            "national-program": "PE"}
+
+
+@dataclass
+class Network:
+    """The loaded network and a FHIR client per role (``admin`` is network-admin)."""
+
+    app: Flask
+    bodies: dict[str, dict[str, Any]]
+    clients: dict[str, Fhir] = field(default_factory=dict)
+
+    def client(self, role: str) -> Fhir:
+        if role not in self.clients:
+            binding = BINDINGS.get(role)
+            token = make_token(self.app, role, **({"binding": binding} if binding else {}))
+            self.clients[role] = Fhir(self.app.test_client(), token)
+        return self.clients[role]
+
+    @property
+    def admin(self) -> Fhir:
+        return self.client("network-admin")
+
+
+def network_app(database_url: str, **overrides: Any) -> Flask:
+    empty_tables(database_url)
+    forget_tokens()
+    app = create_app({"database_url": database_url, "base_url": "http://registry.test/fhir",
+                      "rate_limit": "100000 per minute", **overrides})
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(scope="module")
+def shared_network(database_url: str) -> Iterator[Network]:
+    """One network per module and backend, for tests that leave it as they found it."""
+    app = network_app(database_url)
+    yield Network(app, load_network(app))
+    app.extensions["registry.engine"].dispose()
+
+
+@pytest.fixture
+def network(database_url: str) -> Iterator[Network]:
+    """A fresh network for tests that change it."""
+    app = network_app(database_url)
+    yield Network(app, load_network(app))
+    app.extensions["registry.engine"].dispose()

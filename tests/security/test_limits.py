@@ -1,0 +1,188 @@
+"""Abuse limits (body size, Bundle entries, _count, rate, time-outs), security headers,
+CORS, and logs free of tokens and bodies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from registry.storage.database import create_engine, is_timeout
+from tests.conftest import Fhir, make_token
+from tests.security.conftest import network_app
+
+ORG = {"resourceType": "Organization", "name": "Hub"}
+
+
+@pytest.fixture
+def limited(database_url: str) -> Iterator[Flask]:
+    app = network_app(database_url, rate_limit="3 per minute")
+    yield app
+    app.extensions["registry.engine"].dispose()
+
+
+def audit_outcomes(app: Flask) -> list[str]:
+    admin = Fhir(app.test_client(), make_token(app))
+    app.extensions["registry.limiter"].enabled = False  # the admin's own look-up
+    bundle = admin.search("AuditEvent?_count=100")
+    return sorted(e["resource"]["outcome"] for e in bundle.get("entry", []))
+
+
+def test_rate_limit_per_token_answers_429_with_retry_after(limited: Flask) -> None:
+    first = Fhir(limited.test_client(), make_token(limited))
+    second = Fhir(limited.test_client(), make_token(limited))
+    answers = [first.get("Organization") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "Retry-After" not in answers[0].headers
+    refused = first.get("Organization")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.json["resourceType"] == "OperationOutcome"
+    assert refused.json["issue"][0]["code"] == "throttled"
+    assert first.get("Organization").status_code == 429
+    assert second.get("Organization").status_code == 200  # its own budget
+    assert audit_outcomes(limited) == ["4"]  # one audit per client and window, not per hit
+
+
+def test_failed_authentications_are_limited_per_address(database_url: str) -> None:
+    app = network_app(database_url)
+    client = app.test_client()
+    statuses = [Fhir(client, f"tnr_guess-{i:04d}-abcdefgh").get("Organization").status_code
+                for i in range(31)]
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429
+    app.extensions["registry.engine"].dispose()
+
+
+def test_body_too_large_is_413_and_audited(database_url: str) -> None:
+    app = network_app(database_url, max_body_bytes=300)
+    client = Fhir(app.test_client(), make_token(app))
+    response = client.post("Organization", {**ORG, "alias": ["x" * 400]})
+    assert response.status_code == 413 and response.json["resourceType"] == "OperationOutcome"
+    assert audit_outcomes(app) == ["4"]
+    app.extensions["registry.engine"].dispose()
+
+
+def test_bundle_entries_and_count_are_capped(database_url: str) -> None:
+    app = network_app(database_url, max_bundle_entries=2, max_count=5, default_count=5)
+    client = Fhir(app.test_client(), make_token(app))
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": ORG, "request": {"method": "POST", "url": "Organization"}}] * 3}
+    assert client.post("", bundle).status_code == 413
+    for _ in range(7):
+        client.create(ORG)
+    page = client.search("Organization?_count=500")
+    assert len(page["entry"]) == 5
+    next_url = next(link["url"] for link in page["link"] if link["relation"] == "next")
+    assert "_count=5" in next_url
+    app.extensions["registry.engine"].dispose()
+
+
+def test_statement_time_out_cancels_a_runaway_query(database_url: str) -> None:
+    engine = create_engine(database_url, statement_timeout_ms=50)
+    runaway = ("SELECT pg_sleep(5)" if engine.dialect.name == "postgresql" else
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+               "SELECT count(*) FROM n")
+    with pytest.raises(sa.exc.OperationalError) as caught, engine.begin() as conn:
+        conn.exec_driver_sql(runaway)
+    assert is_timeout(caught.value)
+    engine.dispose()
+
+
+def test_a_timed_out_request_answers_503_timeout(database_url: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    app = network_app(database_url)
+    client = Fhir(app.test_client(), make_token(app))
+    engine = create_engine(database_url, statement_timeout_ms=50)
+    runaway = ("SELECT pg_sleep(5)" if engine.dialect.name == "postgresql" else
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+               "SELECT count(*) FROM n")
+
+    def slow_read(*args: object, **kwargs: object) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(runaway)
+
+    from registry.services import fhir as service
+
+    monkeypatch.setattr(service.FhirService, "read", slow_read)
+    response = client.get("Organization/x")
+    assert response.status_code == 503
+    assert response.json["issue"][0]["code"] == "timeout"
+    engine.dispose()
+    app.extensions["registry.engine"].dispose()
+
+
+def test_security_headers_on_api_and_docs(database_url: str) -> None:
+    app = network_app(database_url)
+    client = app.test_client()
+    api = Fhir(client, make_token(app)).get("Organization")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert api.headers["X-Frame-Options"] == "DENY"
+    assert api.headers["Referrer-Policy"] == "no-referrer"
+    assert api.headers["Cache-Control"] == "no-store"
+    assert api.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    error = client.get("/fhir/Organization")  # 401 answers carry them too
+    assert error.headers["X-Frame-Options"] == "DENY"
+    docs = client.get("/docs/")
+    assert docs.status_code == 200 and docs.mimetype == "text/html"
+    csp = docs.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    html = docs.get_data(as_text=True)
+    assert "<script>" not in html and 'src="/docs/init.js"' in html
+    with client.get("/docs/init.js") as script:
+        assert script.status_code == 200 and b"SwaggerUIBundle" in script.get_data()
+    app.extensions["registry.engine"].dispose()
+
+
+def test_cors_is_off_by_default_and_configurable(database_url: str) -> None:
+    origin = {"Origin": "https://dashboard.example.org"}
+    closed = network_app(database_url)
+    response = closed.test_client().get("/fhir/metadata", headers=origin)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    closed.extensions["registry.engine"].dispose()
+    opened = network_app(database_url, cors_origins="https://dashboard.example.org")
+    client = opened.test_client()
+    response = client.get("/fhir/metadata", headers=origin)
+    assert response.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    other = client.get("/fhir/metadata", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    opened.extensions["registry.engine"].dispose()
+
+
+def test_logs_hold_no_tokens_or_bodies(database_url: str, caplog: pytest.LogCaptureFixture,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    app = network_app(database_url)
+    token = make_token(app)
+    client = Fhir(app.test_client(), token)
+    secret = "Narrative that must stay out of logs 9d2e"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        with app.extensions["registry.engine"].begin() as conn:
+            conn.execute(sa.text("INSERT INTO nowhere VALUES (:body)"), {"body": secret})
+
+    from registry.services import fhir as service
+
+    monkeypatch.setattr(service.FhirService, "create", broken)
+    with caplog.at_level(logging.DEBUG):
+        assert client.post("Organization", {**ORG, "name": secret}).status_code == 500
+        logging.getLogger("registry.test").warning("caller sent Authorization: Bearer %s",
+                                                   token)
+    assert caplog.records  # the failure and the warning were logged...
+    assert secret not in caplog.text and token not in caplog.text  # ...without either
+    assert "[redacted]" in caplog.text
+    app.extensions["registry.engine"].dispose()
+
+
+@pytest.mark.parametrize(("proxies", "address"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_client_address_comes_from_trusted_proxies_only(database_url: str, proxies: int,
+                                                        address: str) -> None:
+    app = network_app(database_url, trusted_proxies=proxies)
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    assert Fhir(app.test_client(), None).get("Organization", headers=forwarded
+                                             ).status_code == 401
+    admin = Fhir(app.test_client(), make_token(app))
+    [event] = [e["resource"] for e in admin.search("AuditEvent?outcome=8")["entry"]]
+    assert event["agent"][0]["network"]["address"] == address
+    app.extensions["registry.engine"].dispose()

@@ -1,0 +1,176 @@
+"""The whole authorization matrix: every role x resource kind x interaction, on both databases.
+
+Each row names one resource of the test network (``...-1`` belongs to hub-1/spoke-1 in Peru,
+the tokens' own compartment; ``...-2`` to hub-2/spoke-2 in Brazil) and, per role, the
+interactions that must succeed: **R**ead, **S**earch (``_id``), type **H**istory, **C**reate
+(a copy with the same owner references), **U**pdate (PUT), **D**elete, **T**ransaction entry
+(a PUT in a transaction). ``.`` means refused: 403 or 404 with an OperationOutcome for
+instance interactions and writes, 403 or absence from the page for search and history — and
+a refused write leaves the resource as it was. The table is written out by hand from the
+issue, not computed from the policy, so a change to either shows up here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import Fhir
+from tests.security.conftest import ROLES, Network
+
+MATRIX_TEXT = """
+subject                        admin    hub      spoke    national global   peer
+Organization/np-pe             RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Organization/np-br             RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Organization/hub-1             RSHCUDT  RSH.UDT  RSH....  RSH....  RSH....  RSH....
+Organization/hub-2             RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Organization/spoke-1           RSHCUDT  RSHCUDT  RSH....  RSH....  RSH....  RSH....
+Organization/spoke-2           RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Location/loc-1                 RSHCUDT  RSHCUDT  RSH....  RSH....  RSH....  RSH....
+Location/loc-2                 RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+OrganizationAffiliation/aff-1  RSHCUDT  RSHCUDT  RSH....  RSH....  .......  .......
+OrganizationAffiliation/aff-2  RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Practitioner/prac-1            RSHCUDT  RSHCUDT  RSH....  RSH....  .......  .......
+Practitioner/prac-2            RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+PractitionerRole/role-1        RSHCUDT  RSHCUDT  RSH....  RSH....  .......  .......
+PractitionerRole/role-2        RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+HealthcareService/prog-1       RSHCUDT  RSHCUDT  RSH....  RSH....  RSH....  RSH....
+HealthcareService/prog-2       RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Endpoint/ep-1                  RSHCUDT  RSHCUDT  RSH....  RSH....  .......  .......
+Endpoint/ep-2                  RSHCUDT  RSH....  RSH....  RSH....  .......  .......
+Encounter/sess-1               RSHCUDT  RSHCUDT  .......  .......  .......  .......
+Encounter/sess-2               RSHCUDT  .......  .......  .......  .......  .......
+Questionnaire/quest-1          RSHCUDT  RSHCUDT  RSH....  .......  .......  .......
+Questionnaire/quest-2          RSHCUDT  .......  .......  .......  .......  .......
+QuestionnaireResponse/resp-1   RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+QuestionnaireResponse/resp-2   RSHCUDT  .......  .......  .......  .......  .......
+Composition/case-1             RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+Composition/case-2             RSHCUDT  .......  .......  .......  .......  .......
+Bundle/doc-1                   RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+Bundle/doc-2                   RSHCUDT  .......  .......  .......  .......  .......
+Condition/cond-1               RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+Condition/cond-2               RSHCUDT  .......  .......  .......  .......  .......
+Observation/obs-1              RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+Observation/obs-2              RSHCUDT  .......  .......  .......  .......  .......
+MedicationStatement/med-1      RSHCUDT  RSH....  RSHCU.T  .......  .......  .......
+MedicationStatement/med-2      RSHCUDT  .......  .......  .......  .......  .......
+Communication/rec-1            RSHCUDT  RSHCU.T  RSH....  .......  .......  .......
+Communication/rec-2            RSHCUDT  .......  .......  .......  .......  .......
+Measure/measure                RSHCUDT  RSH....  .......  RSH....  RSH....  RSH....
+MeasureReport/report-1         RSHCUDT  RSH....  .......  RSH....  RSH....  RSH....
+MeasureReport/report-2         RSHCUDT  RSH....  .......  .......  RSH....  RSH....
+Provenance/prov-1              RSHCUDT  RSH....  .......  .......  .......  .......
+Provenance/prov-2              RSHCUDT  .......  .......  .......  .......  .......
+AuditEvent/audit-1             RSH....  .......  .......  .......  .......  .......
+CodeSystem/codesystem          RSHCUDT  RSH....  RSH....  RSH....  RSH....  .......
+"""
+INTERACTIONS = "RSHCUDT"
+
+
+def parse_matrix(text: str) -> dict[tuple[str, str], str]:
+    lines = [line.split() for line in text.strip().splitlines()[1:]]
+    return {(subject, role): cells[i] for subject, *cells in lines
+            for i, role in enumerate(ROLES)}
+
+
+MATRIX = parse_matrix(MATRIX_TEXT)
+
+
+def refused(response: Any, *statuses: int) -> bool:
+    """False for a proper refusal (asserted); True for success."""
+    if response.status_code in (200, 201, 204):
+        return True
+    assert response.status_code in statuses, response.get_data(as_text=True)
+    assert response.json["resourceType"] == "OperationOutcome"
+    return False
+
+
+def unchanged(network: Network, subject: str, version: str) -> None:
+    current = network.admin.get(subject)
+    assert current.status_code == 200 and current.json["meta"]["versionId"] == version
+
+
+def body_of(network: Network, subject: str) -> dict[str, Any]:
+    response = network.admin.get(subject)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json  # type: ignore[no-any-return]
+
+
+def probe_read(network: Network, client: Fhir, subject: str) -> bool:
+    return refused(client.get(subject), 403, 404)
+
+
+def probe_search(network: Network, client: Fhir, subject: str) -> bool:
+    res_type, res_id = subject.split("/")
+    response = client.get(f"{res_type}?_id={res_id}")
+    if response.status_code == 403:
+        return refused(response, 403)
+    assert response.status_code == 200
+    found = [e["resource"]["id"] for e in response.json.get("entry", [])]
+    assert response.json.get("total") == len(found)
+    return res_id in found
+
+
+def probe_history(network: Network, client: Fhir, subject: str) -> bool:
+    res_type, res_id = subject.split("/")
+    response = client.get(f"{res_type}/_history?_count=1000")
+    if response.status_code == 403:
+        return refused(response, 403)
+    assert response.status_code == 200
+    urls = {e["fullUrl"] for e in response.json.get("entry", [])}
+    return f"http://registry.test/fhir/{subject}" in urls
+
+
+def probe_create(network: Network, client: Fhir, subject: str) -> bool:
+    twin = copy.deepcopy(body_of(network, subject))
+    twin.pop("id")
+    twin["meta"].pop("versionId")
+    twin["meta"].pop("lastUpdated")
+    return refused(client.post(twin["resourceType"], twin), 403, 404)
+
+
+def probe_update(network: Network, client: Fhir, subject: str) -> bool:
+    body = body_of(network, subject)
+    allowed = refused(client.put(subject, body), 403, 404)
+    if not allowed:
+        unchanged(network, subject, body["meta"]["versionId"])
+    return allowed
+
+
+def probe_delete(network: Network, client: Fhir, subject: str) -> bool:
+    body = body_of(network, subject)
+    allowed = refused(client.delete(subject), 403, 404)
+    if not allowed:
+        unchanged(network, subject, body["meta"]["versionId"])
+        return False
+    assert network.admin.get(subject).status_code == 410
+    assert network.admin.put(subject, body).status_code == 201  # revived for the next case
+    return True
+
+
+def probe_transaction(network: Network, client: Fhir, subject: str) -> bool:
+    body = body_of(network, subject)
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"resource": body, "request": {"method": "PUT", "url": subject}}]}
+    allowed = refused(client.post("", bundle), 403, 404)
+    if not allowed:
+        unchanged(network, subject, body["meta"]["versionId"])
+    return allowed
+
+
+PROBES: dict[str, Callable[[Network, Fhir, str], bool]] = {
+    "R": probe_read, "S": probe_search, "H": probe_history, "C": probe_create,
+    "U": probe_update, "T": probe_transaction, "D": probe_delete,
+}
+
+
+@pytest.mark.parametrize(("subject", "role"), sorted(MATRIX), ids=lambda v: v)
+def test_authorization_matrix(shared_network: Network, subject: str, role: str) -> None:
+    client = shared_network.client(role)
+    outcome = {letter: PROBES[letter](shared_network, client, subject)
+               for letter in "RSHUTCD"}  # delete last: it revives what it removed
+    actual = "".join(letter if outcome[letter] else "." for letter in INTERACTIONS)
+    assert actual == MATRIX[(subject, role)]
