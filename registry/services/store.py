@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from registry.errors import (
     Gone,
     InvalidRequest,
+    Issue,
     NotFound,
     PreconditionFailed,
     Unprocessable,
@@ -83,6 +84,7 @@ class ResourceStore:
     node: Node
     pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
+    notes: list[Issue] = field(default_factory=list, repr=False)  # from the transform step
     _clock: int = field(default=0, repr=False)
 
     # ---- reads -------------------------------------------------------------------------
@@ -212,13 +214,23 @@ class ResourceStore:
         if not is_write(self.conn):
             raise RuntimeError("persist() needs a write transaction")
         self._resolved.clear()  # what we resolved may be about to change
+        requested = len(writes)
+        writes = [*writes, *self._transform(writes)]
         self._fill_current(writes)
         stamp = self._timestamp()
         stored = [self._stamp(w, stamp) for w in writes]
         pks = self._write_current(writes, stored)
         self._write_versions(writes, stored, pks)
         self._write_index(writes, pks)
-        return stored
+        return stored[:requested]
+
+    def _transform(self, writes: Sequence[PendingWrite]) -> list[PendingWrite]:
+        """The transform step, here so that no write path can skip it: de-identifies case
+        Bundles in place and returns the resources extracted from them (see
+        ``registry.services.cases.pipeline``); their versions are written but not returned."""
+        from registry.services.cases.pipeline import transform  # cases build on the store
+
+        return transform(self, writes)
 
     def _fill_current(self, writes: Sequence[PendingWrite]) -> None:
         by_type: dict[str, list[PendingWrite]] = {}
