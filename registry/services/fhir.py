@@ -35,6 +35,7 @@ from registry.services.store import (
 class WriteOutcome:
     stored: Stored
     status: int  # 200 or 201
+    notes: tuple[Issue, ...] = ()  # what the transform step changed (de-identification)
 
 
 @dataclass
@@ -59,7 +60,7 @@ class FhirService:
                if_match: str | None = None) -> WriteOutcome:
         ensure_id(res_id, res_type)
         stored = self.store.update(res_type, res_id, body, if_match=if_match)
-        return WriteOutcome(stored, 201 if stored.created else 200)
+        return WriteOutcome(stored, 201 if stored.created else 200, tuple(self.store.notes))
 
     def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
         self.store.delete(res_type, res_id, if_match=if_match)
@@ -86,7 +87,7 @@ class FhirService:
             if existing:
                 return WriteOutcome(existing, 200)
         stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST")])[0]
-        return WriteOutcome(stored, 201)
+        return WriteOutcome(stored, 201, tuple(self.store.notes))
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
                            ) -> WriteOutcome:

@@ -140,6 +140,17 @@ def test_fhir_document_bundle_goes_through_the_same_de_identification(
     assert leaked(app.config["REGISTRY"].database_url) == []
 
 
+def test_fhir_document_bundle_reports_changes_with_prefer_operation_outcome(
+        fhir: Fhir, refs: dict[str, str]) -> None:
+    response = fhir.post("Bundle", document(refs), headers={"Prefer": "return=OperationOutcome"})
+    assert response.status_code == 201
+    issues = response.json["issue"]
+    assert issues[0]["diagnostics"].startswith("Bundle/")
+    changed = [i for i in issues[1:] if i["severity"] == "information"]
+    assert changed and all(i.get("expression") for i in changed)
+    assert any(".name" in i["expression"][0] for i in changed)
+
+
 def test_bundle_receipt_endpoint_reports_changes_without_values(fhir: Fhir,
                                                                 refs: dict[str, str]) -> None:
     response = fhir.client.post("/cases/bundle", json=document(refs), headers={
