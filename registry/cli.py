@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -163,10 +164,52 @@ def demo(seed: int, scale: float, if_empty: bool, batch: int) -> None:
     click.echo(f"demo network: {report.written} written, {report.unchanged} unchanged")
 
 
+@click.group("attendance", help="Session attendance from video-meeting reports.")
+def attendance_group() -> None:
+    pass
+
+
+@attendance_group.command("import", help="Record a Zoom or Teams participant report (CSV) on "
+                          "a session Encounter; one transaction, nothing written on error.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--session", "session", required=True, help="The session, Encounter/ID.")
+@click.option("--timezone", default="UTC", show_default=True,
+              help="IANA zone of the report's times (e.g. America/Lima).")
+@click.option("--create-unknown", is_flag=True,
+              help="Create attendees not in the directory as mentees of their stated spoke.")
+@click.option("--day-first/--month-first", default=None,
+              help="How to read 05/11/2026 (default: detected from the file).")
+@click.option("--discipline", default="primary-care", show_default=True,
+              help="Discipline of created mentees (discipline value set).")
+@with_appcontext
+@one_line_errors
+def attendance_import(file: Path, session: str, timezone: str, create_unknown: bool,
+                      day_first: bool | None, discipline: str) -> None:
+    from adapters.attendance import AttendanceFileError, read_report
+    from registry.services.attendance import import_attendance
+    from registry.services.context import Caller
+    from registry.services.fhir import FhirService
+    from registry.services.sessions import session_reference
+
+    try:
+        report = read_report(file.read_bytes(), timezone=timezone, filename=file.name,
+                             day_first=day_first)
+    except (AttendanceFileError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    node = current_app.extensions["registry.node"]
+    with unit_of_work(write=True) as conn:
+        service = FhirService(conn, node, Caller.system("attendance-import"))
+        summary = import_attendance(service, report, session_reference(session),
+                                    create_unknown=create_unknown, discipline=discipline)
+    for line in summary.lines():
+        click.echo(line)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(token_group)
     app.cli.add_command(security_group)
+    app.cli.add_command(attendance_group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)
 

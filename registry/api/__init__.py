@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from registry.api import fhir_routes, security
+from registry.api import cases, fhir_routes, security
 from registry.api.base import FhirApi
 
 
@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     )
     api = FhirApi(app)
     api.register_blueprint(fhir_routes.blp)
+    api.register_blueprint(cases.blp)
+    cases.install_node_secret(app)  # case de-identification needs the node's secret
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     security.init_app(app)
 

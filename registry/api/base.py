@@ -67,7 +67,7 @@ def _http_message(exc: HTTPException, status: int) -> str:
 
 def _flatten(messages: object) -> set[str]:
     if isinstance(messages, dict):
-        return {k for k in messages} | set().union(*(_flatten(v) for v in messages.values()))
+        return {str(k) for k in messages} | set().union(*(_flatten(v) for v in messages.values()))
     return set()
 
 

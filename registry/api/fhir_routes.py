@@ -84,7 +84,7 @@ def create(res_type: str) -> Response:
     with unit_of_work(write=True) as conn:
         outcome = service(conn).create(body, res_type=res_type,
                                        if_none_exist=request.headers.get("If-None-Exist"))
-    return write_response(outcome.stored, outcome.status)
+    return write_response(outcome.stored, outcome.status, notes=outcome.notes)
 
 
 @blp.route(TYPE, methods=["PUT"])
@@ -127,7 +127,7 @@ def update(res_type: str, res_id: str) -> Response:
     with unit_of_work(write=True) as conn:
         outcome = service(conn).update(res_type, res_id, body,
                                        if_match=request.headers.get("If-Match"))
-    return write_response(outcome.stored, outcome.status)
+    return write_response(outcome.stored, outcome.status, notes=outcome.notes)
 
 
 @blp.route(INSTANCE, methods=["PATCH"])

@@ -9,8 +9,10 @@ from flask import Response, current_app, g, request
 
 from registry.errors import (
     InvalidRequest,
+    Issue,
     NotAcceptable,
     UnsupportedMediaType,
+    information,
     operation_outcome,
 )
 from registry.services.bundles import last_modified
@@ -108,8 +110,10 @@ def version_headers(stored: Stored) -> dict[str, str]:
     return {"ETag": stored.etag, "Last-Modified": last_modified(stored)}
 
 
-def write_response(stored: Stored, status: int, *, location: bool = True) -> Response:
-    """The answer to a create/update/patch, honouring ``Prefer: return=``."""
+def write_response(stored: Stored, status: int, *, location: bool = True,
+                   notes: tuple[Issue, ...] = ()) -> Response:
+    """The answer to a create/update/patch, honouring ``Prefer: return=``. ``notes`` (what
+    de-identification changed) come back with ``Prefer: return=OperationOutcome``."""
     headers = version_headers(stored)
     if location:
         headers["Location"] = f"{node().base_url}/{stored.location}"
@@ -117,14 +121,12 @@ def write_response(stored: Stored, status: int, *, location: bool = True) -> Res
     if wanted == "minimal":
         return fhir_response(b"", status, headers)
     if wanted == "operationoutcome":
-        outcome = operation_outcome([_written_issue(stored, status)])
+        outcome = operation_outcome([_written_issue(stored, status), *notes])
         return fhir_response(outcome, status, headers)
     return fhir_response(stored.content or b"", status, headers)
 
 
-def _written_issue(stored: Stored, status: int) -> Any:
-    from registry.errors import information
-
+def _written_issue(stored: Stored, status: int) -> Issue:
     verb = "created" if status == 201 else "updated"
     return information("informational", f"{stored.res_type}/{stored.res_id} {verb} "
                        f"(version {stored.version})")

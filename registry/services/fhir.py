@@ -39,6 +39,7 @@ from registry.storage.tables import resource_version
 class WriteOutcome:
     stored: Stored
     status: int  # 200 or 201
+    notes: tuple[Issue, ...] = ()  # what the transform step changed (de-identification)
 
 
 @dataclass
@@ -79,7 +80,7 @@ class FhirService:
         self.access.require_kind(res_type, "update", "update", alternative="create")
         self.access.require_visible(res_type, res_id)
         stored = self.store.update(res_type, res_id, body, if_match=if_match)
-        return WriteOutcome(stored, 201 if stored.created else 200)
+        return WriteOutcome(stored, 201 if stored.created else 200, tuple(self.store.notes))
 
     def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
         self.store.check_type(res_type)
@@ -115,7 +116,7 @@ class FhirService:
             if existing:
                 return WriteOutcome(existing, 200)
         stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST")])[0]
-        return WriteOutcome(stored, 201)
+        return WriteOutcome(stored, 201, tuple(self.store.notes))
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
                            ) -> WriteOutcome:

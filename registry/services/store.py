@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from registry.errors import (
     Gone,
     InvalidRequest,
+    Issue,
     NotFound,
     PreconditionFailed,
     Unprocessable,
@@ -94,6 +95,7 @@ class ResourceStore:
     hooks: WriteHooks | None = None
     pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
+    notes: list[Issue] = field(default_factory=list, repr=False)  # from the transform step
     _clock: int = field(default=0, repr=False)
 
     # ---- reads -------------------------------------------------------------------------
@@ -225,7 +227,11 @@ class ResourceStore:
         self._resolved.clear()  # what we resolved may be about to change
         self._fill_current(writes)
         if self.hooks is not None:
-            self.hooks.authorize(writes)
+            self.hooks.authorize(writes)  # before the transform: refuse first, then process
+        requested = len(writes)
+        derived = self._transform(writes)  # the same case's parts, authorized with it
+        self._fill_current(derived)
+        writes = [*writes, *derived]
         stamp = self._timestamp()
         stored = [self._stamp(w, stamp) for w in writes]
         pks = self._write_current(writes, stored)
@@ -234,7 +240,15 @@ class ResourceStore:
         write_compartments(self.conn, self.node.base_url, writes, pks)
         if self.hooks is not None:
             self.hooks.written(writes, stored)
-        return stored
+        return stored[:requested]
+
+    def _transform(self, writes: Sequence[PendingWrite]) -> list[PendingWrite]:
+        """The transform step, here so that no write path can skip it: de-identifies case
+        Bundles in place and returns the resources extracted from them (see
+        ``registry.services.cases.pipeline``); their versions are written but not returned."""
+        from registry.services.cases.pipeline import transform  # cases build on the store
+
+        return transform(self, writes)
 
     def _fill_current(self, writes: Sequence[PendingWrite]) -> None:
         by_type: dict[str, list[PendingWrite]] = {}
