@@ -31,9 +31,10 @@ from registry.services.compartment import (
     stored_compartments,
 )
 from registry.services.context import Caller, Node
+from registry.services.history import HistoryQuery
 from registry.services.policy import Subject
 from registry.services.store import PendingWrite, Stored
-from registry.storage.tables import resource, resource_compartment
+from registry.storage.tables import resource, resource_compartment, resource_version
 
 # A SQL restriction for rows of one type: (res_type, pk column) -> condition or None.
 Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
@@ -96,9 +97,18 @@ class Access:
         subject = self.subject
         return lambda res_type, pk: policy.condition(subject, "read", res_type, pk)
 
-    def history_condition(self, types: Sequence[str], type_column: sa.ColumnElement[Any],
-                          pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
-        return policy.types_condition(self.subject, "read", types, type_column, pk)
+    def history_restriction(self, query: HistoryQuery) -> sa.ColumnElement[bool] | None:
+        """Versions the caller may see. System history leaves the audit trail out unless
+        ``_type`` asks for it: peers syncing the node's changes want data, not its log."""
+        rv = resource_version.c
+        types = list(query.types) or ([query.res_type] if query.res_type else [
+            t for t in self.node.resource_types if t != "AuditEvent"])
+        restriction = policy.types_condition(self.subject, "read", types, rv.res_type,
+                                             rv.resource_pk)
+        if query.res_type or query.types:
+            return restriction
+        no_audit = rv.res_type != "AuditEvent"
+        return no_audit if restriction is None else sa.and_(no_audit, restriction)
 
     def accessed(self, interaction: str, stored: Sequence[Stored],
                  params: Mapping[str, list[str]] | None = None,

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.errors import InvalidRequest, Issue, PreconditionFailed, operation_outcome
@@ -20,7 +19,7 @@ from registry.services import bundles
 from registry.services.access import Access, query_string
 from registry.services.audit import AuditTrail
 from registry.services.context import Caller, Node
-from registry.services.history import HistoryPage, HistoryQuery, history, parse_history_query
+from registry.services.history import HistoryPage, history, parse_history_query
 from registry.services.search.engine import SearchResult, run_search
 from registry.services.search.request import SearchQuery, parse_search
 from registry.services.shaping import elements, summary
@@ -32,7 +31,6 @@ from registry.services.store import (
     ensure_id,
     new_id,
 )
-from registry.storage.tables import resource_version
 
 
 @dataclass(frozen=True)
@@ -162,21 +160,9 @@ class FhirService:
             else:
                 self.access.require_kind(res_type, "read", "history-type")
         query = parse_history_query(params, self.node, res_type=res_type, res_id=res_id)
-        page = history(self.conn, query, self._history_restriction(query))
+        page = history(self.conn, query, self.access.history_restriction(query))
         self.access.accessed(f"history-{level}", page.versions, params)
         return page
-
-    def _history_restriction(self, query: HistoryQuery) -> Any:
-        """Versions the caller may see. System history leaves the audit trail out unless
-        ``_type`` asks for it: peers syncing the node's changes want data, not its log."""
-        rv = resource_version.c
-        types = list(query.types) or ([query.res_type] if query.res_type else [
-            t for t in self.node.resource_types if t != "AuditEvent"])
-        restriction = self.access.history_condition(types, rv.res_type, rv.resource_pk)
-        if query.res_type or query.types:
-            return restriction
-        no_audit = rv.res_type != "AuditEvent"
-        return no_audit if restriction is None else sa.and_(no_audit, restriction)
 
     # ---- conditionals ------------------------------------------------------------------
 
