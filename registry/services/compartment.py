@@ -10,6 +10,13 @@ subtree, a spoke is owned by its hub's compartment and its own). Kinds with no n
 (Practitioner, Questionnaire, case parts) name their owner with the extension ``OWNER_EXTENSION``;
 the access layer adds it for bound callers (``stamp_owner``) so what they create stays theirs.
 
+A case belongs to the spoke that presents it: a case Bundle and its Composition follow
+``Composition.author`` (the presenter's PractitionerRole, whose organization is the spoke; the
+same reference the case pipeline takes the spoke from), so the spoke's clinicians and its hub's
+admins see it. The Conditions, Observations and MedicationStatements extracted from a case name
+their Composition as owner (the case pipeline adds the extension, ``cases.ingest``), so they
+follow the case wherever it belongs.
+
 Publication is a tag the hub sets on what it wants peers and the global network to see::
 
     "meta": {"tag": [{"system": "https://telementoring.example.org/fhir/CodeSystem/network",
@@ -53,8 +60,8 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "Encounter": ("serviceProvider", "partOf"),
     "Group": ("managingEntity",),
     "CarePlan": ("author", "encounter"),
-    "Composition": ("custodian", "encounter"),
-    "Bundle": ("entry.resource.custodian",),
+    "Composition": ("author", "custodian", "encounter"),
+    "Bundle": ("entry.resource.author", "entry.resource.custodian"),
     "Condition": ("encounter",),
     "Observation": ("encounter", "performer"),
     "MedicationStatement": ("context",),

@@ -10,8 +10,10 @@ keyed hashes make the pseudonymous subject key.
 What is stored: the de-identified Bundle (in place of what was sent) plus its Composition,
 Conditions, Observations and MedicationStatements as individual resources whose ids are those
 of the de-identified Bundle, with bundle-local ``urn:uuid`` references rewritten to
-``Type/id``. The Composition (and the Bundle) carry the subject key as a ``meta.tag``, so the
-cases of one patient are found with ``Composition?_tag=<system>|<key>``.
+``Type/id``. Each extracted Condition, Observation and MedicationStatement names its
+Composition as owner (``compartment.OWNER_EXTENSION``), so it lands in the presenting spoke's
+security compartment with the case. The Composition (and the Bundle) carry the subject key as
+a ``meta.tag``, so the cases of one patient are found with ``Composition?_tag=<system>|<key>``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from registry.errors import Conflict, Issue, Unprocessable, error, information
 from registry.services.cases.secret import EXTRA_KEY
+from registry.services.compartment import OWNER_EXTENSION
 from registry.services.deidentify import DeidentifiedCase, deidentify_case
 from registry.services.deidentify.rules import load_rules
 from registry.services.sessions import check_session, session_date
@@ -192,15 +195,25 @@ def _extracted(store: ResourceStore, bundle: dict[str, Any]) -> list[PendingWrit
     _give_ids(bundle)
     local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
              for e in bundle["entry"] if e.get("fullUrl") and e["resource"].get("id")}
+    composition = f"Composition/{bundle['entry'][0]['resource']['id']}"
     writes = []
     for entry in bundle["entry"]:
         resource = entry["resource"]
         if resource["resourceType"] in EXTRACTED:
             own = _rewrite(copy.deepcopy(resource), local)
+            if own["resourceType"] != "Composition":
+                _owned_by(own, composition)
             store.prepare(own)
             writes.append(PendingWrite(own["resourceType"], own["id"], own, "POST"))
     _refuse_resubmission(store, writes)
     return writes
+
+
+def _owned_by(part: dict[str, Any], composition: str) -> None:
+    """A case part belongs to its case: its security compartment is the Composition's."""
+    kept = [e for e in part.get("extension") or [] if e.get("url") != OWNER_EXTENSION]
+    part["extension"] = [*kept, {"url": OWNER_EXTENSION,
+                                 "valueReference": {"reference": composition}}]
 
 
 def _give_ids(bundle: dict[str, Any]) -> None:
