@@ -194,8 +194,8 @@ def _conditional(service: FhirService, entry: Entry, criteria: str | None) -> St
 
 def _rewrite_references(service: FhirService, entry: Entry, mapping: dict[str, str],
                         cache: dict[str, str]) -> None:
-    if entry.resource is None:
-        return
+    if entry.resource is None or entry.resource.get("resourceType") == "Bundle":
+        return  # a Bundle entry (a case presentation) resolves its urn:uuid references itself
     for holder in _references_in(entry.resource):
         ref = holder["reference"]
         if ref in mapping:
