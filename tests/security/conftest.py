@@ -12,7 +12,7 @@ from flask import Flask
 from registry import create_app
 from registry.api.auth import forget_tokens
 from tests.conftest import Fhir, empty_tables, make_token
-from tests.security.network import load_network
+from tests.security.network import SECRET, Loaded, load_network, present_again
 
 ROLES = ("network-admin", "hub-admin", "spoke-clinician", "national-program", "global-viewer",
          "peer")
@@ -25,8 +25,19 @@ class Network:
     """The loaded network and a FHIR client per role (``admin`` is network-admin)."""
 
     app: Flask
-    bodies: dict[str, dict[str, Any]]
+    loaded: Loaded
     clients: dict[str, Fhir] = field(default_factory=dict)
+
+    def key(self, name: str) -> str:
+        """The real ``Type/id`` of a network resource: case parts extracted by the transform
+        step have pseudonymous ids, named in tests by their aliases (``Composition/case-1``)."""
+        return self.loaded.aliases.get(name, name)
+
+    def id(self, name: str) -> str:
+        return self.key(name).split("/", 1)[1]
+
+    def present_again(self, side: str) -> None:
+        present_again(self.app, side, self.loaded.aliases)
 
     def client(self, role: str) -> Fhir:
         if role not in self.clients:
@@ -34,6 +45,14 @@ class Network:
             token = make_token(self.app, role, **({"binding": binding} if binding else {}))
             self.clients[role] = Fhir(self.app.test_client(), token)
         return self.clients[role]
+
+    def client_as(self, role: str, binding: str) -> Fhir:
+        """A client with another binding than the role's usual one (e.g. hub-2's admin)."""
+        key = f"{role}@{binding}"
+        if key not in self.clients:
+            self.clients[key] = Fhir(self.app.test_client(),
+                                     make_token(self.app, role, binding=binding))
+        return self.clients[key]
 
     @property
     def admin(self) -> Fhir:
@@ -44,7 +63,8 @@ def network_app(database_url: str, **overrides: Any) -> Flask:
     empty_tables(database_url)
     forget_tokens()
     app = create_app({"database_url": database_url, "base_url": "http://registry.test/fhir",
-                      "rate_limit": "100000 per minute", **overrides})
+                      "rate_limit": "100000 per minute", "node_secret": SECRET,
+                      **overrides})
     app.config["TESTING"] = True
     return app
 

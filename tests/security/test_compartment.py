@@ -124,3 +124,22 @@ def test_bulk_export_reaches_only_the_national_programs_country(app: Flask) -> N
     assert ids == ["loc-1"]
     hub = policy.Subject("hub-admin", hub="hub-1")
     assert policy.scope(hub, "export", "Location") is policy.NONE
+
+
+def test_case_parts_follow_the_presenting_spoke_also_after_a_rebuild(app: Flask) -> None:
+    """The Bundle and Composition follow Composition.author (the presenter's role at the
+    spoke); the extracted Condition, Observation and MedicationStatement name their
+    Composition as owner, so ``security rebuild`` derives the same compartments again."""
+    from tests.security.network import load_network
+
+    aliases = load_network(app).aliases
+    spoke_1 = Compartment("hub-1", "spoke-1", "PE", False)
+    spoke_2 = Compartment("hub-2", "spoke-2", "BR", False)
+    before = write(app)
+    for side, expected in (("1", spoke_1), ("2", spoke_2)):
+        parts = [key for alias, key in aliases.items() if alias.endswith(f"-{side}")]
+        assert {before[key] for key in [f"Bundle/doc-{side}", *parts]} == {expected}
+    with app.app_context(), unit_of_work(write=True) as conn:
+        conn.execute(resource_compartment.delete())
+    assert app.test_cli_runner().invoke(args=["security", "rebuild"]).exit_code == 0
+    assert write(app) == before
