@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from registry.services.validation import check_structure
+from tests import factories as f
 from tests.conftest import Fhir
 from tests.security.conftest import Network
+from tests.security.network import case_document
 
 
 def events(network: Network, query: str = "") -> list[dict[str, Any]]:
@@ -29,8 +31,7 @@ def entities(event: dict[str, Any]) -> list[str]:
 
 def test_a_write_is_audited_with_who_what_when_where_and_outcome(network: Network) -> None:
     hub = network.client("hub-admin")
-    created = hub.create({"resourceType": "Location", "name": "New site",
-                          "managingOrganization": {"reference": "Organization/spoke-1"}})
+    created = hub.create(f.site("New site", "Organization/spoke-1", -13.6, -72.0))
     [event] = events(network, f"entity=Location/{created['id']}")
     assert event["outcome"] == "0" and event["action"] == "C"
     assert event["subtype"][0]["code"] == "create"
@@ -59,34 +60,40 @@ def test_update_delete_and_transaction_are_audited(network: Network) -> None:
     assert actions == [("D", "delete", 1), ("E", "transaction", 2), ("U", "update", 1)]
 
 
-@pytest.mark.parametrize(("path", "interaction"), [
-    ("Composition/case-1", "read"), ("Composition/case-1/_history/1", "vread"),
-    ("Composition?_id=case-1", "search-type"),
-    ("Encounter?_id=sess-1&_revinclude=Communication:encounter", None),
-    ("Composition/case-1/_history", "history-instance"),
+@pytest.mark.parametrize(("path", "interaction", "entity"), [
+    ("Composition/{case}", "read", "Composition/{case}"),
+    ("Composition/{case}/_history/1", "vread", "Composition/{case}"),
+    ("Composition?_id={case}", "search-type", "Composition/{case}"),
+    ("Encounter?_id=sess-1", None, None),
+    ("Encounter?_id=sess-1&_revinclude=Communication:encounter", "search-type",
+     "Communication/rec-1"),
+    ("Composition/{case}/_history", "history-instance", "Composition/{case}"),
 ])
 def test_reads_of_case_level_data_are_audited(network: Network, path: str,
-                                              interaction: str | None) -> None:
-    response = network.client("hub-admin").get(path)
+                                              interaction: str | None,
+                                              entity: str | None) -> None:
+    case = network.id("Composition/case-1")
+    response = network.client("hub-admin").get(path.format(case=case))
     assert response.status_code == 200
     found = events(network)
-    if interaction is None:  # no case-level data touched
+    if entity is None:  # no case-level data touched
         assert found == []
         return
     [event] = found
     assert event["outcome"] == "0" and event["subtype"][0]["code"] == interaction
-    assert entities(event) == ["Composition/case-1/_history/1"]
+    assert entities(event) == [f"{entity.format(case=case)}/_history/1"]
 
 
 def test_a_search_event_records_the_query_and_every_case_returned(network: Network) -> None:
     network.client("hub-admin").search(
-        "Organization?_id=spoke-1,spoke-2&_revinclude=Composition:author")
+        "PractitionerRole?_id=presenter-1,presenter-2&_revinclude=Composition:author")
     [event] = events(network)
     assert event["subtype"][0]["code"] == "search-type"
-    assert entities(event) == ["Composition/case-1/_history/1"]  # case-2 was hidden
+    case_1 = network.key("Composition/case-1")
+    assert entities(event) == [f"{case_1}/_history/1"]  # case-2 was hidden
     query = [e["query"] for e in event["entity"] if "query" in e]
     assert base64.b64decode(query[0]).decode() == (
-        "_id=spoke-1%2Cspoke-2&_revinclude=Composition%3Aauthor")
+        "_id=presenter-1%2Cpresenter-2&_revinclude=Composition%3Aauthor")
 
 
 def test_directory_reads_are_not_audited(network: Network) -> None:
@@ -98,7 +105,7 @@ def test_directory_reads_are_not_audited(network: Network) -> None:
 
 def test_refusals_are_audited_after_the_rollback(network: Network) -> None:
     hub = network.client("hub-admin")
-    assert hub.get("Composition/case-2").status_code == 404
+    assert hub.get(network.key("Composition/case-2")).status_code == 404
     assert hub.get("AuditEvent").status_code == 403
     other = network.admin.get("Location/loc-2").json
     assert hub.put("Location/loc-2", {**other, "name": "Taken"}).status_code == 403
@@ -123,21 +130,26 @@ def test_failed_authentication_is_audited_without_the_token(network: Network) ->
 def test_audit_events_never_hold_tokens_or_bodies(network: Network) -> None:
     client = network.client("spoke-clinician")
     secret = "Confidential narrative 4f1c"
-    case = network.admin.get("Composition/case-1").json
-    assert client.put("Composition/case-1", {**case, "title": secret}).status_code == 200
-    client.get("Composition/case-1")
+    response = client.post("Bundle", case_document("1", title=secret, fresh=True))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    composition = response.json["entry"][0]["resource"]["id"]
+    assert client.get(f"Composition/{composition}").json["title"] == secret
+    [written] = [e for e in events(network) if e["action"] != "R"]  # the case and its parts
+    assert sorted(ref.split("/")[0] for ref in entities(written)) == [
+        "Bundle", "Composition", "Condition", "MedicationStatement", "Observation"]
     text = json.dumps(events(network))
     assert secret not in text and client.token not in text and "tnr_" not in text
 
 
 def test_audit_search_by_date_agent_entity_and_outcome(network: Network) -> None:
     hub, spoke = network.client("hub-admin"), network.client("spoke-clinician")
-    hub.get("Composition/case-1")
-    spoke.get("Composition/case-1")
-    spoke.get("Composition/case-2")
+    case_1 = network.key("Composition/case-1")
+    hub.get(case_1)
+    spoke.get(case_1)
+    spoke.get(network.key("Composition/case-2"))
     assert len(events(network, "agent=Organization/spoke-1")) == 2
-    assert len(events(network, "entity=Composition/case-1")) == 2
-    assert len(events(network, "entity=Composition/case-1&agent=Organization/hub-1")) == 1
+    assert len(events(network, f"entity={case_1}")) == 2
+    assert len(events(network, f"entity={case_1}&agent=Organization/hub-1")) == 1
     assert len(events(network, "outcome=4")) == 1
     assert len(events(network, "date=ge2000-01-01")) == 3
     assert events(network, "date=lt2000-01-01") == []

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests import factories as f
 from tests.conftest import Fhir
 from tests.security.conftest import Network
-from tests.security.network import PUBLISHED, ref
+from tests.security.network import PUBLISHED, ref, with_id
 
 
 def keys(bundle: dict[str, Any], mode: str | None = None) -> set[str]:
@@ -18,10 +19,9 @@ def keys(bundle: dict[str, Any], mode: str | None = None) -> set[str]:
 
 def published_site_of_spoke_2(network: Network) -> None:
     """A published Location whose managing spoke is not published (hub-2 chose so)."""
-    response = network.admin.put("Location/loc-3", {
-        "resourceType": "Location", "id": "loc-3", "name": "Site 3", "meta": PUBLISHED,
-        "managingOrganization": ref("Organization/spoke-2")})
-    assert response.status_code == 201
+    site = with_id("loc-3", f.site("Site 3", "Organization/spoke-2", -22.9, -43.2, country="BR"))
+    response = network.admin.put("Location/loc-3", {**site, "meta": PUBLISHED})
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_include_never_brings_hidden_targets(network: Network) -> None:
@@ -37,12 +37,14 @@ def test_include_never_brings_hidden_targets(network: Network) -> None:
 
 def test_revinclude_never_brings_hidden_sources(network: Network) -> None:
     hub = network.client("hub-admin")
-    bundle = hub.search("Organization?_id=spoke-1,spoke-2&_revinclude=Composition:author")
-    assert keys(bundle, "match") == {"Organization/spoke-1", "Organization/spoke-2"}
-    assert keys(bundle, "include") == {"Composition/case-1"}
-    admin = network.admin.search(
-        "Organization?_id=spoke-1,spoke-2&_revinclude=Composition:author")
-    assert keys(admin, "include") == {"Composition/case-1", "Composition/case-2"}
+    query = "PractitionerRole?_id=presenter-1,presenter-2&_revinclude=Composition:author"
+    bundle = hub.search(query)
+    assert keys(bundle, "match") == {"PractitionerRole/presenter-1",
+                                     "PractitionerRole/presenter-2"}
+    assert keys(bundle, "include") == {network.key("Composition/case-1")}
+    admin = network.admin.search(query)
+    assert keys(admin, "include") == {network.key("Composition/case-1"),
+                                      network.key("Composition/case-2")}
 
 
 def test_chain_does_not_go_through_hidden_targets(network: Network) -> None:
@@ -55,8 +57,8 @@ def test_chain_does_not_go_through_hidden_targets(network: Network) -> None:
 
 def test_reverse_chain_does_not_count_hidden_sources(network: Network) -> None:
     hub = network.client("hub-admin")
-    assert hub.ids("Organization?_has:Composition:author:title=Case 2") == []
-    assert hub.ids("Organization?_has:Composition:author:title=Case 1") == ["spoke-1"]
+    assert hub.ids("PractitionerRole?_has:Composition:author:title=Case 2") == []
+    assert hub.ids("PractitionerRole?_has:Composition:author:title=Case 1") == ["presenter-1"]
     viewer = network.client("global-viewer")
     assert viewer.ids("Organization?_has:PractitionerRole:organization:_id=role-1") == []
     assert network.admin.ids(
@@ -91,14 +93,16 @@ def history_keys(client: Fhir, path: str) -> set[str]:
 
 def test_history_shows_only_visible_versions(network: Network) -> None:
     hub = network.client("hub-admin")
+    case_1, case_2 = network.key("Composition/case-1"), network.key("Composition/case-2")
     system = history_keys(hub, "_history?_count=1000")
-    assert "Composition/case-1" in system and "Encounter/sess-1" in system
-    hidden = {"Composition/case-2", "Encounter/sess-2", "Communication/rec-2",
-              "AuditEvent/audit-1", "Questionnaire/quest-2", "Provenance/prov-2"}
+    assert case_1 in system and "Encounter/sess-1" in system
+    hidden = {case_2, network.key("Condition/cond-2"), "Bundle/doc-2", "Encounter/sess-2",
+              "Communication/rec-2", "AuditEvent/audit-1", "Questionnaire/quest-2",
+              "Provenance/prov-2"}
     assert not system & hidden
-    assert history_keys(hub, "Composition/_history") == {"Composition/case-1"}
-    assert history_keys(hub, "_history?_type=Composition,AuditEvent") == {"Composition/case-1"}
-    assert hub.get("Composition/case-2/_history").status_code == 404
+    assert history_keys(hub, "Composition/_history") == {case_1}
+    assert history_keys(hub, "_history?_type=Composition,AuditEvent") == {case_1}
+    assert hub.get(f"{case_2}/_history").status_code == 404
     assert hub.get("AuditEvent/_history").status_code == 403
     peer = network.client("peer")
     assert history_keys(peer, "_history?_count=1000") == {
@@ -118,34 +122,40 @@ def test_refusals_tell_a_refused_kind_from_a_hidden_instance(network: Network) -
     hub = network.client("hub-admin")
     kind = hub.get("AuditEvent/audit-1")
     assert kind.status_code == 403 and kind.json["issue"][0]["code"] == "forbidden"
-    hidden, missing = hub.get("Composition/case-2"), hub.get("Composition/nothing")
+    case_2 = network.key("Composition/case-2")
+    hidden, missing = hub.get(case_2), hub.get("Composition/nothing")
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json["issue"][0]["diagnostics"] == "Composition/case-2 is not known"
-    assert hub.get("Composition/case-2/_history/1").status_code == 404
-    assert hub.get("Composition?_id=case-2").status_code == 200
+    assert hidden.json["issue"][0]["diagnostics"] == f"{case_2} is not known"
+    assert hub.get(f"{case_2}/_history/1").status_code == 404
+    assert hub.get(f"Composition?_id={network.id('Composition/case-2')}").status_code == 200
     assert hub.get("AuditEvent").status_code == 403
 
 
 def test_deleted_hidden_resource_reads_as_unknown_not_gone(network: Network) -> None:
-    assert network.admin.delete("Composition/case-2").status_code == 204
-    assert network.client("hub-admin").get("Composition/case-2").status_code == 404
-    assert network.client("hub-admin").get("Composition/case-1").status_code == 200
+    case_1, case_2 = network.key("Composition/case-1"), network.key("Composition/case-2")
+    assert network.admin.delete(case_2).status_code == 204
+    assert network.client("hub-admin").get(case_2).status_code == 404
+    assert network.client("hub-admin").get(case_1).status_code == 200
 
 
 def test_preconditions_do_not_reveal_hidden_versions(network: Network) -> None:
     spoke = network.client("spoke-clinician")
-    body = network.admin.get("Composition/case-2").json
-    response = spoke.put("Composition/case-2", body, headers={"If-Match": 'W/"99"'})
+    case_2 = network.key("Composition/case-2")
+    body = network.admin.get(case_2).json
+    response = spoke.put(case_2, body, headers={"If-Match": 'W/"99"'})
+    assert response.status_code == 404
+    response = spoke.put("Bundle/doc-2", network.admin.get("Bundle/doc-2").json,
+                         headers={"If-Match": 'W/"99"'})
     assert response.status_code == 404
 
 
 def test_conditional_create_does_not_match_hidden_resources(network: Network) -> None:
     spoke = network.client("spoke-clinician")
-    body = network.admin.get("Composition/case-1").json
-    body = {k: v for k, v in body.items() if k not in ("id", "meta")}
-    response = spoke.post("Composition", {**body, "title": "Case 2"},
-                          headers={"If-None-Exist": "title=Case 2"})
-    assert response.status_code == 201 and response.json["id"] != "case-2"
+    body = {"resourceType": "QuestionnaireResponse", "status": "completed",
+            "author": ref("Organization/spoke-1")}
+    response = spoke.post("QuestionnaireResponse", body,
+                          headers={"If-None-Exist": "_id=resp-2"})
+    assert response.status_code == 201 and response.json["id"] != "resp-2"
 
 
 def test_transaction_is_checked_entry_by_entry_before_anything_is_written(
@@ -168,8 +178,8 @@ def test_transaction_is_checked_entry_by_entry_before_anything_is_written(
 def test_batch_refuses_entries_one_by_one(network: Network) -> None:
     hub = network.client("hub-admin")
     bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
-        {"request": {"method": "GET", "url": "Composition/case-2"}},
-        {"request": {"method": "GET", "url": "Composition/case-1"}},
+        {"request": {"method": "GET", "url": network.key("Composition/case-2")}},
+        {"request": {"method": "GET", "url": network.key("Composition/case-1")}},
         {"request": {"method": "DELETE", "url": "Location/loc-2"}}]}
     response = hub.post("", bundle)
     assert response.status_code == 200
@@ -196,10 +206,11 @@ def test_bound_writers_own_what_names_no_owner(network: Network) -> None:
     assert network.client("spoke-clinician").get(f"Practitioner/{created['id']}"
                                                  ).status_code == 200
     spoke = network.client("spoke-clinician")
-    condition = spoke.create({"resourceType": "Condition", "subject": {"display": "case"}})
-    assert hub.get(f"Condition/{condition['id']}").status_code == 200
+    answer = spoke.create({"resourceType": "QuestionnaireResponse", "status": "completed"})
+    assert answer["extension"][0]["valueReference"] == ref("Organization/spoke-1")
+    assert hub.get(f"QuestionnaireResponse/{answer['id']}").status_code == 200
     assert network.client("national-program").get(
-        f"Condition/{condition['id']}").status_code == 403
+        f"QuestionnaireResponse/{answer['id']}").status_code == 403
 
 
 def test_nobody_writes_audit_events(network: Network) -> None:
