@@ -24,6 +24,11 @@ Choices the issue left open, and why:
   responses (nobody but the spoke should put answers in a mentee's mouth).
 - spoke-clinician reads its hub's Questionnaires: it cannot submit a response to a form it may
   not see.
+- case data: the table says *who* may write a spoke's cases; *how* is the case pipeline's
+  (``registry.services.cases``), which runs after authorization: a case is created only as a
+  document Bundle, its parts are never written on their own and a stored case never changes
+  (422 for every role, network-admin included). So ``create`` on ``case`` means "present a
+  case"; the ``update`` grants only ever reach that 422.
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
   issue lists (published directory and aggregate outcomes).
