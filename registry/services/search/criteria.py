@@ -53,14 +53,28 @@ def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:
 
 def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]]
                    ) -> sa.Select[tuple[int]]:
+    """Resources whose reference points at a matching target, looked up from the targets.
+
+    The matching targets are few; their (type, id) pairs drive an index range on
+    ``idx_reference`` rather than every reference of the parameter being joined to targets.
+    """
     assert criterion.chain is not None
-    ref, target = idx_reference, resource.alias("target")
-    return (sa.select(ref.c.resource_pk)
-            .join(target, sa.and_(target.c.res_type == ref.c.target_type,
-                                  target.c.res_id == ref.c.target_id))
-            .where(ref.c.param == criterion.chain.reference.code,
-                   target.c.res_type.in_(criterion.chain.target_types),
-                   target.c.pk.in_(target_pks)))
+    ref, target = idx_reference.c, resource.alias("target").c
+    targets = sa.select(target.res_id, target.res_type).where(
+        target.pk.in_(target_pks), unindexed(target.res_type).in_(criterion.chain.target_types))
+    return sa.select(ref.resource_pk).where(
+        ref.res_type == criterion.chain.source_type,
+        ref.param == criterion.chain.reference.code,
+        sa.tuple_(ref.target_id, ref.target_type).in_(targets))
+
+
+def unindexed(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The same value, but not a candidate for an index scan (``column || ''``).
+
+    Used where a short pk list from an index table must drive the look-up: otherwise a
+    planner without statistics may walk the whole ``res_type`` range and probe the list.
+    """
+    return column + ""
 
 
 def _through_reverse(criterion: Criterion, source_pks: sa.Select[tuple[int]]
