@@ -60,17 +60,32 @@ def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:
 
 def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]],
                    scope: Scope | None = None) -> sa.Select[tuple[int]]:
+    """Resources whose reference points at a matching target, looked up from the targets.
+
+    The matching targets are few; their (type, id) pairs drive an index range on
+    ``idx_reference`` rather than every reference of the parameter being joined to targets.
+    With a ``scope``, only targets the caller may see are followed.
+    """
     assert criterion.chain is not None
-    ref, target = idx_reference, resource.alias("target")
-    stmt = (sa.select(ref.c.resource_pk)
-            .join(target, sa.and_(target.c.res_type == ref.c.target_type,
-                                  target.c.res_id == ref.c.target_id))
-            .where(ref.c.param == criterion.chain.reference.code,
-                   target.c.res_type.in_(criterion.chain.target_types),
-                   target.c.pk.in_(target_pks)))
+    ref, target = idx_reference.c, resource.alias("target")
+    targets = sa.select(target.c.res_id, target.c.res_type).where(
+        target.c.pk.in_(target_pks),
+        unindexed(target.c.res_type).in_(criterion.chain.target_types))
     if scope is not None:
-        stmt = stmt.where(_any_type(scope, criterion.chain.target_types, target))
-    return stmt
+        targets = targets.where(_any_type(scope, criterion.chain.target_types, target))
+    return sa.select(ref.resource_pk).where(
+        ref.res_type == criterion.chain.source_type,
+        ref.param == criterion.chain.reference.code,
+        sa.tuple_(ref.target_id, ref.target_type).in_(targets))
+
+
+def unindexed(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The same value, but not a candidate for an index scan (``column || ''``).
+
+    Used where a short pk list from an index table must drive the look-up: otherwise a
+    planner without statistics may walk the whole ``res_type`` range and probe the list.
+    """
+    return column + ""
 
 
 def _through_reverse(criterion: Criterion, source_pks: sa.Select[tuple[int]],
@@ -92,7 +107,7 @@ def _any_type(scope: Scope, types: tuple[str, ...], target: sa.FromClause) -> Co
     branches = []
     for res_type in types:
         restriction = scope(res_type, target.c.pk)
-        is_type = target.c.res_type == res_type
+        is_type = unindexed(target.c.res_type) == res_type
         branches.append(is_type if restriction is None else sa.and_(is_type, restriction))
     return sa.or_(*branches) if branches else sa.false()
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.services.context import Node
-from registry.services.search.criteria import criterion_condition
+from registry.services.search.criteria import criterion_condition, unindexed
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
@@ -57,9 +57,22 @@ def run_search(conn: Connection, node: Node, query: SearchQuery,
 
 def _where(query: SearchQuery, node: Node, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
     restriction = scope(query.res_type, r.pk) if scope else None
-    return [r.res_type == query.res_type, r.deleted.is_(False),
+    return [_type_condition(query), r.deleted.is_(False),
             *([] if restriction is None else [restriction]),
             *(criterion_condition(c, node.base_url, scope) for c in query.criteria)]
+
+
+def _type_condition(query: SearchQuery) -> sa.ColumnElement[bool]:
+    """``res_type = T``, kept out of the planner's index choice when a criterion selects.
+
+    A positive criterion already yields a short list of pks from an index table; letting the
+    planner instead walk every resource of the type by the ``res_type`` index and probe the
+    list (which SQLite does) turns an O(log n) look-up into a scan of the type.
+    """
+    selective = any(c.modifier not in ("not", "missing") for c in query.criteria)
+    if not selective:
+        return r.res_type == query.res_type
+    return unindexed(r.res_type) == query.res_type
 
 
 def _order(query: SearchQuery, node: Node) -> list[sa.ColumnElement[object]]:
@@ -135,12 +148,12 @@ def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
     ref = idx_reference.c
     keys: set[tuple[str, str]] = set()
-    for include in includes:
+    for include in includes:  # the page's pks drive the look-up (index on resource_pk)
         stmt = sa.select(ref.target_type, ref.target_id).where(
-            ref.resource_pk.in_(pks), ref.res_type == include.source_type,
+            ref.resource_pk.in_(pks), unindexed(ref.res_type) == include.source_type,
             ref.target_type.is_not(None))
         if include.param_code:
-            stmt = stmt.where(ref.param == include.param_code)
+            stmt = stmt.where(unindexed(ref.param) == include.param_code)
         if include.target_type:
             stmt = stmt.where(ref.target_type == include.target_type)
         keys.update((row.target_type, row.target_id) for row in conn.execute(stmt))

@@ -39,6 +39,7 @@ class Chain:
 
     reference: SearchParameter
     target_types: tuple[str, ...]
+    source_type: str  # the searched type, which holds the reference
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _chained(res_type: str, name: str, raw: str, node: Node) -> Criterion | None
     targets = tuple(t for t in targets if node.supports(t))
     if tail.startswith("_has:") and len(targets) == 1:
         reverse = _reverse_chain(targets[0], tail, raw, node)
-        return replace(reverse, chain=Chain(reference, targets))
+        return replace(reverse, chain=Chain(reference, targets, res_type))
     code, _, modifier = tail.partition(":")
     if "." in code:
         raise InvalidRequest("Only one level of chaining is supported", name)
@@ -156,7 +157,7 @@ def _chained(res_type: str, name: str, raw: str, node: Node) -> Criterion | None
         raise InvalidRequest(f"Chained parameter {code!r} is not defined on {', '.join(targets)}",
                              name)
     target_type, param = found[0]
-    chain = Chain(reference, tuple(t for t, _ in found))
+    chain = Chain(reference, tuple(t for t, _ in found), res_type)
     return _make(param, modifier or None, raw, target_type, node, chain=chain)
 
 
