@@ -128,12 +128,13 @@ def security_rebuild() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    from registry.config import load_settings
     from registry.server import run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads,
-                 timeout=load_settings().request_timeout_seconds)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads,
+                 timeout=app.config["REGISTRY"].request_timeout_seconds)
 
 
 @click.command("demo", help="Load the synthetic demo network (deterministic, idempotent).")
