@@ -35,8 +35,10 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
         return _sqlite_engine(url, busy_timeout_ms, statement_timeout_ms)
     connect_args = ({"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
                     if statement_timeout_ms else {})
+    # No pre-ping (a round trip per request): a connection the server dropped fails once, the
+    # pool is then invalidated and rebuilt; pool_recycle retires connections before idle limits.
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                              pool_pre_ping=True, hide_parameters=True,
+                              pool_recycle=1800, hide_parameters=True,
                               connect_args=connect_args)
     return engine
 
@@ -83,8 +85,15 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
 
 @contextmanager
 def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
-    """One unit of work: committed if the block returns, rolled back if it raises."""
+    """One unit of work: committed if the block returns, rolled back if it raises.
+
+    A read on PostgreSQL runs in autocommit: under READ COMMITTED every statement takes its own
+    snapshot anyway, so BEGIN and COMMIT would only add two round trips. (Readers that need a
+    consistent cut, like history paging, bound themselves by the version sequence.)
+    """
     with engine.connect() as conn:
+        if not write and engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.info["write"] = write
         try:
             with conn.begin():
