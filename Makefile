@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
+SCALE ?= 100k
+DB ?= sqlite
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint check bench clean
+.PHONY: help install run test lint bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
@@ -33,6 +35,10 @@ lint: install ## ruff and Alembic drift check
 	$(BIN)/lint-imports
 	$(BIN)/registry db upgrade
 	$(BIN)/alembic check
+
+bench: install ## Benchmark against measured floors (SCALE=10k|100k|1m DB=sqlite|postgresql)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m benchmarks --scale $(SCALE) --db $(DB)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

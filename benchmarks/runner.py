@@ -1,0 +1,208 @@
+"""One benchmark run, start to finish: databases, data, registry workloads, floors, report.
+
+The order matters. The registry is measured first with nothing else running; then it is
+stopped and the in-process floors (write, SQL) run; then the HTTP floor server replays the
+same request targets with the same client threads and budgets. Only one thing at a time ever
+competes for the two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from benchmarks import report
+from benchmarks.client import Driver, Measurement
+from benchmarks.databases import BenchDatabases, bench_databases, database_size_mb
+from benchmarks.dataset import LoadedNetwork, Resource, load_network, network_resources
+from benchmarks.floors import rows_for, sql_floor, write_floor
+from benchmarks.history_sync import SyncResult, sync_everything
+from benchmarks.report import HISTORY
+from benchmarks.server import LOOPBACK, ServerProcess, floor_command, free_port, registry_command
+from benchmarks.settings import BenchSettings
+from benchmarks.workloads import Workload, build_workloads
+from registry.app import build_node
+from registry.config import load_settings
+from registry.services import tokens
+from registry.services.context import Node
+from registry.services.search.values import instant
+from registry.storage.database import create_engine, transaction
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # where `benchmarks` is importable from
+# The per-token limit stays on (its cost is part of every request in production), but high
+# enough that the benchmark's single token is never refused.
+RATE_LIMIT = "1000000 per second"
+
+
+def run(settings: BenchSettings) -> dict[str, Any]:
+    """Run every workload and floor at ``settings.scale``; returns the JSON-ready result."""
+    with _work_dir(settings) as work_dir, bench_databases(
+            settings.db, work_dir, settings.postgres_server, keep=settings.keep) as dbs:
+        return _run(settings, work_dir, dbs)
+
+
+@contextmanager
+def _work_dir(settings: BenchSettings) -> Iterator[Path]:
+    if settings.work_dir is not None:
+        settings.work_dir.mkdir(parents=True, exist_ok=True)
+        yield settings.work_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="registry-bench-") as path:
+        yield Path(path)
+
+
+def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[str, Any]:
+    wall = time.perf_counter()
+    port = free_port()
+    base_url = f"http://{LOOPBACK}:{port}/fhir"
+    node = build_node(load_settings({"database_url": dbs.registry_url, "base_url": base_url},
+                                    environ={}))
+    engine, floor_engine = create_engine(dbs.registry_url), create_engine(dbs.floor_url)
+    try:
+        network = load_network(engine, node, network_resources(settings.scale, settings.seed),
+                               target=settings.scale, batch=settings.batch, seed=settings.seed,
+                               progress=settings.progress)
+        _analyze(engine)
+        workloads = build_workloads(network, settings, lambda n: _fresh(settings.seed, n))
+        headers = _headers(_token(engine))
+        env = {"REGISTRY_DATABASE_URL": dbs.registry_url, "REGISTRY_BASE_URL": base_url,
+               "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RATE_LIMIT": RATE_LIMIT}
+        measured, server_memory, sync, responses = _measure_registry(
+            settings, port, env, headers, workloads, network, work_dir)
+        floors = _measure_floors(settings, engine, floor_engine, node, workloads)
+        http_floors = _measure_http_floor(settings, work_dir, headers, workloads, sync, responses)
+        for name, floor in http_floors.items():
+            floors.setdefault(name, {})["http"] = floor
+        size_mb = database_size_mb(dbs.registry_url)
+    finally:
+        engine.dispose()
+        floor_engine.dispose()
+    return report.build(settings=settings, network=network, workloads=workloads,
+                        measured=measured, floors=floors, server_memory=server_memory,
+                        sync=sync, database_mb=size_mb, seconds=time.perf_counter() - wall)
+
+
+def _fresh(seed: int, count: int) -> list[Resource]:
+    """``count`` new resources for the write workloads, from another seed of the generator."""
+    from registry.services.demo import generate_network, scale_for
+
+    return list(islice(generate_network(seed=seed + 1, scale=scale_for(count * 2)), count))
+
+
+def _analyze(engine: Engine) -> None:
+    """Vacuum and planner statistics after the bulk load, as autovacuum would soon do.
+
+    Done before measuring so that autovacuum does not start in the middle of a workload.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+
+
+def _token(engine: Engine) -> str:
+    with transaction(engine, write=True) as conn:
+        plaintext, _ = tokens.create_token(conn, role="network-admin", name="benchmark", days=1)
+    return plaintext
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json",
+            "Content-Type": "application/fhir+json"}
+
+
+def _driver(settings: BenchSettings, port: int, headers: dict[str, str],
+            workload: Workload) -> Driver:
+    return Driver(LOOPBACK, port, headers, threads=workload.threads,
+                  duration=workload.duration, max_requests=workload.max_requests,
+                  progress=settings.progress)
+
+
+def _measure_registry(settings: BenchSettings, port: int, env: dict[str, str],
+                      headers: dict[str, str], workloads: list[Workload],
+                      network: LoadedNetwork, work_dir: Path
+                      ) -> tuple[dict[str, dict[str, Any]], dict[str, float], SyncResult,
+                                 dict[str, bytes]]:
+    command = registry_command(port=port, workers=settings.workers, threads=settings.threads)
+    responses: dict[str, bytes] = {}
+    measured: dict[str, dict[str, Any]] = {}
+    with ServerProcess(command, port=port, env=env, log_path=work_dir / "registry.log",
+                       ready_path="/fhir/metadata") as server:
+        assert server.memory is not None
+        idle_mb = server.memory.window_peak_mb()
+        for workload in workloads:
+            driver = _driver(settings, port, headers, workload)
+            driver.warm(workload.warm_calls or workload.calls, workload.warm_requests)
+            server.memory.mark()
+            result = driver.run(workload.calls, workload.name, record=responses)
+            measured[workload.name] = _figures(result, server.memory.window_peak_mb())
+        server.memory.mark()
+        sync = sync_everything(LOOPBACK, port, headers, since=instant(network.started),
+                               page=settings.history_page, expected=network.resources,
+                               seconds=settings.history_seconds, record=responses,
+                               progress=settings.progress)
+        measured[HISTORY] = {**_figures(sync.measurement, server.memory.window_peak_mb()),
+                             "complete": sync.complete}
+        memory = {"idle_mb": round(idle_mb, 1),
+                  "peak_mb": round(server.memory.peak_bytes / 1e6, 1),
+                  "peak_pss_mb": round(server.memory.peak_pss_bytes / 1e6, 1)}
+    return measured, memory, sync, responses
+
+
+def _figures(measurement: Measurement, peak_rss_mb: float) -> dict[str, Any]:
+    return {**measurement.summary(), "peak_rss_mb": round(peak_rss_mb, 1)}
+
+
+def _measure_floors(settings: BenchSettings, engine: Engine, floor_engine: Engine, node: Node,
+                    workloads: list[Workload]) -> dict[str, dict[str, dict[str, Any]]]:
+    floors: dict[str, dict[str, dict[str, Any]]] = {}
+    stamp = time.time_ns() // 1000
+    for workload in workloads:
+        if "write" in workload.floors:
+            rows = [rows_for(batch, node, stamp) for batch in workload.write_batches]
+            floors.setdefault(workload.name, {})["write"] = write_floor(
+                floor_engine, rows, progress=settings.progress,
+                desc=f"{workload.name} write floor").summary()
+        if "sql" in workload.floors:
+            floors.setdefault(workload.name, {})["sql"] = sql_floor(
+                engine, workload.sql, settings.floor_repeats, progress=settings.progress,
+                desc=f"{workload.name} sql floor").summary()
+    return floors
+
+
+def _measure_http_floor(settings: BenchSettings, work_dir: Path, headers: dict[str, str],
+                        workloads: list[Workload], sync: SyncResult,
+                        responses: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+    """Replay each workload's requests against the floor server that answers the same bytes."""
+    path = work_dir / "floor-responses.pickle"
+    with path.open("wb") as handle:
+        pickle.dump(responses, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    port = free_port()
+    command = floor_command(port=port, workers=settings.workers, threads=settings.threads,
+                            responses=path)
+    history = Workload(HISTORY, "history replay", sync.recorded, threads=1,
+                       max_requests=max(len(sync.recorded), 1) * 3,
+                       duration=settings.duration, floors=("http",), warm_requests=2)
+    results: dict[str, dict[str, Any]] = {}
+    env = {"PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), os.environ.get("PYTHONPATH", "")])}
+    with ServerProcess(command, port=port, env=env, log_path=work_dir / "floor.log",
+                       ready_path="/") as server:
+        assert server.memory is not None
+        for workload in [*workloads, history]:
+            if not workload.calls:
+                continue
+            driver = _driver(settings, port, headers, workload)
+            driver.warm(workload.warm_calls or workload.calls, workload.warm_requests)
+            server.memory.mark()
+            measured = driver.run(workload.calls, f"{workload.name} http floor")
+            results[workload.name] = _figures(measured, server.memory.window_peak_mb())
+    return results

@@ -1,0 +1,77 @@
+"""The benchmark harness itself runs: a tiny network on SQLite, every workload and floor.
+
+No timing thresholds here (the figures depend on the machine); only that the harness produces
+a complete result with sane numbers. The real runs are ``make bench``, never ``make test``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import report
+from benchmarks.runner import run
+from benchmarks.settings import BenchSettings, parse_scale
+from benchmarks.workloads import SEARCH_WORKLOADS
+
+WORKLOADS = ("create", "transaction", "read", "vread", *SEARCH_WORKLOADS, "history")
+FLOORS = {"create": {"http", "write"}, "transaction": {"http", "write"}, "read": {"http"},
+          "vread": {"http"}, "history": {"http"}, **{n: {"http", "sql"} for n in SEARCH_WORKLOADS}}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("bench")
+    settings = BenchSettings(scale=1_500, db="sqlite", clients=2, duration=2.0, requests=40,
+                             bundles=1, bundle_size=100, history_page=500, floor_repeats=20,
+                             work_dir=work, out_dir=work / "results", progress=False)
+    return run(settings)
+
+
+def test_every_workload_and_floor_is_reported(result: dict[str, Any]) -> None:
+    assert set(result["workloads"]) == set(WORKLOADS)
+    for name, expected in FLOORS.items():
+        workload = result["workloads"][name]
+        assert set(workload["floors"]) == expected, name
+        assert set(workload["ratios"]) == expected, name
+
+
+def test_figures_are_sane(result: dict[str, Any]) -> None:
+    for name, workload in result["workloads"].items():
+        figures = workload["registry"]
+        assert figures["errors"] == 0, (name, figures["statuses"])
+        assert figures["requests"] > 0, name
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"], name
+        assert figures["requests_per_s"] > 0 and figures["peak_rss_mb"] > 0, name
+        for kind, floor in workload["floors"].items():
+            assert floor["errors"] == 0 and floor["p50_ms"] > 0, (name, kind)
+            assert workload["ratios"][kind]["p50"] > 0, (name, kind)
+
+
+def test_load_history_and_memory(result: dict[str, Any]) -> None:
+    assert result["load"]["resources"] == 1_500
+    history = result["workloads"]["history"]["registry"]
+    assert history["complete"] is True
+    assert history["resources_per_s"] > 0
+    assert result["server_memory"]["peak_mb"] >= result["server_memory"]["idle_mb"] > 0
+
+
+def test_report_renders_and_is_written(result: dict[str, Any], tmp_path: Path) -> None:
+    text = report.render(result)
+    assert "targets:" in text and "per core" in text
+    path = report.write_json(result, tmp_path)
+    again = report.load_result(path)
+    assert again["meta"]["scale"] == 1_500
+    table = report.scaling(result, again)
+    assert table["worst_search_ratio"] == pytest.approx(1.0)
+    assert "scaling" in report.render_scaling(table)
+
+
+def test_scales_are_written_as_people_say_them() -> None:
+    assert parse_scale("10k") == 10_000
+    assert parse_scale("1M") == 1_000_000
+    assert parse_scale("2500") == 2_500
+    with pytest.raises(ValueError):
+        parse_scale("lots")
