@@ -31,6 +31,8 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     token_days: int = 365
     node_secret: str = ""
+    # Where bulk export files are written (default: <instance>/exports).
+    export_dir: str = ""
     log_level: str = "INFO"
     # Abuse limits (see README, "Security"). A statement running longer than
     # statement_timeout_ms is cancelled (PostgreSQL statement_timeout, SQLite progress

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
 
 from registry.api.auth import authenticate_request
@@ -16,13 +18,15 @@ from registry.api.http import (
     json_body,
     media_type,
     node,
+    prefer,
     search_params,
     strict_handling,
     version_headers,
     write_response,
 )
 from registry.db import audit_trail, unit_of_work
-from registry.errors import UnsupportedMediaType
+from registry.errors import InvalidRequest, UnsupportedMediaType
+from registry.services import bulk_export as bulk
 from registry.services import bundles, operations
 from registry.services.capability import capability_statement
 from registry.services.fhir import FhirService, search_page
@@ -233,3 +237,39 @@ def expand_value_set() -> Response:
 @blp.doc(summary="Look up a code (system, code, displayLanguage)")
 def lookup_code() -> Response:
     return fhir_response(operations.lookup(_operation_params()))
+
+
+def _export_directory() -> Path:
+    configured = current_app.config["REGISTRY"].export_dir
+    return Path(configured) if configured else Path(current_app.instance_path) / "exports"
+
+
+@blp.route("/$export", methods=["GET"])
+@blp.doc(summary="Bulk Data export kick-off (Prefer: respond-async; _type, _since)")
+def bulk_export() -> Response:
+    if prefer("respond-async") is None:
+        raise InvalidRequest("Bulk export needs the header Prefer: respond-async")
+    params = search_params()
+    with unit_of_work(write=False) as conn:
+        svc = service(conn)
+        wanted = bulk.parse_export(params, node(), svc.access.subject, request.url)
+        job = bulk.run_export(conn, svc.access.subject, caller(), wanted, _export_directory(),
+                              node().base_url)
+    return fhir_response(b"", 202, {"Content-Location": f"{node().base_url}/$export-status/{job}"})
+
+
+@blp.route("/$export-status/<string:job>", methods=["GET", "DELETE"])
+@blp.doc(summary="Bulk Data export status (the manifest) or cancellation")
+def bulk_export_status(job: str) -> Response:
+    if request.method == "DELETE":
+        bulk.delete_job(_export_directory(), job, caller())
+        return fhir_response(b"", 202)
+    manifest = bulk.manifest(_export_directory(), job, caller())
+    return Response(json.dumps(manifest), status=200, content_type="application/json")
+
+
+@blp.route("/$export-file/<string:job>/<string:name>", methods=["GET"])
+@blp.doc(summary="One NDJSON file of a finished export")
+def bulk_export_file(job: str, name: str) -> Response:
+    path = bulk.export_file(_export_directory(), job, name, caller())
+    return send_file(path, mimetype=bulk.NDJSON)

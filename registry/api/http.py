@@ -35,7 +35,9 @@ def caller() -> Caller:
 
 
 def check_format() -> None:
-    """406 for anything but JSON, from ``_format`` or ``Accept``."""
+    """406 for anything but JSON, from ``_format`` or ``Accept`` (export files are NDJSON)."""
+    if request.endpoint == "fhir.bulk_export_file":
+        return
     fmt = request.args.get("_format")
     if fmt is not None:
         if fmt.split(";")[0].strip() not in JSON_FORMATS:

@@ -39,6 +39,8 @@ def capability_statement(node: Node) -> dict[str, Any]:
                                        "restful-security-service", "code": "OAuth"}]}]},
             "resource": [_resource(node, t) for t in node.resource_types],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+            "operation": [{"name": "export", "definition":
+                           "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
             "searchParam": [_param(p) for p in node.search_parameters.common.values()],
         }],
     }
