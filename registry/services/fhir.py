@@ -110,7 +110,7 @@ class FhirService:
             self.access.require_kind(kind, "create", "create")
         res_type = self.store.prepare(body, res_type)
         if if_none_exist:
-            existing = self._conditional_match(res_type, if_none_exist)
+            existing = self.conditional_match(res_type, if_none_exist)
             if existing:
                 return WriteOutcome(existing, 200)
         stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST")])[0]
@@ -121,7 +121,7 @@ class FhirService:
         self.store.check_type(res_type)
         self.access.require_kind(res_type, "update", "update", alternative="create")
         self.store.prepare(body, res_type)
-        existing = self._single_match(res_type, params)
+        existing = self.single_match(res_type, params)
         if existing is None:
             res_id = body.get("id") or new_id()
             ensure_id(res_id, res_type)
@@ -137,7 +137,7 @@ class FhirService:
     def conditional_delete(self, res_type: str, params: Mapping[str, list[str]]) -> None:
         self.store.check_type(res_type)
         self.access.require_kind(res_type, "delete", "delete")
-        existing = self._single_match(res_type, params)
+        existing = self.single_match(res_type, params)
         if existing is not None:
             self.store.delete(res_type, existing.res_id)
 
@@ -166,11 +166,11 @@ class FhirService:
 
     # ---- conditionals ------------------------------------------------------------------
 
-    def _conditional_match(self, res_type: str, criteria: str) -> Stored | None:
+    def conditional_match(self, res_type: str, criteria: str) -> Stored | None:
         text = criteria.split("?", 1)[1] if "?" in criteria else criteria
-        return self._single_match(res_type, parse_qs(text, keep_blank_values=True))
+        return self.single_match(res_type, parse_qs(text, keep_blank_values=True))
 
-    def _single_match(self, res_type: str, params: Mapping[str, list[str]]) -> Stored | None:
+    def single_match(self, res_type: str, params: Mapping[str, list[str]]) -> Stored | None:
         """The one resource the conditions match; 412 when they match several."""
         self.store.check_type(res_type)
         criteria = {k: v for k, v in params.items() if not k.startswith("_format")}

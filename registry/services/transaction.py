@@ -180,7 +180,7 @@ def _resolve_identity(service: FhirService, entry: Entry, mapping: dict[str, str
                                          "location": existing.location}}
             entry.method = "NOOP"
     elif entry.method in ("PUT", "PATCH", "DELETE") and entry.res_id is None:
-        existing = _conditional(service, entry, _query_text(entry))
+        existing = service.single_match(entry.res_type, entry.params)
         entry.res_id = existing.res_id if existing else (
             (entry.resource or {}).get("id") or new_id())
         if existing is None and entry.method in ("PATCH", "DELETE"):
@@ -190,14 +190,10 @@ def _resolve_identity(service: FhirService, entry: Entry, mapping: dict[str, str
         mapping[entry.full_url] = f"{entry.res_type}/{entry.res_id}"
 
 
-def _query_text(entry: Entry) -> str:
-    return "&".join(f"{k}={v}" for k, values in entry.params.items() for v in values)
-
-
 def _conditional(service: FhirService, entry: Entry, criteria: str | None) -> Stored | None:
     if not criteria:
         return None
-    return service._conditional_match(entry.res_type, criteria)
+    return service.conditional_match(entry.res_type, criteria)
 
 
 def _rewrite_references(service: FhirService, entry: Entry, mapping: dict[str, str],
@@ -217,7 +213,7 @@ def _rewrite_references(service: FhirService, entry: Entry, mapping: dict[str, s
 
 def _conditional_reference(service: FhirService, ref: str) -> str:
     res_type, _, query = ref.partition("?")
-    found = service._conditional_match(res_type, query)
+    found = service.conditional_match(res_type, query)
     if found is None:
         raise PreconditionFailed(f"Conditional reference {ref} matches no resource")
     return f"{res_type}/{found.res_id}"

@@ -161,3 +161,14 @@ def test_thousand_entry_transaction(fhir: Fhir) -> None:
     assert response.status_code == 200
     assert count(fhir, "Practitioner") == 1000
     assert fhir.ids("Practitioner?family=doe999") != []
+
+
+def test_transaction_conditional_update_keeps_reserved_characters(fhir: Fhir) -> None:
+    """Entry criteria are used as parsed, not re-serialized: a '+' stays a '+'."""
+    existing = fhir.create(factories.hub("Plus hub", ident="A+B"))
+    entry_url = f"Organization?identifier={factories.ORG_ID}|A%2BB"
+    result = fhir.post("", bundle("transaction", entry("PUT", entry_url, {
+        **factories.hub("Plus hub renamed", ident="A+B")})))
+    assert result.status_code == 200, result.get_data(as_text=True)
+    assert result.json["entry"][0]["response"]["location"].split("/")[1] == existing["id"]
+    assert count(fhir, "Organization") == 1
