@@ -27,9 +27,9 @@ from registry.api.http import (
 from registry.db import audit_trail, unit_of_work
 from registry.errors import InvalidRequest, UnsupportedMediaType
 from registry.services import bulk_export as bulk
-from registry.services import bundles, operations
+from registry.services import operations
 from registry.services.capability import capability_statement
-from registry.services.fhir import FhirService, search_page
+from registry.services.fhir import FhirService, history_page, search_page
 from registry.services.operations import parameters_of
 from registry.services.patch import apply_fhirpath_patch, apply_json_patch
 from registry.services.transaction import process_bundle
@@ -187,18 +187,7 @@ def _history(res_type: str | None, res_id: str | None) -> Response:
     with unit_of_work(write=False) as conn:
         page = service(conn).history(params, res_type=res_type, res_id=res_id)
     path = "/".join(p for p in (res_type, res_id, "_history") if p)
-    kept = [(k, v) for k, values in params.items() for v in values if k != "_cursor"]
-    links = {"self": bundles.page_url(node().base_url, path, params_list(params))}
-    if page.next_cursor is not None:
-        links["next"] = bundles.page_url(node().base_url, path,
-                                         [*kept, ("_cursor", str(page.next_cursor))])
-    body = bundles.history(node().base_url, page.versions, links=links,
-                           high_water=page.high_water)
-    return fhir_response(body)
-
-
-def params_list(params: dict[str, list[str]]) -> list[tuple[str, str]]:
-    return [(k, v) for k, values in params.items() for v in values]
+    return fhir_response(history_page(node(), path, params, page))
 
 
 

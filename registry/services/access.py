@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from registry.errors import Forbidden, NotFound, RegistryError
 from registry.services import policy
 from registry.services.audit import AuditTrail
+from registry.services.bundles import pairs
 from registry.services.compartment import (
     OWNER_EXTENSION,
     Compartment,
@@ -212,7 +213,7 @@ class Access:
 
 
 def query_string(params: Mapping[str, list[str]]) -> str:
-    return urlencode([(k, v) for k, values in params.items() for v in values])
+    return urlencode(pairs(params))
 
 
 def _at(where: str | None) -> tuple[str, ...]:

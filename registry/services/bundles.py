@@ -6,7 +6,7 @@ resources is then one string join, which is what keeps history sync and search p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +22,12 @@ STATUS_BY_METHOD = {"POST": "201 Created", "PUT": "200 OK", "PATCH": "200 OK",
 
 def raw_content(stored: Stored) -> str | None:
     return stored.content
+
+
+def pairs(params: Mapping[str, list[str]], drop: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Request parameters as (name, value) pairs, in order, leaving out ``drop``."""
+    dropped = frozenset(drop)
+    return [(k, v) for k, values in params.items() if k not in dropped for v in values]
 
 
 def page_url(base_url: str, path: str, params: Iterable[tuple[str, str]]) -> str:

@@ -202,8 +202,8 @@ def shaped(query: SearchQuery) -> bundles.Shaper:
 def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], query: SearchQuery,
                 result: SearchResult) -> str:
     """The searchset Bundle for one page, with self/next/previous links that reproduce it."""
-    kept = [(k, v) for k, values in params.items() for v in values
-            if k not in ("_count", "_offset", "_format")]
+    kept = bundles.pairs(params, drop=("_count", "_offset", "_format"))
+
     def link(offset: int) -> str:
         paging = [("_count", str(query.count)), ("_offset", str(offset))]
         return bundles.page_url(node.base_url, res_type, [*kept, *paging])
@@ -220,3 +220,15 @@ def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], quer
                                      for name in sorted(set(query.ignored))])
     return bundles.searchset(node.base_url, entries, total=result.total, links=links,
                              outcome=outcome, shape=shaped(query))
+
+
+def history_page(node: Node, path: str, params: Mapping[str, list[str]],
+                 page: HistoryPage) -> str:
+    """The history Bundle for one page; ``next`` carries the cursor of the following page."""
+    links = {"self": bundles.page_url(node.base_url, path, bundles.pairs(params))}
+    if page.next_cursor is not None:
+        kept = bundles.pairs(params, drop=("_cursor",))
+        links["next"] = bundles.page_url(node.base_url, path,
+                                         [*kept, ("_cursor", str(page.next_cursor))])
+    return bundles.history(node.base_url, page.versions, links=links,
+                           high_water=page.high_water)
