@@ -39,7 +39,7 @@ class Settings:
     # handler); 0 turns that off. gunicorn restarts a worker silent for request_timeout_seconds.
     statement_timeout_ms: int = 30_000
     request_timeout_seconds: int = 60
-    # Per-token (or per-address when anonymous) limit, in flask-limiter's notation, e.g.
+    # Per-token (or per-address when anonymous) limit, in the `limits` notation, e.g.
     # "600 per minute;20 per second"; storage "memory://" (per process) or e.g. "redis://...".
     rate_limit: str = "600 per minute"
     rate_limit_storage: str = "memory://"

@@ -8,11 +8,8 @@ This module guards the edge:
   (whose script lives in a local file, so no inline script is allowed anywhere), and
   ``Cache-Control: no-store`` for FHIR responses, which may hold confidential data.
 - **CORS** is off unless ``REGISTRY_CORS_ORIGINS`` lists origins.
-- **Rate limits** (flask-limiter): ``REGISTRY_RATE_LIMIT`` per token — keyed by the token's
-  hash, never the token — or per client address when no token is sent; failed
-  authentications additionally count per address (``AUTH_FAILURE_LIMIT``), so presenting a
-  different made-up token each time does not escape the limit. 429 answers an
-  OperationOutcome with ``Retry-After``.
+- **Rate limits** (``registry.api.rate_limits``): per token, or per address without one, and
+  failed authentications per address; 429 answers an OperationOutcome with ``Retry-After``.
 - **Refusals at the edge** (413 too large, 429 too many) are audited; a 429 once per client
   and window, so a flood cannot turn into a flood of AuditEvents.
 - **Time-outs**: a statement cancelled by the database time-out answers 503 ``timeout``.
@@ -33,19 +30,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, g, request, send_from_directory
 from flask_cors import CORS
-from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from registry.api import rate_limits
 from registry.api.base import outcome_response
 from registry.config import Settings
 from registry.db import audit_trail, flush_audit
 from registry.errors import error
-from registry.services.tokens import hash_token
 from registry.storage.database import is_timeout
 
 log = logging.getLogger(__name__)
 
-AUTH_FAILURE_LIMIT = "30 per minute"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 HTML_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
@@ -70,7 +65,7 @@ def init_app(app: Flask) -> None:
         CORS(app, resources={r"/fhir/*": {"origins": settings.cors_origin_list}},
              expose_headers=EXPOSED_HEADERS, allow_headers=ALLOWED_HEADERS,
              supports_credentials=False, max_age=600)
-    init_limiter(app, settings)
+    rate_limits.init_app(app, settings)
     install_log_redaction()
 
 
@@ -87,8 +82,6 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
     if request.path.startswith("/fhir") and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
-    if response.status_code not in (429, 503):  # flask-limiter sends it on every answer
-        headers.pop("Retry-After", None)
     return response
 
 
@@ -102,37 +95,7 @@ def _package_dir() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
-# ---- rate limits ----------------------------------------------------------------------------
-
-
-def init_limiter(app: Flask, settings: Settings) -> Limiter:
-    limiter = Limiter(
-        key_func=rate_key, app=app, default_limits=[settings.rate_limit],
-        storage_uri=settings.rate_limit_storage, headers_enabled=True,
-        strategy="fixed-window", on_breach=_note_breach,
-        enabled=bool(settings.rate_limit))
-    from registry.api.fhir_routes import blp
-
-    limiter.limit(AUTH_FAILURE_LIMIT, key_func=address_key, override_defaults=False,
-                  deduct_when=lambda response: response.status_code == 401)(blp)
-    app.extensions["registry.limiter"] = limiter
-    return limiter
-
-
-def rate_key() -> str:
-    """The token's hash when one is presented (never the token itself), else the address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hash_token(token.strip())
-    return address_key()
-
-
-def address_key() -> str:
-    return "address:" + (request.remote_addr or "unknown")
-
-
-def _note_breach(limit: RequestLimit) -> None:
-    g.rate_limit_breach = (limit.key, limit.reset_at)
+# ---- rate limits (registry.api.rate_limits) ------------------------------------------------
 
 
 _audited_breaches: dict[str, float] = {}
@@ -149,7 +112,8 @@ def audit_edge_refusals(response: Response) -> Response:
 
 
 def _first_breach_in_window() -> bool:
-    key, reset_at = g.get("rate_limit_breach", ("", 0.0))
+    breach = g.get("rate_limit_breach") or rate_limits.Breach("", 0.0)
+    key, reset_at = breach.key, breach.reset_at
     with _breach_lock:
         if _audited_breaches.get(key) == reset_at:
             return False
