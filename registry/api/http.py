@@ -102,10 +102,7 @@ def fhir_response(body: str | bytes | dict[str, Any], status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     if isinstance(body, dict):
         body = orjson.dumps(body)
-    response = Response(body, status=status, content_type=FHIR_JSON)
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    return Response(body, status=status, headers=headers, content_type=FHIR_JSON)
 
 
 def version_headers(stored: Stored) -> dict[str, str]:

@@ -46,6 +46,9 @@ HTML_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
             "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
             "frame-ancestors 'none'")
 STATIC = "static"
+ALWAYS_HEADERS = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                  ("Referrer-Policy", "no-referrer"),
+                  ("Cross-Origin-Resource-Policy", "same-origin")]
 EXPOSED_HEADERS = ["ETag", "Location", "Last-Modified", "Retry-After", "Content-Location"]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Exist",
                    "If-None-Match", "If-Modified-Since", "Prefer", "Accept"]
@@ -73,15 +76,14 @@ def init_app(app: Flask) -> None:
 
 
 def security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    """Add each protective header the view did not set itself (one pass over the headers)."""
+    present = {name.lower() for name, _ in response.headers}
     html = (response.mimetype or "").startswith("text/html")
-    headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
-    if request.path.startswith("/fhir") and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
+    wanted = [*ALWAYS_HEADERS, ("Content-Security-Policy", HTML_CSP if html else API_CSP)]
+    if request.path.startswith("/fhir"):
+        wanted.append(("Cache-Control", "no-store"))
+    response.headers.extend([(name, value) for name, value in wanted
+                             if name.lower() not in present])
     return response
 
 

@@ -77,8 +77,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
         if statement_timeout_ms:
             deadline = conn.connection.info.setdefault("deadline", [None])
             deadline[0] = time.monotonic() + statement_timeout_ms / 1000
-        mode = "IMMEDIATE" if conn.info.get("write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.info.get("write"):  # reads run in autocommit, as on PostgreSQL
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -87,9 +87,10 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
 def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     """One unit of work: committed if the block returns, rolled back if it raises.
 
-    A read on PostgreSQL runs in autocommit: under READ COMMITTED every statement takes its own
-    snapshot anyway, so BEGIN and COMMIT would only add two round trips. (Readers that need a
-    consistent cut, like history paging, bound themselves by the version sequence.)
+    A read runs in autocommit: every statement sees its own snapshot (PostgreSQL's READ
+    COMMITTED does no more inside a transaction), so BEGIN and COMMIT would only add two round
+    trips. Readers that need a consistent cut, like history paging, bound themselves by the
+    version sequence.
     """
     with engine.connect() as conn:
         if not write and engine.dialect.name == "postgresql":
