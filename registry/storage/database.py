@@ -77,8 +77,10 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
         if statement_timeout_ms:
             deadline = conn.connection.info.setdefault("deadline", [None])
             deadline[0] = time.monotonic() + statement_timeout_ms / 1000
-        if conn.info.get("write"):  # reads run in autocommit, as on PostgreSQL
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.info.get("write")
+        if write is False:  # a read of ``transaction()``: autocommit, as on PostgreSQL
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
 
     return engine
 

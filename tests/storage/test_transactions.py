@@ -1,0 +1,51 @@
+"""Transactions: reads in autocommit, writes serialized, and plain ``engine.begin()`` atomic."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from registry.storage.database import create_engine, transaction
+
+
+@pytest.fixture
+def engine(database_url: str) -> sa.Engine:
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS tx_probe")
+        conn.exec_driver_sql("CREATE TABLE tx_probe (n INTEGER)")
+    yield engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE tx_probe")
+    engine.dispose()
+
+
+def count(engine: sa.Engine) -> int:
+    with transaction(engine, write=False) as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM tx_probe").scalar_one())
+
+
+def test_a_plain_engine_begin_is_still_one_atomic_transaction(engine: sa.Engine) -> None:
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tx_probe VALUES (1)"))
+        conn.execute(sa.text("INSERT INTO tx_probe VALUES (2)"))
+        raise RuntimeError("abort")
+    assert count(engine) == 0
+
+
+def test_a_failed_write_transaction_changes_nothing(engine: sa.Engine) -> None:
+    with pytest.raises(RuntimeError), transaction(engine, write=True) as conn:
+        conn.execute(sa.text("INSERT INTO tx_probe VALUES (1)"))
+        raise RuntimeError("abort")
+    with transaction(engine, write=True) as conn:
+        conn.execute(sa.text("INSERT INTO tx_probe VALUES (1)"))
+    assert count(engine) == 1
+
+
+def test_a_read_holds_no_transaction_open(engine: sa.Engine) -> None:
+    with transaction(engine, write=False) as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM tx_probe").scalar_one()
+        if engine.dialect.name == "sqlite":
+            assert not conn.connection.dbapi_connection.in_transaction
+        else:
+            assert conn.connection.dbapi_connection.autocommit
