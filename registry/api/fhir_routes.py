@@ -33,6 +33,7 @@ from registry.services.fhir import FhirService, history_page, search_page
 from registry.services.operations import parameters_of
 from registry.services.patch import apply_fhirpath_patch, apply_json_patch
 from registry.services.transaction import process_bundle
+from registry.services.validation import prevalidate_entries, prevalidated
 
 blp = Blueprint("fhir", __name__, url_prefix="/fhir",
                 description="FHIR R4 REST API (application/fhir+json)")
@@ -57,7 +58,7 @@ def metadata() -> Response:
 @blp.route("/", methods=["POST"])
 @blp.doc(summary="Batch or transaction Bundle")
 def system_bundle() -> Response:
-    body = json_body()
+    body = prevalidate_entries(json_body(), node().max_bundle_entries)  # before the lock
     with unit_of_work(write=True) as conn:
         result = process_bundle(service(conn), body)
     return fhir_response(result)
@@ -84,7 +85,7 @@ def search_post(res_type: str) -> Response:
 @blp.route(TYPE, methods=["POST"])
 @blp.doc(summary="Create (If-None-Exist for conditional create)")
 def create(res_type: str) -> Response:
-    body = json_body()
+    body = prevalidated(json_body())  # structure checked before the writer lock
     with unit_of_work(write=True) as conn:
         outcome = service(conn).create(body, res_type=res_type,
                                        if_none_exist=request.headers.get("If-None-Exist"))
@@ -94,7 +95,7 @@ def create(res_type: str) -> Response:
 @blp.route(TYPE, methods=["PUT"])
 @blp.doc(summary="Conditional update by search criteria")
 def conditional_update(res_type: str) -> Response:
-    body = json_body()
+    body = prevalidated(json_body())
     with unit_of_work(write=True) as conn:
         outcome = service(conn).conditional_update(res_type, search_params(), body)
     return write_response(outcome.stored, outcome.status)
@@ -127,7 +128,7 @@ def read(res_type: str, res_id: str) -> Response:
 @blp.route(INSTANCE, methods=["PUT"])
 @blp.doc(summary="Update, or create with a client-chosen id")
 def update(res_type: str, res_id: str) -> Response:
-    body = json_body()
+    body = prevalidated(json_body())
     with unit_of_work(write=True) as conn:
         outcome = service(conn).update(res_type, res_id, body,
                                        if_match=request.headers.get("If-Match"))

@@ -29,7 +29,7 @@ from registry.services.compartment import write_compartments
 from registry.services.context import Node
 from registry.services.search.index import index_rows
 from registry.services.search.values import instant
-from registry.services.validation import check_structure, is_valid_id
+from registry.services.validation import ValidResource, check_structure, is_valid_id
 from registry.storage.database import is_write
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
@@ -198,8 +198,10 @@ class ResourceStore:
         return self.persist([PendingWrite(res_type, res_id, None, "DELETE", current)])[0]
 
     def prepare(self, body: Any, expected_type: str | None = None) -> str:
-        """Validate a resource for writing; returns its type. The one place writes are checked."""
-        check_structure(body)
+        """Validate a resource for writing; returns its type. The one place writes are checked
+        (a ``ValidResource`` has had its structure checked already, before the writer lock)."""
+        if not isinstance(body, ValidResource):
+            check_structure(body)
         res_type: str = body["resourceType"]
         if expected_type and res_type != expected_type:
             raise InvalidRequest(f"resourceType {res_type} does not match the URL type "

@@ -52,6 +52,39 @@ def check_structure(resource: Any) -> None:
         raise InvalidRequest(_issues(res_type, exc)) from None
 
 
+class ValidResource(dict[str, Any]):
+    """A resource body ``check_structure`` has accepted: the write path does not check it again.
+
+    Lets the API validate structure (the costliest check) before a write transaction takes the
+    writer lock, so that concurrent writers validate in parallel and hold the lock only to
+    write. JSON parsing never yields this type, so a client cannot skip the check.
+    """
+
+
+def prevalidated(body: Any) -> Any:
+    """``body`` as a ``ValidResource`` when its structure is valid, otherwise unchanged: the
+    write path then checks it again and reports why, exactly where it would have."""
+    if not isinstance(body, dict) or isinstance(body, ValidResource):
+        return body
+    try:
+        check_structure(body)
+    except InvalidRequest:
+        return body
+    return ValidResource(body)
+
+
+def prevalidate_entries(bundle: Any, max_entries: int) -> Any:
+    """``prevalidated`` for each entry's resource of a batch or transaction Bundle (in place).
+    A Bundle over the entry limit is left alone: the service refuses it without reading it."""
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    if not isinstance(entries, list) or len(entries) > max_entries:
+        return bundle
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            entry["resource"] = prevalidated(entry["resource"])
+    return bundle
+
+
 def _issues(res_type: str, exc: ValidationError) -> list[Issue]:
     issues = []
     for detail in exc.errors(include_input=False)[:MAX_ISSUES]:
