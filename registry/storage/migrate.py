@@ -1,17 +1,25 @@
-"""Schema migrations: the only way the schema is ever created or changed (Alembic)."""
+"""Schema migrations: the only way the schema is ever created or changed (Alembic).
+
+Alembic (with Mako and Pygments, about 11 MB) is imported only when a migration runs, so a
+serving process, which never migrates, does not carry it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -21,6 +29,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the current schema)."""
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
