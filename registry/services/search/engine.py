@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ r = resource.c
 RES_TYPE_UNINDEXED = unindexed(r.res_type)
 REF_TYPE_UNINDEXED = unindexed(idx_reference.c.res_type)
 REF_PARAM_UNINDEXED = unindexed(idx_reference.c.param)
+MATCH_ROWS = sa.select(r.pk, r.res_id, r.version, r.last_updated, r.content)
+COUNT_ROWS = sa.select(sa.func.count()).select_from(resource)
 
 # Decides whether the caller may see a stored resource (the security policy plugs in here).
 Visibility = Callable[[Stored], bool]
@@ -46,8 +49,7 @@ def run_search(conn: Connection, node: Node, query: SearchQuery,
     if query.summary == "count":
         return SearchResult([], total=_count(conn, where))
     rows = conn.execute(
-        sa.select(r.pk, r.res_id, r.version, r.last_updated, r.content)
-        .where(*where).order_by(*_order(query, node))
+        MATCH_ROWS.where(*where).order_by(*_order(query, node))
         .offset(query.offset).limit(query.count + 1)).all()
     has_more = len(rows) > query.count
     matches = [Stored(query.res_type, row.res_id, row.version, row.last_updated, False,
@@ -106,8 +108,7 @@ def _sort_expression(res_type: str, code: str, descending: bool,
 
 
 def _count(conn: Connection, where: list[sa.ColumnElement[bool]]) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(resource).where(*where))
-               .scalar_one())
+    return int(conn.execute(COUNT_ROWS.where(*where)).scalar_one())
 
 
 def _total(conn: Connection, dialect: str, query: SearchQuery,
@@ -150,27 +151,35 @@ def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[St
 
 def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include], pks: list[int],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
-    """The resources the page's references point at, read in one query per include: the
-    page's pks drive the look-up (index on ``idx_reference.resource_pk``), and the targets are
-    joined on their (type, id) key."""
-    ref = idx_reference.c
+    """The resources the page's references point at, read in one query per include."""
     found: list[Stored] = []
     for include in includes:
-        targets = sa.select(ref.target_type, ref.target_id).distinct().where(
-            ref.resource_pk.in_(pks), REF_TYPE_UNINDEXED == include.source_type,
-            ref.target_type.is_not(None))
-        if include.param_code:
-            targets = targets.where(REF_PARAM_UNINDEXED == include.param_code)
-        if include.target_type:
-            targets = targets.where(ref.target_type == include.target_type)
-        keys = targets.subquery()
-        rows = conn.execute(
-            sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
-            .join(keys, sa.and_(r.res_type == keys.c.target_type, r.res_id == keys.c.target_id))
-            .where(r.deleted.is_(False)))
+        statement = _follow_statement(bool(include.param_code), bool(include.target_type))
+        rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
+                                        "param": include.param_code,
+                                        "target_type": include.target_type})
         found += [Stored(row.res_type, row.res_id, row.version, row.last_updated, False,
                          row.content) for row in rows]
     return _admit(store.admitted(found), seen, visible)
+
+
+@cache
+def _follow_statement(by_param: bool, by_target_type: bool) -> sa.Select[Any]:
+    """Targets of the references from ``:pks``, built once per shape of ``_include``: the
+    page's pks drive the look-up (index on ``idx_reference.resource_pk``), and the targets
+    are joined on their (type, id) key."""
+    ref = idx_reference.c
+    targets = sa.select(ref.target_type, ref.target_id).distinct().where(
+        ref.resource_pk.in_(sa.bindparam("pks", expanding=True)),
+        REF_TYPE_UNINDEXED == sa.bindparam("source_type"), ref.target_type.is_not(None))
+    if by_param:
+        targets = targets.where(REF_PARAM_UNINDEXED == sa.bindparam("param"))
+    if by_target_type:
+        targets = targets.where(ref.target_type == sa.bindparam("target_type"))
+    keys = targets.subquery()
+    return (sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
+            .join(keys, sa.and_(r.res_type == keys.c.target_type, r.res_id == keys.c.target_id))
+            .where(r.deleted.is_(False)))
 
 
 def _reverse(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
