@@ -113,8 +113,8 @@ class AuditTrail:
         keep = [r for r in self.records if committed or r.durable]
         self.records.clear()
         if keep:
-            writes = [PendingWrite("AuditEvent", new_id(), audit_event(r, node.base_url), "POST")
-                      for r in keep]
+            writes = [PendingWrite("AuditEvent", new_id(), audit_event(r, node.base_url), "POST",
+                                   fresh=True) for r in keep]
             ResourceStore(conn, node).persist(writes)
 
 

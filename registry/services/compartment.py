@@ -104,12 +104,16 @@ def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
 
 def write_compartments(conn: Connection, base_url: str, writes: Sequence[PendingWrite],
                        pks: Sequence[int]) -> None:
-    """Store the compartments of ``writes`` (deletions keep the row they had)."""
-    rows = [{"resource_pk": pk, **_row(c)}
-            for pk, c in zip(pks, derive(conn, base_url, writes), strict=True) if c is not None]
+    """Store the compartments of ``writes`` (deletions keep the row they had). Only writes
+    with a ``current`` version can have a row already; the others need no delete first."""
+    rows, keys = [], []
+    for w, pk, found in zip(writes, pks, derive(conn, base_url, writes), strict=True):
+        if found is not None:
+            rows.append({"resource_pk": pk, **_row(found)})
+            if w.current is not None:
+                keys.append(pk)
     if not rows:
         return
-    keys = [row["resource_pk"] for row in rows]
     for start in range(0, len(keys), 500):
         conn.execute(resource_compartment.delete()
                      .where(rc.resource_pk.in_(keys[start:start + 500])))
@@ -119,13 +123,13 @@ def write_compartments(conn: Connection, base_url: str, writes: Sequence[Pending
 def rebuild(conn: Connection, base_url: str) -> int:
     """Derive again the compartment of every current resource (after migration 0002 on a
     populated database, or after a hub reorganization); returns how many were derived."""
-    from registry.services.store import PendingWrite
+    from registry.services.store import Current, PendingWrite
 
     r = resource.c
-    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.content)
+    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
                         .where(r.deleted.is_(False)).order_by(r.pk)).all()
-    writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT")
-              for row in rows]
+    writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT",
+                           Current(row.pk, row.version, False)) for row in rows]
     write_compartments(conn, base_url, writes, [row.pk for row in rows])
     return len(writes)
 

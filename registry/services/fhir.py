@@ -113,7 +113,8 @@ class FhirService:
             existing = self.conditional_match(res_type, if_none_exist)
             if existing:
                 return WriteOutcome(existing, 200)
-        stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST")])[0]
+        stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST",
+                                                  fresh=True)])[0]
         return WriteOutcome(stored, 201, tuple(self.store.notes))
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any

@@ -30,7 +30,7 @@ from registry.services.context import Node
 from registry.services.search.index import index_rows
 from registry.services.search.values import instant
 from registry.services.validation import ValidResource, check_structure, is_valid_id
-from registry.storage.database import is_write
+from registry.storage.database import is_write, scratch
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
 
@@ -83,6 +83,7 @@ class PendingWrite:
     method: str
     current: Current | None = None
     where: str | None = None  # FHIRPath of the request part that asked for it (Bundle entries)
+    fresh: bool = False  # a server-assigned id: nothing can be stored under it yet
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,6 @@ class ResourceStore:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _resolved: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
     notes: list[Issue] = field(default_factory=list, repr=False)  # from the transform step
-    _clock: int = field(default=0, repr=False)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -172,7 +172,9 @@ class ResourceStore:
 
     def create(self, body: dict[str, Any], *, res_id: str | None = None) -> Stored:
         res_type = self.prepare(body)
-        return self.persist([PendingWrite(res_type, res_id or new_id(), body, "POST")])[0]
+        fresh = res_id is None
+        return self.persist([PendingWrite(res_type, res_id or new_id(), body, "POST",
+                                          fresh=fresh)])[0]
 
     def update(self, res_type: str, res_id: str, body: dict[str, Any], *,
                if_match: str | None = None) -> Stored:
@@ -262,7 +264,7 @@ class ResourceStore:
     def _fill_current(self, writes: Sequence[PendingWrite]) -> None:
         by_type: dict[str, list[PendingWrite]] = {}
         for w in writes:
-            if w.current is None:
+            if w.current is None and not w.fresh:
                 by_type.setdefault(w.res_type, []).append(w)
         for res_type, group in by_type.items():
             found = self.current(res_type, [w.res_id for w in group])
@@ -285,13 +287,16 @@ class ResourceStore:
                       w.method, created)
 
     def _timestamp(self) -> int:
-        """A time strictly after every version already written (one per transaction)."""
-        if self._clock:
-            return self._clock
+        """A time strictly after every version already written: one per transaction, shared by
+        every store on its connection (the audit trail's included)."""
+        clock: int | None = scratch(self.conn).get("clock")
+        if clock:
+            return clock
         latest = self.conn.execute(sa.select(sa.func.max(resource_version.c.last_updated)))
         previous = latest.scalar() or 0
-        self._clock = max(time.time_ns() // 1000, previous + 1)
-        return self._clock
+        clock = max(time.time_ns() // 1000, previous + 1)
+        scratch(self.conn)["clock"] = clock
+        return clock
 
     def _write_current(self, writes: Sequence[PendingWrite], stored: list[Stored]) -> list[int]:
         new_rows, updates, pks = [], [], [0] * len(writes)

@@ -98,6 +98,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         if not write and engine.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.info["write"] = write
+        conn.info["scratch"] = {}
         try:
             with conn.begin():
                 if write and engine.dialect.name == "postgresql":
@@ -106,6 +107,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 yield conn
         finally:
             conn.info.pop("write", None)
+            conn.info.pop("scratch", None)
 
 
 def _past(deadline: float | None) -> int:
@@ -115,3 +117,9 @@ def _past(deadline: float | None) -> int:
 
 def is_write(conn: Connection) -> bool:
     return bool(conn.info.get("write"))
+
+
+def scratch(conn: Connection) -> dict[str, Any]:
+    """Values that live exactly as long as the current ``transaction()`` (e.g. its clock)."""
+    found: dict[str, Any] = conn.info.setdefault("scratch", {})
+    return found

@@ -44,6 +44,13 @@ def test_a_write_is_audited_with_who_what_when_where_and_outcome(network: Networ
     assert event["recorded"].startswith("20")
 
 
+def test_a_write_and_its_audit_event_share_the_transaction_clock(network: Network) -> None:
+    hub = network.client("hub-admin")
+    created = hub.create(f.site("Clocked site", "Organization/spoke-1", -13.6, -72.0))
+    [event] = events(network, f"entity=Location/{created['id']}")
+    assert event["meta"]["lastUpdated"] == created["meta"]["lastUpdated"]
+
+
 def test_update_delete_and_transaction_are_audited(network: Network) -> None:
     admin = network.admin
     site = admin.get("Location/loc-1").json

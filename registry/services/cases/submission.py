@@ -32,7 +32,7 @@ def submit_case(service: FhirService, bundle: Any) -> CaseReceipt:
                              "Bundle.type")
     store = service.store
     store.prepare(bundle, "Bundle")
-    stored = store.persist([PendingWrite("Bundle", new_id(), bundle, "POST")])[0]
+    stored = store.persist([PendingWrite("Bundle", new_id(), bundle, "POST", fresh=True)])[0]
     composition = stored.resource()["entry"][0]["resource"]
     tags = (composition.get("meta") or {}).get("tag") or []
     key = next((t.get("code") for t in tags if t.get("system") == subject_key_system()), None)
