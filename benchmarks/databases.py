@@ -1,8 +1,8 @@
-"""The run's own databases: the registry's (``registry_bench``) and the write floor's.
-
-Both are created empty and migrated with the registry's own Alembic migrations, so the floor
-tables have exactly the registry's columns and indexes. On PostgreSQL the databases are created
-and dropped by name on the local server; the project's test databases are never touched.
+"""The run's own database, ``registry_bench``: created empty, migrated with the registry's own
+Alembic migrations, loaded, measured, dropped. The write floor writes into it too, once the
+registry has stopped, so the floor's tables and indexes are the registry's and hold as many
+rows. On PostgreSQL the database is created and dropped by name on the local server; the
+project's test databases are never touched.
 """
 
 from __future__ import annotations
@@ -18,38 +18,32 @@ from registry.storage import migrate
 from registry.storage.database import create_engine
 
 BENCH_DATABASE = "registry_bench"
-FLOOR_DATABASE = "registry_bench_floor"
 PROTECTED = frozenset({"test", "registry_test", "postgres", "template0", "template1"})
 
 
 @dataclass(frozen=True)
 class BenchDatabases:
     registry_url: str
-    floor_url: str
     dialect: str
 
 
 @contextmanager
 def bench_databases(db: str, work_dir: Path, postgres_server: str, *,
                     keep: bool = False) -> Iterator[BenchDatabases]:
-    """Fresh, migrated registry and floor databases for one run; dropped afterwards."""
+    """A fresh, migrated database for one run; dropped afterwards unless ``keep``."""
     if db == "sqlite":
-        urls = [f"sqlite:///{work_dir / name}.db" for name in (BENCH_DATABASE, FLOOR_DATABASE)]
-        for url in urls:
-            _remove_sqlite(url)
+        url = f"sqlite:///{work_dir / BENCH_DATABASE}.db"
+        _remove_sqlite(url)
     elif db == "postgresql":
-        urls = [_create_postgres(postgres_server, name)
-                for name in (BENCH_DATABASE, FLOOR_DATABASE)]
+        url = _create_postgres(postgres_server, BENCH_DATABASE)
     else:
         raise ValueError(f"--db must be sqlite or postgresql, got {db!r}")
-    for url in urls:
-        _migrate(url)
+    _migrate(url)
     try:
-        yield BenchDatabases(urls[0], urls[1], db)
+        yield BenchDatabases(url, db)
     finally:
         if not keep:
-            for url in urls:
-                _drop(url, postgres_server)
+            _drop(url, postgres_server)
 
 
 def _migrate(url: str) -> None:

@@ -24,7 +24,13 @@ from sqlalchemy.engine import Engine
 from benchmarks import report
 from benchmarks.client import Driver, Measurement
 from benchmarks.databases import BenchDatabases, bench_databases, database_size_mb
-from benchmarks.dataset import LoadedNetwork, Resource, load_network, network_resources
+from benchmarks.dataset import (
+    LoadedNetwork,
+    Resource,
+    load_network,
+    network_resources,
+    relabelled,
+)
 from benchmarks.floors import rows_for, sql_floor, write_floor
 from benchmarks.history_sync import SyncResult, sync_everything
 from benchmarks.report import HISTORY
@@ -67,7 +73,7 @@ def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[s
     base_url = f"http://{LOOPBACK}:{port}/fhir"
     node = build_node(load_settings({"database_url": dbs.registry_url, "base_url": base_url},
                                     environ={}))
-    engine, floor_engine = create_engine(dbs.registry_url), create_engine(dbs.floor_url)
+    engine = create_engine(dbs.registry_url)
     try:
         network = load_network(engine, node, network_resources(settings.scale, settings.seed),
                                target=settings.scale, batch=settings.batch, seed=settings.seed,
@@ -79,14 +85,13 @@ def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[s
                "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RATE_LIMIT": RATE_LIMIT}
         measured, server_memory, sync, responses = _measure_registry(
             settings, port, env, headers, workloads, network, work_dir)
-        floors = _measure_floors(settings, engine, floor_engine, node, workloads)
+        size_mb = database_size_mb(dbs.registry_url)  # before the write floor adds its rows
+        floors = _measure_floors(settings, engine, node, workloads)
         http_floors = _measure_http_floor(settings, work_dir, headers, workloads, sync, responses)
         for name, floor in http_floors.items():
             floors.setdefault(name, {})["http"] = floor
-        size_mb = database_size_mb(dbs.registry_url)
     finally:
         engine.dispose()
-        floor_engine.dispose()
     return report.build(settings=settings, network=network, workloads=workloads,
                         measured=measured, floors=floors, server_memory=server_memory,
                         sync=sync, database_mb=size_mb, seconds=time.perf_counter() - wall)
@@ -162,20 +167,28 @@ def _figures(measurement: Measurement, peak_rss_mb: float) -> dict[str, Any]:
     return {**measurement.summary(), "peak_rss_mb": round(peak_rss_mb, 1)}
 
 
-def _measure_floors(settings: BenchSettings, engine: Engine, floor_engine: Engine, node: Node,
+def _measure_floors(settings: BenchSettings, engine: Engine, node: Node,
                     workloads: list[Workload]) -> dict[str, dict[str, dict[str, Any]]]:
+    """SQL floors, then write floors, on the registry's own database (the server has stopped).
+
+    The write floor inserts into the loaded store, as the registry did: at 1M resources its
+    B-trees are as deep as the registry's. Its resources get ids of their own (``floor-``),
+    so they never collide with what the registry wrote for the same workload.
+    """
     floors: dict[str, dict[str, dict[str, Any]]] = {}
-    stamp = time.time_ns() // 1000
     for workload in workloads:
-        if "write" in workload.floors:
-            rows = [rows_for(batch, node, stamp) for batch in workload.write_batches]
-            floors.setdefault(workload.name, {})["write"] = write_floor(
-                floor_engine, rows, progress=settings.progress,
-                desc=f"{workload.name} write floor").summary()
         if "sql" in workload.floors:
             floors.setdefault(workload.name, {})["sql"] = sql_floor(
                 engine, workload.sql, settings.floor_repeats, progress=settings.progress,
                 desc=f"{workload.name} sql floor").summary()
+    stamp = time.time_ns() // 1000
+    for workload in workloads:
+        if "write" in workload.floors:
+            rows = [rows_for(relabelled(batch, f"floor-{workload.name}-"), node, stamp)
+                    for batch in workload.write_batches]
+            floors.setdefault(workload.name, {})["write"] = write_floor(
+                engine, rows, progress=settings.progress,
+                desc=f"{workload.name} write floor").summary()
     return floors
 
 

@@ -115,7 +115,7 @@ def _any_type(scope: Scope, types: tuple[str, ...]) -> Condition:
     branches = []
     for res_type in types:
         restriction = scope(res_type, CHAIN_TARGET.c.pk)
-        is_type = CHAIN_TARGET_TYPE_UNINDEXED == res_type
+        is_type = res_type == CHAIN_TARGET_TYPE_UNINDEXED
         branches.append(is_type if restriction is None else sa.and_(is_type, restriction))
     return sa.or_(*branches) if branches else sa.false()
 

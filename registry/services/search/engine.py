@@ -78,7 +78,7 @@ def _type_condition(query: SearchQuery) -> sa.ColumnElement[bool]:
     selective = any(c.modifier not in ("not", "missing") for c in query.criteria)
     if not selective:
         return r.res_type == query.res_type
-    return RES_TYPE_UNINDEXED == query.res_type
+    return query.res_type == RES_TYPE_UNINDEXED
 
 
 def _order(query: SearchQuery, node: Node) -> list[sa.ColumnElement[object]]:
@@ -171,9 +171,9 @@ def _follow_statement(by_param: bool, by_target_type: bool) -> sa.Select[Any]:
     ref = idx_reference.c
     targets = sa.select(ref.target_type, ref.target_id).distinct().where(
         ref.resource_pk.in_(sa.bindparam("pks", expanding=True)),
-        REF_TYPE_UNINDEXED == sa.bindparam("source_type"), ref.target_type.is_not(None))
+        sa.bindparam("source_type") == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
     if by_param:
-        targets = targets.where(REF_PARAM_UNINDEXED == sa.bindparam("param"))
+        targets = targets.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
     if by_target_type:
         targets = targets.where(ref.target_type == sa.bindparam("target_type"))
     keys = targets.subquery()
