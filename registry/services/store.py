@@ -39,6 +39,11 @@ READ_CURRENT = (
               resource.c.content)
     .where(resource.c.res_type == sa.bindparam("res_type"),
            resource.c.res_id == sa.bindparam("res_id")))
+READ_MANY = (
+    sa.select(resource.c.res_id, resource.c.version, resource.c.last_updated, resource.c.content)
+    .where(resource.c.res_type == sa.bindparam("res_type"),
+           resource.c.res_id.in_(sa.bindparam("ids", expanding=True)),
+           resource.c.deleted.is_(False)))
 READ_VERSION = (
     sa.select(resource_version.c.version, resource_version.c.last_updated,
               resource_version.c.method, resource_version.c.content)
@@ -148,11 +153,7 @@ class ResourceStore:
         return found
 
     def _read_chunk(self, res_type: str, ids: Sequence[str]) -> list[Stored]:
-        r = resource.c
-        rows = self.conn.execute(
-            sa.select(r.res_id, r.version, r.last_updated, r.content)
-            .where(r.res_type == res_type, r.res_id.in_(ids), r.deleted.is_(False))
-        )
+        rows = self.conn.execute(READ_MANY, {"res_type": res_type, "ids": list(ids)})
         return [Stored(res_type, row.res_id, row.version, row.last_updated, False, row.content)
                 for row in rows]
 

@@ -151,35 +151,32 @@ def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[St
 
 def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include], pks: list[int],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
-    """The resources the page's references point at, read in one query per include."""
-    found: list[Stored] = []
+    """The resources the page's references point at: their keys from ``idx_reference``, looked
+    up from the page's pks, then the resources by key (two index look-ups; a join of the two
+    would compare ``target_id``'s "C" collation with ``res_id``'s and miss the key index on
+    PostgreSQL)."""
+    keys: set[tuple[str, str]] = set()
     for include in includes:
         statement = _follow_statement(bool(include.param_code), bool(include.target_type))
         rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
                                         "param": include.param_code,
                                         "target_type": include.target_type})
-        found += [Stored(row.res_type, row.res_id, row.version, row.last_updated, False,
-                         row.content) for row in rows]
-    return _admit(store.admitted(found), seen, visible)
+        keys.update((row.target_type, row.target_id) for row in rows)
+    return _admit(store.read_many(k for k in keys if k not in seen), seen, visible)
 
 
 @cache
 def _follow_statement(by_param: bool, by_target_type: bool) -> sa.Select[Any]:
-    """Targets of the references from ``:pks``, built once per shape of ``_include``: the
-    page's pks drive the look-up (index on ``idx_reference.resource_pk``), and the targets
-    are joined on their (type, id) key."""
+    """Keys of the references from ``:pks``, built once per shape of ``_include``."""
     ref = idx_reference.c
-    targets = sa.select(ref.target_type, ref.target_id).distinct().where(
+    statement = sa.select(ref.target_type, ref.target_id).where(
         ref.resource_pk.in_(sa.bindparam("pks", expanding=True)),
         sa.bindparam("source_type") == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
     if by_param:
-        targets = targets.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
+        statement = statement.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
     if by_target_type:
-        targets = targets.where(ref.target_type == sa.bindparam("target_type"))
-    keys = targets.subquery()
-    return (sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
-            .join(keys, sa.and_(r.res_type == keys.c.target_type, r.res_id == keys.c.target_id))
-            .where(r.deleted.is_(False)))
+        statement = statement.where(ref.target_type == sa.bindparam("target_type"))
+    return statement
 
 
 def _reverse(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
