@@ -234,3 +234,46 @@ def test_deleted_resources_leave_the_index(fhir: Fhir, network) -> None:
     fhir.put(f"Organization/{updated['id']}", updated)
     assert fhir.ids("Organization?name=hub andino") == []
     assert fhir.ids("Organization?name=renamed") == [updated["id"]]
+
+
+# ---- pages cut from the index tables (positive criteria, default sort) ----------------------
+
+
+def _walk(fhir: Any, query: str) -> tuple[list[str], int | None]:
+    """Every id across the pages of ``query``, and the total of the last page."""
+    ids: list[str] = []
+    page = fhir.search(query)
+    while True:
+        ids += [e["resource"]["id"] for e in page.get("entry", [])]
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not nxt:
+            return ids, page.get("total")
+        page = fhir.search(nxt[0].split("/fhir/", 1)[1])
+
+
+def test_index_pages_list_each_match_once_in_order_without_deleted_ones(fhir: Any) -> None:
+    created = [fhir.create({"resourceType": "Practitioner", "name": [
+        {"family": "Martin", "given": [f"A{i}"]}, {"family": "Martinez", "given": ["B"]}]})
+        for i in range(7)]
+    fhir.create({"resourceType": "Practitioner", "name": [{"family": "Other"}]})
+    gone = created.pop(3)["id"]
+    assert fhir.delete(f"Practitioner/{gone}").status_code == 204
+    ids, total = _walk(fhir, "Practitioner?name=mart&_count=2")
+    wanted = [c["id"] for c in created]
+    assert sorted(ids) == sorted(wanted) and len(ids) == len(set(ids))  # once each, none deleted
+    assert ids == [c["id"] for c in created]  # pk order: creation order
+    assert total == len(wanted)
+    updated = {**created[0], "name": [{"family": "Renamed"}]}
+    assert fhir.put(f"Practitioner/{created[0]['id']}", updated).status_code == 200
+    ids, _ = _walk(fhir, "Practitioner?name=mart&_count=50")
+    assert ids == wanted[1:]  # the replaced version's index rows are gone
+
+
+def test_index_pages_intersect_several_criteria(fhir: Any) -> None:
+    both = fhir.create({"resourceType": "Practitioner", "name": [{"family": "Duo"}],
+                        "gender": "female"})
+    fhir.create({"resourceType": "Practitioner", "name": [{"family": "Duo"}], "gender": "male"})
+    fhir.create({"resourceType": "Practitioner", "name": [{"family": "Solo"}],
+                 "gender": "female"})
+    ids, total = _walk(fhir, "Practitioner?name=duo&gender=female&_count=1")
+    assert ids == [both["id"]] and total == 1

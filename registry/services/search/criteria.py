@@ -39,10 +39,33 @@ def criterion_condition(criterion: Criterion, base_url: str,
         matching = _through_reverse(criterion, matching, scope)
     if criterion.chain:
         matching = _through_chain(criterion, matching, scope)
-    if criterion.modifier == "not" or (criterion.modifier == "missing"
-                                      and criterion.values[0] == "true"):
+    if is_negative(criterion):
         return resource.c.pk.not_in(matching)
     return resource.c.pk.in_(matching)
+
+
+def is_negative(criterion: Criterion) -> bool:
+    """Does the criterion exclude the resources it finds (``:not``, ``:missing=true``)?"""
+    return criterion.modifier == "not" or (criterion.modifier == "missing"
+                                           and criterion.values[0] == "true")
+
+
+def index_pks(criterion: Criterion, base_url: str,
+              scope: Scope | None = None) -> sa.Select[tuple[int]] | None:
+    """The pks a positive criterion matches, straight from the index tables, or ``None`` when
+    they are not all current, non-deleted resources of the searched type.
+
+    Index rows exist only for the current version of a resource that is not deleted (a new
+    version or a deletion replaces them), and carry its type; a chain's rows are the source
+    type's own references (followed only to targets ``scope`` lets through). ``_has`` finds
+    targets through any stored row, so it is excluded, as are negative criteria.
+    """
+    if is_negative(criterion) or criterion.reverse:
+        return None
+    matching = matching_pks(criterion, base_url)
+    if criterion.chain:
+        matching = _through_chain(criterion, matching, scope)
+    return matching
 
 
 def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.services.context import Node
-from registry.services.search.criteria import criterion_condition, unindexed
+from registry.services.search.criteria import criterion_condition, index_pks, unindexed
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
@@ -45,20 +45,48 @@ class SearchResult:
 def run_search(conn: Connection, node: Node, query: SearchQuery,
                visible: Visibility = lambda s: True, scope: Scope | None = None
                ) -> SearchResult:
-    where = _where(query, node, scope)
     if query.summary == "count":
-        return SearchResult([], total=_count(conn, where))
-    rows = conn.execute(
-        MATCH_ROWS.where(*where).order_by(*_order(query, node))
-        .offset(query.offset).limit(query.count + 1)).all()
+        return SearchResult([], total=_count(conn, _where(query, node, scope)))
+    page = _index_page(query, node, scope)
+    where: list[sa.ColumnElement[bool]] | None = None
+    if page is not None:
+        rows = conn.execute(MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)).all()
+    else:
+        where = _where(query, node, scope)
+        rows = conn.execute(
+            MATCH_ROWS.where(*where).order_by(*_order(query, node))
+            .offset(query.offset).limit(query.count + 1)).all()
     has_more = len(rows) > query.count
     matches = [Stored(query.res_type, row.res_id, row.version, row.last_updated, False,
                       row.content) for row in rows[:query.count]]
     result = SearchResult(matches, has_more=has_more)
-    result.total = _total(conn, conn.engine.dialect.name, query, where, result)
+    result.total = _total(conn, conn.engine.dialect.name, query,
+                          lambda: where or _where(query, node, scope), result)
     pks = [row.pk for row in rows[:query.count]]
     result.included = _included(conn, node, query, matches, pks, visible, scope)
     return result
+
+
+def _index_page(query: SearchQuery, node: Node, scope: Scope | None) -> sa.Select[Any] | None:
+    """The page's pks taken from the index tables alone, when that gives the same page.
+
+    With only positive criteria, no ``_sort`` and nothing hidden from the caller, the pks the
+    index rows match are exactly the matching resources (see ``criteria.index_pks``): the
+    page is then cut from those pks, sorted in the index, and only its resources are read.
+    Otherwise every match is read from ``resource`` to be filtered before the page is cut,
+    which costs one row read per match (thousands for a common family name at 1M).
+    """
+    if not query.criteria or query.sort:
+        return None
+    if scope is not None and scope(query.res_type, r.pk) is not None:
+        return None
+    selects = [index_pks(c, node.base_url, scope) for c in query.criteria]
+    if any(s is None for s in selects):
+        return None
+    matching = (selects[0].distinct() if len(selects) == 1
+                else sa.intersect(*selects)).subquery()  # type: ignore[union-attr]
+    pk = matching.c[0]
+    return (sa.select(pk).order_by(pk).offset(query.offset).limit(query.count + 1))
 
 
 def _where(query: SearchQuery, node: Node, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
@@ -112,14 +140,15 @@ def _count(conn: Connection, where: list[sa.ColumnElement[bool]]) -> int:
 
 
 def _total(conn: Connection, dialect: str, query: SearchQuery,
-           where: list[sa.ColumnElement[bool]], result: SearchResult) -> int | None:
+           where: Callable[[], list[sa.ColumnElement[bool]]], result: SearchResult
+           ) -> int | None:
     """Accurate on request; otherwise only what is free or cheap to know."""
     if query.total == "accurate":
-        return _count(conn, where)
+        return _count(conn, where())
     if not result.has_more and (query.offset == 0 or result.matches):
         return query.offset + len(result.matches)
     if query.total == "estimate":
-        return _estimate(conn, dialect, where)
+        return _estimate(conn, dialect, where())
     return None
 
 
