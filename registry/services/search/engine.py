@@ -47,7 +47,7 @@ def run_search(conn: Connection, node: Node, query: SearchQuery,
                ) -> SearchResult:
     if query.summary == "count":
         return SearchResult([], total=_count(conn, _where(query, node, scope)))
-    page = _index_page(query, node, scope)
+    page = _index_page(query, node, scope) if conn.dialect.name == "postgresql" else None
     where: list[sa.ColumnElement[bool]] | None = None
     if page is not None:
         rows = conn.execute(MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)).all()
@@ -75,6 +75,8 @@ def _index_page(query: SearchQuery, node: Node, scope: Scope | None) -> sa.Selec
     page is then cut from those pks, sorted in the index, and only its resources are read.
     Otherwise every match is read from ``resource`` to be filtered before the page is cut,
     which costs one row read per match (thousands for a common family name at 1M).
+    PostgreSQL only: SQLite already walks the pk list in order and stops at the page, and
+    the extra step made its searches ~8 % slower at 1M.
     """
     if not query.criteria or query.sort:
         return None
