@@ -239,7 +239,7 @@ def test_deleted_resources_leave_the_index(fhir: Fhir, network) -> None:
 # ---- pages cut from the index tables (positive criteria, default sort) ----------------------
 
 
-def _walk(fhir: Any, query: str) -> tuple[list[str], int | None]:
+def _walk(fhir: Fhir, query: str) -> tuple[list[str], int | None]:
     """Every id across the pages of ``query``, and the total of the last page."""
     ids: list[str] = []
     page = fhir.search(query)
@@ -251,7 +251,7 @@ def _walk(fhir: Any, query: str) -> tuple[list[str], int | None]:
         page = fhir.search(nxt[0].split("/fhir/", 1)[1])
 
 
-def test_index_pages_list_each_match_once_in_order_without_deleted_ones(fhir: Any) -> None:
+def test_index_pages_list_each_match_once_in_order_without_deleted_ones(fhir: Fhir) -> None:
     created = [fhir.create({"resourceType": "Practitioner", "name": [
         {"family": "Martin", "given": [f"A{i}"]}, {"family": "Martinez", "given": ["B"]}]})
         for i in range(7)]
@@ -269,7 +269,7 @@ def test_index_pages_list_each_match_once_in_order_without_deleted_ones(fhir: An
     assert ids == wanted[1:]  # the replaced version's index rows are gone
 
 
-def test_index_pages_intersect_several_criteria(fhir: Any) -> None:
+def test_index_pages_intersect_several_criteria(fhir: Fhir) -> None:
     both = fhir.create({"resourceType": "Practitioner", "name": [{"family": "Duo"}],
                         "gender": "female"})
     fhir.create({"resourceType": "Practitioner", "name": [{"family": "Duo"}], "gender": "male"})
