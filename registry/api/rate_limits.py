@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse, parse_many
@@ -49,7 +49,6 @@ class RateLimits:
     auth_failures: RateLimitItem
     limiter: FixedWindowRateLimiter
     enabled: bool = True
-    _failure_paths: tuple[str, ...] = field(default=(FHIR_PREFIX,))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -63,7 +62,7 @@ class RateLimits:
         """Count this request against the caller's budget; refuse it when one is spent."""
         if not self.enabled:
             return
-        if request.path.startswith(self._failure_paths):
+        if request.path.startswith(FHIR_PREFIX):
             address = address_key()
             if not self.limiter.test(self.auth_failures, address):
                 self._refuse(self.auth_failures, address)
@@ -75,7 +74,7 @@ class RateLimits:
     def after_request(self, response: Response) -> Response:
         """A failed authentication spends the address's failure budget."""
         if (self.enabled and response.status_code == 401
-                and request.path.startswith(self._failure_paths)):
+                and request.path.startswith(FHIR_PREFIX)):
             self.limiter.hit(self.auth_failures, address_key())
         return response
 
