@@ -33,7 +33,7 @@ from registry.services.validation import ValidResource, check_structure, is_vali
 from registry.storage.database import is_write, scratch
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
-# Built once: the two reads every request-heavy workload makes skip statement construction.
+# Built once: the reads that request-heavy workloads make skip statement construction.
 READ_CURRENT = (
     sa.select(resource.c.version, resource.c.last_updated, resource.c.deleted,
               resource.c.content)
