@@ -70,12 +70,22 @@ class RateLimits:
         for item in self.per_caller:
             if not self.limiter.hit(item, key):
                 self._refuse(item, key)
+        g.rate_limit_key = key
 
     def after_request(self, response: Response) -> Response:
-        """A failed authentication spends the address's failure budget."""
-        if (self.enabled and response.status_code == 401
-                and request.path.startswith(FHIR_PREFIX)):
+        """A failed authentication spends the address's failure budget; every answer tells
+        the caller its budget (``X-RateLimit-*``, from the limit closest to running out)."""
+        if not self.enabled:
+            return response
+        if response.status_code == 401 and request.path.startswith(FHIR_PREFIX):
             self.limiter.hit(self.auth_failures, address_key())
+        key = g.get("rate_limit_key")
+        if key is not None and self.per_caller:
+            item, stats = min(((i, self.limiter.get_window_stats(i, key))
+                               for i in self.per_caller), key=lambda pair: pair[1].remaining)
+            response.headers["X-RateLimit-Limit"] = str(item.amount)
+            response.headers["X-RateLimit-Remaining"] = str(stats.remaining)
+            response.headers["X-RateLimit-Reset"] = str(math.ceil(stats.reset_time))
         return response
 
     def _refuse(self, item: RateLimitItem, key: str) -> None:

@@ -49,7 +49,8 @@ STATIC = "static"
 ALWAYS_HEADERS = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
                   ("Referrer-Policy", "no-referrer"),
                   ("Cross-Origin-Resource-Policy", "same-origin")]
-EXPOSED_HEADERS = ["ETag", "Location", "Last-Modified", "Retry-After", "Content-Location"]
+EXPOSED_HEADERS = ["ETag", "Location", "Last-Modified", "Retry-After", "Content-Location",
+                   "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Exist",
                    "If-None-Match", "If-Modified-Since", "Prefer", "Accept"]
 _SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\"]+|tnr_[A-Za-z0-9_\-]{8,}")
@@ -97,7 +98,7 @@ def _package_dir() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
-# ---- rate limits (registry.api.rate_limits) ------------------------------------------------
+# ---- audit of refusals at the edge (the limits themselves: registry.api.rate_limits) -------
 
 
 _audited_breaches: dict[str, float] = {}

@@ -37,6 +37,9 @@ def test_rate_limit_per_token_answers_429_with_retry_after(limited: Flask) -> No
     answers = [first.get("Organization") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert "Retry-After" not in answers[0].headers
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+    assert answers[0].headers["X-RateLimit-Limit"] == "3"
+    assert int(answers[0].headers["X-RateLimit-Reset"]) > 0
     refused = first.get("Organization")
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
