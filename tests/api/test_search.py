@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from registry.services.search import engine as search_engine
 from tests import factories
 from tests.conftest import Fhir
 from tests.factories import KIND
@@ -142,6 +143,8 @@ def test_uri_and_profile(fhir: Fhir) -> None:
     assert fhir.ids(f"Organization?_profile={profile}") == [hub["id"]]
     assert fhir.ids("Organization?_profile:below=https://telementoring.example.org/") == [
         hub["id"]]
+    assert fhir.ids(f"Organization?_profile:above={profile}/v2") == [hub["id"]]
+    assert fhir.ids(f"Organization?_profile:above={profile[:-1]}") == []
 
 
 def test_tag_and_security(fhir: Fhir) -> None:
@@ -196,6 +199,31 @@ def test_paging_links_are_stable_and_complete(fhir: Fhir) -> None:
         if pages == 2:
             assert "previous" in links
     assert pages == 3 and len(seen) == 7 and set(seen) == created
+
+
+def test_a_search_shape_is_built_once_and_its_values_bound_per_request(fhir: Fhir,
+                                                                     network) -> None:
+    shared = search_engine._shared
+    shared.cache_clear()
+    assert fhir.ids("Organization?name=clinica jose") == [network["jose"]["id"]]
+    built = shared.cache_info()
+    assert fhir.ids("Organization?name=sao") == [network["sao"]["id"]]
+    assert fhir.ids("Organization?name=nowhere") == []
+    again = shared.cache_info()
+    assert (again.misses, again.hits) == (built.misses, built.hits + 2)
+    # another variant of the same parameter (a token's system|code) is another shape
+    assert fhir.ids("Organization?identifier=https://hubs.example.org|SÃO PA") == []
+    assert shared.cache_info().misses == built.misses + 1
+
+
+def test_approximate_dates_and_estimates_with_criteria(fhir: Fhir, network) -> None:
+    role = [network["role"]["id"]]
+    assert fhir.ids("PractitionerRole?date=ap2024-06") == role
+    assert fhir.ids("PractitionerRole?date=ap2030") == []
+    for i in range(3):
+        fhir.create(org(f"Estimated {i}"))
+    page = fhir.search("Organization?name=estimated&_count=1&_total=estimate")
+    assert page["total"] >= 1 and len(page["entry"]) == 1
 
 
 def test_count_maximum_and_totals(fhir: Fhir) -> None:

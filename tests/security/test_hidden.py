@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.services.search import engine as search_engine
 from tests import factories as f
 from tests.conftest import Fhir
 from tests.security.conftest import Network
@@ -53,6 +54,23 @@ def test_chain_does_not_go_through_hidden_targets(network: Network) -> None:
     assert viewer.ids("Location?organization.name=Spoke 2") == []
     assert viewer.ids("Location?organization.name=Spoke 1") == ["loc-1"]
     assert sorted(network.admin.ids("Location?organization.name=Spoke 2")) == ["loc-2", "loc-3"]
+
+
+def test_statements_shared_per_search_shape_never_carry_a_callers_scope(network: Network
+                                                                       ) -> None:
+    """Searches of one shape share a statement only among callers the scope leaves
+    unrestricted; a restricted caller's statement is its own, asked before or after."""
+    published_site_of_spoke_2(network)
+    viewer = network.client("global-viewer")
+    shared = search_engine._shared
+    shared.cache_clear()
+    assert sorted(network.admin.ids("Location?organization.name=Spoke 2")) == ["loc-2", "loc-3"]
+    assert shared.cache_info().currsize == 1
+    assert viewer.ids("Location?organization.name=Spoke 2") == []
+    assert viewer.ids("Location?organization.name=Spoke 1") == ["loc-1"]
+    assert shared.cache_info().currsize == 1 and shared.cache_info().hits == 0
+    assert network.admin.ids("Location?organization.name=Spoke 1") == ["loc-1"]
+    assert shared.cache_info().hits == 1
 
 
 def test_reverse_chain_does_not_count_hidden_sources(network: Network) -> None:

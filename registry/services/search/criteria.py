@@ -3,13 +3,21 @@
 Each criterion becomes ``resource.pk IN (SELECT resource_pk FROM idx_<type> WHERE ...)``
 on an index whose leading columns are (res_type, param, value), so every look-up is an index
 range scan whatever the store's size.
+
+A criterion is taken in two steps. ``bind`` does the per-request work: it parses each value
+and reduces it to the variant of SQL it needs and the arguments bound into that SQL (folded
+strings, date ranges, split tokens). The SQL builders then see only the ``CriterionShape``,
+never a value, and take the arguments as named bind parameters in the order ``bind`` listed
+them. Equal shapes therefore give the same SQL, which the engine builds once per shape:
+building a statement costs more Python than PostgreSQL takes to run it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,32 +33,67 @@ KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON = 111.320
 UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 
-
 # The caller's visibility as SQL: (res_type, pk column) -> condition or None (see engine.Scope).
 Scope = Callable[[str, sa.ColumnElement[Any]], Condition | None]
+Args = tuple[Any, ...]
+# The next bind parameter of a value's SQL; ``expanding`` for a list bound into ``IN``.
+Take = Callable[..., sa.BindParameter[Any]]
 
 
-def criterion_condition(criterion: Criterion, base_url: str,
+@dataclass(frozen=True)
+class CriterionShape:
+    """Everything that decides a criterion's SQL and none of its values."""
+
+    criterion: Criterion  # with ``values=()``
+    variants: tuple[Hashable, ...]  # one per OR-ed value
+    negative: bool  # ``:not``, ``:missing=true``: the resources found are excluded
+
+
+@dataclass(frozen=True)
+class BoundCriterion:
+    """A criterion's shape and, per OR-ed value, the arguments bound into its SQL."""
+
+    shape: CriterionShape
+    args: tuple[Args, ...]
+
+    def params(self, name: str) -> dict[str, Any]:
+        """Bind parameter values for the SQL built by ``criterion_condition(shape, name)``."""
+        return {_arg_name(name, j, k): arg for j, args in enumerate(self.args)
+                for k, arg in enumerate(args)}
+
+
+def bind(criterion: Criterion, base_url: str) -> BoundCriterion:
+    """Parse the criterion's values (400 for a malformed one) into its shape and arguments."""
+    negative = criterion.modifier == "not" or (criterion.modifier == "missing"
+                                               and criterion.values[0] == "true")
+    plans: list[tuple[Hashable, Args]] = []
+    if criterion.modifier != "missing":
+        planner = PLANNERS[criterion.param.type]
+        plans = [planner(value, criterion, base_url) for value in criterion.values]
+    shape = CriterionShape(replace(criterion, values=()), tuple(v for v, _ in plans), negative)
+    return BoundCriterion(shape, tuple(a for _, a in plans))
+
+
+def _arg_name(name: str, value: int, arg: int) -> str:
+    return f"{name}_{value}_{arg}"
+
+
+def criterion_condition(shape: CriterionShape, name: str,
                         scope: Scope | None = None) -> Condition:
-    """A condition on ``resource.pk`` (the outer query's row) for one criterion. With a
-    ``scope``, chains and ``_has`` only go through resources the caller may see."""
-    matching = matching_pks(criterion, base_url)
-    if criterion.reverse:
-        matching = _through_reverse(criterion, matching, scope)
-    if criterion.chain:
-        matching = _through_chain(criterion, matching, scope)
-    if is_negative(criterion):
+    """A condition on ``resource.pk`` (the outer query's row) for one criterion, its values
+    bound as ``name_*`` parameters. With a ``scope``, chains and ``_has`` only go through
+    resources the caller may see."""
+    matching = matching_pks(shape, name)
+    if shape.criterion.reverse:
+        matching = _through_reverse(shape.criterion, matching, scope)
+    if shape.criterion.chain:
+        matching = _through_chain(shape.criterion, matching, scope)
+    if shape.negative:
         return resource.c.pk.not_in(matching)
     return resource.c.pk.in_(matching)
 
 
-def is_negative(criterion: Criterion) -> bool:
-    """Does the criterion exclude the resources it finds (``:not``, ``:missing=true``)?"""
-    return criterion.modifier == "not" or (criterion.modifier == "missing"
-                                           and criterion.values[0] == "true")
-
-
-def index_pks(criterion: Criterion, base_url: str,
+def index_pks(shape: CriterionShape, name: str,
               scope: Scope | None = None) -> sa.Select[tuple[int]] | None:
     """The pks a positive criterion matches, straight from the index tables, or ``None`` when
     they are not all current, non-deleted resources of the searched type.
@@ -60,25 +103,36 @@ def index_pks(criterion: Criterion, base_url: str,
     type's own references (followed only to targets ``scope`` lets through). ``_has`` finds
     targets through any stored row, so it is excluded, as are negative criteria.
     """
-    if is_negative(criterion) or criterion.reverse:
+    if shape.negative or shape.criterion.reverse:
         return None
-    matching = matching_pks(criterion, base_url)
-    if criterion.chain:
-        matching = _through_chain(criterion, matching, scope)
+    matching = matching_pks(shape, name)
+    if shape.criterion.chain:
+        matching = _through_chain(shape.criterion, matching, scope)
     return matching
 
 
-def matching_pks(criterion: Criterion, base_url: str) -> sa.Select[tuple[int]]:
-    """pks of resources of ``criterion.res_type`` with a value matching the criterion."""
+def matching_pks(shape: CriterionShape, name: str) -> sa.Select[tuple[int]]:
+    """pks of resources of the criterion's type with a value matching the criterion."""
+    criterion = shape.criterion
     param = criterion.param
     table = INDEX_TABLES[param.index_kind]
     stmt = sa.select(table.c.resource_pk).where(table.c.res_type == criterion.res_type,
                                                 table.c.param == param.code)
     if criterion.modifier == "missing":
         return stmt
-    builder = BUILDERS[param.type]
-    alternatives = [builder(table, value, criterion, base_url) for value in criterion.values]
+    build = SQL_BUILDERS[param.type]
+    alternatives = [build(table, variant, _taker(name, j))
+                    for j, variant in enumerate(shape.variants)]
     return stmt.where(sa.or_(*alternatives))
+
+
+def _taker(name: str, value: int) -> Take:
+    """Bind parameters ``name_value_0``, ``name_value_1``, ... in the order they are taken."""
+    counter = iter(range(1_000))
+
+    def take(*, expanding: bool = False) -> sa.BindParameter[Any]:
+        return sa.bindparam(_arg_name(name, value, next(counter)), expanding=expanding)
+    return take
 
 
 def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]],
@@ -143,52 +197,87 @@ def _any_type(scope: Scope, types: tuple[str, ...]) -> Condition:
     return sa.or_(*branches) if branches else sa.false()
 
 
-def _string(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+# ---- per type: a value's plan (variant, arguments) and the SQL of a variant -----------------
+
+def _string_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     if criterion.modifier == "exact":
-        return table.c.exact == value
+        return "exact", (value,)
     folded = fold(value)
     if criterion.modifier == "contains":
-        return table.c.value.like(f"%{_escape_like(folded)}%", escape="\\")
-    return sa.and_(table.c.value >= folded, table.c.value < prefix_upper_bound(folded))
+        return "contains", (f"%{_escape_like(folded)}%",)
+    return "prefix", (folded, prefix_upper_bound(folded))
+
+
+def _string_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
+    if variant == "exact":
+        return table.c.exact == take()
+    if variant == "contains":
+        return table.c.value.like(take(), escape="\\")
+    return sa.and_(table.c.value >= take(), table.c.value < take())
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _token(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+def _token_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     if criterion.modifier == "text":
         folded = fold(value)
-        return sa.and_(table.c.text >= folded, table.c.text < prefix_upper_bound(folded))
+        return "text", (folded, prefix_upper_bound(folded))
     if "|" not in value:
-        return table.c.code == value
+        return "code", (value,)
     system, _, code = value.partition("|")
     if not system:
-        return sa.and_(table.c.system.is_(None), table.c.code == code)
+        return "no-system", (code,)
     if not code:
-        return table.c.system == system
-    return sa.and_(table.c.system == system, table.c.code == code)
+        return "system", (system,)
+    return "system-code", (system, code)
 
 
-def _reference(table: sa.Table, value: str, criterion: Criterion, base: str) -> Condition:
-    type_modifier = criterion.modifier
+def _token_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
+    c = table.c
+    if variant == "text":
+        return sa.and_(c.text >= take(), c.text < take())
+    if variant == "code":
+        return c.code == take()
+    if variant == "no-system":
+        return sa.and_(c.system.is_(None), c.code == take())
+    if variant == "system":
+        return c.system == take()
+    return sa.and_(c.system == take(), c.code == take())
+
+
+def _reference_plan(value: str, criterion: Criterion, base: str) -> tuple[Hashable, Args]:
     if "/" not in value:
-        types = (type_modifier,) if type_modifier else criterion.param.targets
-        condition = table.c.target_id == value
-        return sa.and_(condition, table.c.target_type.in_(types)) if types else condition
+        types = (criterion.modifier,) if criterion.modifier else criterion.param.targets
+        return ("id", types), (value,)
     row = parse_reference(value, base)
     if row["target_type"] and row["url"] is None:
-        return sa.and_(table.c.target_type == row["target_type"],
-                       table.c.target_id == row["target_id"])
-    return table.c.url == value.split("|")[0]
+        return "typed", (row["target_type"], row["target_id"])
+    return "url", (value.split("|")[0],)
 
 
-def _date(table: sa.Table, value: str, _criterion: Criterion, _base: str) -> Condition:
+def _reference_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
+    c = table.c
+    if variant == "typed":
+        return sa.and_(c.target_type == take(), c.target_id == take())
+    if variant == "url":
+        return c.url == take()
+    _, types = variant  # type: ignore[misc]
+    condition = c.target_id == take()
+    return sa.and_(condition, c.target_type.in_(types)) if types else condition
+
+
+def _date_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     prefix, text = split_prefix(value)
     span = date_range(text)
     if span is None:
-        raise InvalidRequest(f"{value!r} is not a FHIR date", _criterion.param.code)
-    return _compare_range(table, prefix, *span, approximate=_approximate_date(span))
+        raise InvalidRequest(f"{value!r} is not a FHIR date", criterion.param.code)
+    low, high = span
+    if prefix == "ap":
+        approximate = _approximate_date(span)
+        return prefix, (low - approximate, high + approximate)
+    return prefix, (low, high)
 
 
 def _approximate_date(span: tuple[int, int]) -> int:
@@ -196,10 +285,11 @@ def _approximate_date(span: tuple[int, int]) -> int:
     return max(abs(now - span[0]) // 10, 86_400_000_000)
 
 
-def _compare_range(table: sa.Table, prefix: str, low: float, high: float, *,
-                   approximate: float) -> Condition:
+def _date_sql(table: sa.Table, prefix: Hashable, take: Take) -> Condition:
+    """Range comparisons of the stored [low, high] with the value's (``ap`` widened)."""
     c = table.c
-    conditions: dict[str, Callable[[], Condition]] = {
+    low, high = take(), take()
+    conditions: dict[Hashable, Callable[[], Condition]] = {
         "eq": lambda: sa.and_(c.low >= low, c.high <= high),
         "ne": lambda: sa.or_(c.low < low, c.high > high),
         "gt": lambda: c.high > high,
@@ -208,65 +298,89 @@ def _compare_range(table: sa.Table, prefix: str, low: float, high: float, *,
         "le": lambda: c.low <= high,
         "sa": lambda: c.low > high,
         "eb": lambda: c.high < low,
-        "ap": lambda: sa.and_(c.low <= high + approximate, c.high >= low - approximate),
+        "ap": lambda: sa.and_(c.low <= high, c.high >= low),
     }
     return conditions[prefix]()
 
 
-def _number(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+def _number_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     prefix, text = split_prefix(value)
     span = number_range(text)
     if span is None:
         raise InvalidRequest(f"{value!r} is not a number", criterion.param.code)
-    return _compare_number(table, prefix, text, span)
-
-
-def _compare_number(table: sa.Table, prefix: str, text: str,
-                    span: tuple[float, float]) -> Condition:
-    exact, value = float(text), table.c.low
-    if prefix == "eq":
-        return sa.and_(value >= span[0], value < span[1])
-    if prefix == "ne":
-        return sa.or_(value < span[0], value >= span[1])
+    exact = float(text)
+    if prefix in ("eq", "ne"):
+        return prefix, span
     if prefix == "ap":
         margin = abs(exact) * 0.1
-        return sa.and_(value >= exact - margin, value <= exact + margin)
-    operators = {"gt": value > exact, "sa": value > exact, "lt": value < exact,
-                 "eb": value < exact, "ge": value >= exact, "le": value <= exact}
-    return operators[prefix]
+        return prefix, (exact - margin, exact + margin)
+    return prefix, (exact,)
 
 
-def _quantity(table: sa.Table, value: str, criterion: Criterion, base: str) -> Condition:
+def _number_sql(table: sa.Table, prefix: Hashable, take: Take) -> Condition:
+    value = table.c.low
+    if prefix == "eq":
+        return sa.and_(value >= take(), value < take())
+    if prefix == "ne":
+        return sa.or_(value < take(), value >= take())
+    if prefix == "ap":
+        return sa.and_(value >= take(), value <= take())
+    operators: dict[Hashable, Callable[[sa.BindParameter[Any]], Condition]] = {
+        "gt": lambda x: value > x, "sa": lambda x: value > x, "lt": lambda x: value < x,
+        "eb": lambda x: value < x, "ge": lambda x: value >= x, "le": lambda x: value <= x}
+    return operators[prefix](take())
+
+
+def _quantity_plan(value: str, criterion: Criterion, base: str) -> tuple[Hashable, Args]:
     number, _, unit = value.partition("|")
     system, _, code = unit.partition("|")
-    condition = _number(table, number, criterion, base)
-    if code:
-        condition = sa.and_(condition, table.c.code == code)
-    if system:
-        condition = sa.and_(condition, table.c.system == system)
+    prefix, args = _number_plan(number, criterion, base)
+    extra = ((code,) if code else ()) + ((system,) if system else ())
+    return (prefix, bool(code), bool(system)), (*args, *extra)
+
+
+def _quantity_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
+    prefix, by_code, by_system = variant  # type: ignore[misc]
+    condition = _number_sql(table, prefix, take)
+    if by_code:
+        condition = sa.and_(condition, table.c.code == take())
+    if by_system:
+        condition = sa.and_(condition, table.c.system == take())
     return condition
 
 
-def _uri(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+def _uri_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     if criterion.modifier == "below":
-        return sa.and_(table.c.value >= value, table.c.value < prefix_upper_bound(value))
+        return "below", (value, prefix_upper_bound(value))
     if criterion.modifier == "above":
-        prefixes = [value[:i] for i in range(1, len(value) + 1)]
-        return table.c.value.in_(prefixes)
-    return table.c.value == value
+        return "above", ([value[:i] for i in range(1, len(value) + 1)],)
+    return "eq", (value,)
 
 
-def _near(table: sa.Table, value: str, criterion: Criterion, _base: str) -> Condition:
+def _uri_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
+    if variant == "below":
+        return sa.and_(table.c.value >= take(), table.c.value < take())
+    if variant == "above":
+        return table.c.value.in_(take(expanding=True))
+    return table.c.value == take()
+
+
+def _near_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, Args]:
     """``near=lat|lon|distance|unit``: a bounding box (indexed), then the distance itself."""
     lat, lon, radius_km = parse_near(value, criterion.param.code)
     dlat = radius_km / KM_PER_DEGREE_LAT
     scale = KM_PER_DEGREE_LON * max(math.cos(math.radians(lat)), 1e-6)
     dlon = radius_km / scale
-    dx = (table.c.longitude - lon) * scale
-    dy = (table.c.latitude - lat) * KM_PER_DEGREE_LAT
-    return sa.and_(table.c.latitude.between(lat - dlat, lat + dlat),
-                   table.c.longitude.between(lon - dlon, lon + dlon),
-                   dx * dx + dy * dy <= radius_km * radius_km)
+    return "near", (lat - dlat, lat + dlat, lon - dlon, lon + dlon, lon, scale, lat,
+                    radius_km * radius_km)
+
+
+def _near_sql(table: sa.Table, _variant: Hashable, take: Take) -> Condition:
+    c = table.c
+    in_box = sa.and_(c.latitude.between(take(), take()), c.longitude.between(take(), take()))
+    dx = (c.longitude - take()) * take()
+    dy = (c.latitude - take()) * KM_PER_DEGREE_LAT
+    return sa.and_(in_box, dx * dx + dy * dy <= take())
 
 
 def parse_near(value: str, code: str) -> tuple[float, float, float]:
@@ -282,13 +396,23 @@ def parse_near(value: str, code: str) -> tuple[float, float, float]:
     return lat, lon, distance * UNITS_TO_KM[unit]
 
 
-BUILDERS: dict[str, Callable[[sa.Table, str, Criterion, str], Condition]] = {
-    "string": _string,
-    "token": _token,
-    "reference": _reference,
-    "date": _date,
-    "number": _number,
-    "quantity": _quantity,
-    "uri": _uri,
-    "special": _near,
+PLANNERS: dict[str, Callable[[str, Criterion, str], tuple[Hashable, Args]]] = {
+    "string": _string_plan,
+    "token": _token_plan,
+    "reference": _reference_plan,
+    "date": _date_plan,
+    "number": _number_plan,
+    "quantity": _quantity_plan,
+    "uri": _uri_plan,
+    "special": _near_plan,
+}
+SQL_BUILDERS: dict[str, Callable[[sa.Table, Hashable, Take], Condition]] = {
+    "string": _string_sql,
+    "token": _token_sql,
+    "reference": _reference_sql,
+    "date": _date_sql,
+    "number": _number_sql,
+    "quantity": _quantity_sql,
+    "uri": _uri_sql,
+    "special": _near_sql,
 }

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.services.context import Node
-from registry.services.search.criteria import criterion_condition, index_pks, unindexed
+from registry.services.search.criteria import (
+    CriterionShape,
+    bind,
+    criterion_condition,
+    index_pks,
+    unindexed,
+)
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
@@ -32,6 +38,11 @@ Visibility = Callable[[Stored], bool]
 # SQL restricting rows of a type to what the caller may see: (res_type, pk column) -> condition
 # or None. Applied to matches, totals, chains and includes alike, so nothing hidden is counted.
 Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
+# (code, descending, index kind or None for _id and _lastUpdated)
+SortKey = tuple[str, bool, str | None]
+PAGE_OFFSET = sa.bindparam("page_offset", type_=sa.Integer)
+PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer)
+SHARED_STATEMENTS = 512  # distinct search shapes kept built (a few KB each)
 
 
 @dataclass
@@ -42,33 +53,110 @@ class SearchResult:
     has_more: bool = False
 
 
+@dataclass(frozen=True)
+class QueryShape:
+    """What decides a search's SQL, and none of its values: equal shapes, equal statements."""
+
+    res_type: str
+    criteria: tuple[CriterionShape, ...]
+    sort: tuple[SortKey, ...]
+
+
+@dataclass(frozen=True)
+class BoundQuery:
+    """A search's shape, the values bound into its statements, and the caller's scope."""
+
+    shape: QueryShape
+    params: dict[str, Any]
+    scope: Scope | None  # None when the caller may see everything the search can touch
+
+
 def run_search(conn: Connection, node: Node, query: SearchQuery,
                visible: Visibility = lambda s: True, scope: Scope | None = None
                ) -> SearchResult:
+    bound = bind_query(query, node, scope)
     if query.summary == "count":
-        return SearchResult([], total=_count(conn, _where(query, node, scope)))
-    page = _index_page(query, node, scope) if conn.dialect.name == "postgresql" else None
-    where: list[sa.ColumnElement[bool]] | None = None
-    if page is not None:
-        rows = conn.execute(MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)).all()
-    else:
-        where = _where(query, node, scope)
-        rows = conn.execute(
-            MATCH_ROWS.where(*where).order_by(*_order(query, node))
-            .offset(query.offset).limit(query.count + 1)).all()
+        return SearchResult([], total=_count(conn, bound))
+    statement = None
+    if conn.dialect.name == "postgresql":
+        statement = _statement(_index_page_statement, bound)
+    if statement is None:
+        statement = _statement(_page_statement, bound)
+    rows = conn.execute(statement, bound.params).all()
     has_more = len(rows) > query.count
-    matches = [Stored(query.res_type, row.res_id, row.version, row.last_updated, False,
-                      row.content) for row in rows[:query.count]]
+    page = rows[:query.count]
+    matches = [Stored(query.res_type, res_id, version, last_updated, False, content)
+               for _, res_id, version, last_updated, content in page]
     result = SearchResult(matches, has_more=has_more)
-    result.total = _total(conn, conn.engine.dialect.name, query,
-                          lambda: where or _where(query, node, scope), result)
-    pks = [row.pk for row in rows[:query.count]]
-    result.included = _included(conn, node, query, matches, pks, visible, scope)
+    result.total = _total(conn, query, bound, result)
+    result.included = _included(conn, node, query, matches, [row[0] for row in page],
+                                visible, scope)
     return result
 
 
-def _index_page(query: SearchQuery, node: Node, scope: Scope | None) -> sa.Select[Any] | None:
-    """The page's pks taken from the index tables alone, when that gives the same page.
+def bind_query(query: SearchQuery, node: Node, scope: Scope | None) -> BoundQuery:
+    """Parse the criteria's values (400 for a malformed one) and bind them to the shape."""
+    bound = [bind(c, node.base_url) for c in query.criteria]
+    params: dict[str, Any] = {"page_offset": query.offset, "page_limit": query.count + 1}
+    for i, criterion in enumerate(bound):
+        params.update(criterion.params(_criterion_name(i)))
+    sort = tuple((code, descending, _sort_kind(query.res_type, code, node))
+                 for code, descending in query.sort)
+    shape = QueryShape(query.res_type, tuple(c.shape for c in bound), sort)
+    return BoundQuery(shape, params, _restricting(scope, _touched_types(query)))
+
+
+def _criterion_name(position: int) -> str:
+    return f"c{position}"
+
+
+def _touched_types(query: SearchQuery) -> set[str]:
+    """The types whose rows the search reads: its own, chain targets, ``_has`` sources."""
+    types = {query.res_type}
+    for criterion in query.criteria:
+        if criterion.chain:
+            types.update(criterion.chain.target_types)
+        if criterion.reverse:
+            types.add(criterion.reverse.source_type)
+    return types
+
+
+def _restricting(scope: Scope | None, types: set[str]) -> Scope | None:
+    """``scope``, or None when it restricts none of ``types``: the statements are then the
+    same for every such caller and can be shared."""
+    if scope is None or all(scope(t, r.pk) is None for t in types):
+        return None
+    return scope
+
+
+StatementKind = Callable[[QueryShape, "Scope | None"], "sa.Select[Any] | None"]
+
+
+def _statement(kind: StatementKind, bound: BoundQuery) -> sa.Select[Any] | None:
+    """The statement of ``kind`` for the search: shared per shape unless the caller's scope
+    restricts it (a restriction is SQL of its own, particular to the caller)."""
+    if bound.scope is not None:
+        return kind(bound.shape, bound.scope)
+    return _shared(kind, bound.shape)
+
+
+@lru_cache(maxsize=SHARED_STATEMENTS)
+def _shared(kind: StatementKind, shape: QueryShape) -> sa.Select[Any] | None:
+    return kind(shape, None)
+
+
+def _page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any]:
+    return (MATCH_ROWS.where(*_where(shape, scope)).order_by(*_order(shape))
+            .offset(PAGE_OFFSET).limit(PAGE_LIMIT))
+
+
+def _count_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any]:
+    return COUNT_ROWS.where(*_where(shape, scope))
+
+
+def _index_page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any] | None:
+    """The page read through pks taken from the index tables alone, when that gives the same
+    page.
 
     With only positive criteria, no ``_sort`` and nothing hidden from the caller, the pks the
     index rows match are exactly the matching resources (see ``criteria.index_pks``): the
@@ -78,91 +166,102 @@ def _index_page(query: SearchQuery, node: Node, scope: Scope | None) -> sa.Selec
     PostgreSQL only: SQLite already walks the pk list in order and stops at the page, and
     the extra step made its searches ~8 % slower at 1M.
     """
-    if not query.criteria or query.sort:
+    if not shape.criteria or shape.sort:
         return None
-    if scope is not None and scope(query.res_type, r.pk) is not None:
+    if scope is not None and scope(shape.res_type, r.pk) is not None:
         return None
-    selects = [index_pks(c, node.base_url, scope) for c in query.criteria]
+    selects = [index_pks(c, _criterion_name(i), scope) for i, c in enumerate(shape.criteria)]
     if any(s is None for s in selects):
         return None
     matching = (selects[0].distinct() if len(selects) == 1
                 else sa.intersect(*selects)).subquery()  # type: ignore[union-attr]
     pk = matching.c[0]
-    return (sa.select(pk).order_by(pk).offset(query.offset).limit(query.count + 1))
+    page = sa.select(pk).order_by(pk).offset(PAGE_OFFSET).limit(PAGE_LIMIT)
+    return MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)
 
 
-def _where(query: SearchQuery, node: Node, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
-    restriction = scope(query.res_type, r.pk) if scope else None
-    return [_type_condition(query), r.deleted.is_(False),
+def _where(shape: QueryShape, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
+    restriction = scope(shape.res_type, r.pk) if scope else None
+    return [_type_condition(shape), r.deleted.is_(False),
             *([] if restriction is None else [restriction]),
-            *(criterion_condition(c, node.base_url, scope) for c in query.criteria)]
+            *(criterion_condition(c, _criterion_name(i), scope)
+              for i, c in enumerate(shape.criteria))]
 
 
-def _type_condition(query: SearchQuery) -> sa.ColumnElement[bool]:
+def _type_condition(shape: QueryShape) -> sa.ColumnElement[bool]:
     """``res_type = T``, kept out of the planner's index choice when a criterion selects.
 
     A positive criterion already yields a short list of pks from an index table; letting the
     planner instead walk every resource of the type by the ``res_type`` index and probe the
     list (which SQLite does) turns an O(log n) look-up into a scan of the type.
     """
-    selective = any(c.modifier not in ("not", "missing") for c in query.criteria)
+    selective = any(c.criterion.modifier not in ("not", "missing") for c in shape.criteria)
     if not selective:
-        return r.res_type == query.res_type
-    return query.res_type == RES_TYPE_UNINDEXED
+        return r.res_type == shape.res_type
+    return shape.res_type == RES_TYPE_UNINDEXED
 
 
-def _order(query: SearchQuery, node: Node) -> list[sa.ColumnElement[object]]:
+def _sort_kind(res_type: str, code: str, node: Node) -> str | None:
+    if code in ("_id", "_lastUpdated"):
+        return None
+    param = node.search_parameters.get(res_type, code)
+    assert param is not None
+    return param.index_kind
+
+
+def _order(shape: QueryShape) -> list[sa.ColumnElement[object]]:
     keys: list[sa.ColumnElement[object]] = []
-    for code, descending in query.sort:
-        expression = _sort_expression(query.res_type, code, descending, node)
+    for code, descending, kind in shape.sort:
+        expression = _sort_expression(code, descending, kind)
         keys.append(expression.desc() if descending else expression.asc())
     keys.append(r.pk.asc())
     return keys
 
 
-def _sort_expression(res_type: str, code: str, descending: bool,
-                     node: Node) -> sa.ColumnElement[object]:
+def _sort_expression(code: str, descending: bool, kind: str | None) -> sa.ColumnElement[object]:
     if code == "_id":
         return r.res_id
     if code == "_lastUpdated":
         return r.last_updated
-    param = node.search_parameters.get(res_type, code)
-    assert param is not None
-    table = INDEX_TABLES[param.index_kind]
+    assert kind is not None
+    table = INDEX_TABLES[kind]
     column = {"string": "value", "token": "code", "reference": "target_id", "uri": "value",
-              "position": "latitude"}.get(param.index_kind, "low")
+              "position": "latitude"}.get(kind, "low")
     pick = sa.func.max if descending else sa.func.min
     return (sa.select(pick(table.c[column]))
             .where(table.c.resource_pk == r.pk, table.c.param == code)
             .scalar_subquery())
 
 
-def _count(conn: Connection, where: list[sa.ColumnElement[bool]]) -> int:
-    return int(conn.execute(COUNT_ROWS.where(*where)).scalar_one())
+def _count(conn: Connection, bound: BoundQuery) -> int:
+    statement = _statement(_count_statement, bound)
+    assert statement is not None
+    return int(conn.execute(statement, bound.params).scalar_one())
 
 
-def _total(conn: Connection, dialect: str, query: SearchQuery,
-           where: Callable[[], list[sa.ColumnElement[bool]]], result: SearchResult
-           ) -> int | None:
+def _total(conn: Connection, query: SearchQuery, bound: BoundQuery,
+           result: SearchResult) -> int | None:
     """Accurate on request; otherwise only what is free or cheap to know."""
     if query.total == "accurate":
-        return _count(conn, where())
+        return _count(conn, bound)
     if not result.has_more and (query.offset == 0 or result.matches):
         return query.offset + len(result.matches)
     if query.total == "estimate":
-        return _estimate(conn, dialect, where())
+        return _estimate(conn, bound)
     return None
 
 
-def _estimate(conn: Connection, dialect: str, where: list[sa.ColumnElement[bool]]) -> int:
-    if dialect == "postgresql":
-        stmt = sa.select(r.pk).where(*where)
-        compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+def _estimate(conn: Connection, bound: BoundQuery) -> int:
+    matching = sa.select(r.pk).where(*_where(bound.shape, bound.scope))
+    if conn.dialect.name == "postgresql":
+        compiled = matching.params(bound.params).compile(
+            conn, compile_kwargs={"literal_binds": True})
         plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan
         return int(plan[0]["Plan"]["Plan Rows"])
-    capped = sa.select(r.pk).where(*where).limit(ESTIMATE_CAP).subquery()
-    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+    capped = matching.limit(ESTIMATE_CAP).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(capped),
+                            bound.params).scalar_one())
 
 
 def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[Stored],
