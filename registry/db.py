@@ -37,26 +37,27 @@ def audit_trail() -> AuditTrail:
 def unit_of_work(*, write: bool) -> Iterator[Connection]:
     """The one transaction of the current request or command.
 
-    Audit events recorded meanwhile are written before a write transaction commits; the
-    others (reads of case data, refusals, and everything when the block failed) are written
-    afterwards in a transaction of their own — the documented exception.
+    A write's own AuditEvent is written with it (``ResourceStore.persist``). Other events
+    recorded meanwhile (reads of case data, refusals) are written before a write transaction
+    commits, or afterwards in a transaction of their own when the block only read or failed —
+    the documented exception.
     """
     trail = audit_trail()
     try:
         with transaction(engine(), write=write) as conn:
             yield conn
             if write:
-                trail.flush(conn, _node(), committed=True)
+                trail.flush(conn, _node())
     finally:
         if trail.pending:
             flush_audit()
 
 
 def flush_audit() -> None:
-    """Write what the trail still holds (durable events only) in a transaction of its own."""
+    """Write what the trail still holds in a transaction of its own."""
     trail = audit_trail()
     with transaction(engine(), write=True) as conn:
-        trail.flush(conn, _node(), committed=False)
+        trail.flush(conn, _node())
 
 
 def _node() -> Node:

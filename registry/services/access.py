@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from registry.errors import Forbidden, NotFound, RegistryError
 from registry.services import policy
-from registry.services.audit import AuditTrail
+from registry.services.audit import AuditTrail, write_event
 from registry.services.bundles import pairs
 from registry.services.compartment import (
     OWNER_EXTENSION,
@@ -133,8 +133,9 @@ class Access:
         for write, new in zip(writes, after, strict=True):
             self._authorize_one(write, before.get((write.res_type, write.res_id)), new)
 
-    def written(self, writes: Sequence[PendingWrite], stored: Sequence[Stored]) -> None:
-        self.trail.written(self.caller, writes, stored)
+    def audit(self, writes: Sequence[PendingWrite],
+              stored: Sequence[Stored]) -> list[PendingWrite]:
+        return [write_event(self.caller, writes, stored, self.node.base_url)]
 
     def require_visible(self, res_type: str, res_id: str, where: str | None = None) -> None:
         """404 for a write aimed at an existing resource the caller may not even read, before

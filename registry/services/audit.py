@@ -1,10 +1,12 @@
 """The audit trail: FHIR AuditEvents for writes, case-level reads, refusals and failed sign-ins.
 
-Services *record* events on an ``AuditTrail``; whoever owns the transaction *flushes* it
-(``registry.db.unit_of_work``): events of a successful write go into the write's own transaction
-(so a rolled-back write leaves no "success" behind), every other event is ``durable`` and is
-written after the request's transaction has ended, in a transaction of its own, whether that
-request committed or rolled back (the documented exception to "one transaction per request").
+A write's event is part of the write itself: ``ResourceStore.persist`` asks for it
+(``write_event``) and stores it in the same statements as the batch it records, so a
+rolled-back write leaves no "success" behind and costs no second pass through the store.
+Services *record* every other event on an ``AuditTrail``; whoever owns the transaction
+*flushes* it (``registry.db.unit_of_work``), after the request's transaction has ended, in a
+transaction of its own, whether that request committed or rolled back (the documented
+exception to "one transaction per request").
 
 AuditEvents are persisted with ``ResourceStore.persist`` directly, never through the API: the
 policy refuses every create, update, patch and delete of AuditEvent, so the trail is
@@ -63,7 +65,6 @@ class AuditRecord:
     address: str | None
     entities: tuple[AuditEntity, ...] = ()
     description: str | None = None
-    durable: bool = True
     recorded: int = field(default_factory=lambda: time.time_ns() // 1000)
 
 
@@ -97,25 +98,28 @@ class AuditTrail:
         self.records.append(AuditRecord(interaction, SUCCESS, caller, _address(caller),
                                         entities))
 
-    def written(self, caller: Caller, writes: Sequence[PendingWrite],
-                stored: Sequence[Stored]) -> None:
-        """One event per persisted batch; kept only if its transaction commits."""
-        methods = {w.method for w in writes}
-        interaction = (INTERACTION_OF_METHOD[methods.pop()] if len(methods) == 1
-                       and len(writes) == 1 else "transaction")
-        entities = tuple(AuditEntity(s.location, LIFECYCLE[w.method])
-                         for w, s in zip(writes, stored, strict=True))
-        self.records.append(AuditRecord(interaction, SUCCESS, caller, _address(caller),
-                                        entities, durable=False))
+    def flush(self, conn: Connection, node: Node) -> None:
+        """Persist the recorded events on ``conn``."""
+        records, self.records = self.records, []
+        if records:
+            ResourceStore(conn, node).persist([_pending(r, node.base_url) for r in records])
 
-    def flush(self, conn: Connection, node: Node, *, committed: bool) -> None:
-        """Persist the recorded events on ``conn``; non-durable ones only when ``committed``."""
-        keep = [r for r in self.records if committed or r.durable]
-        self.records.clear()
-        if keep:
-            writes = [PendingWrite("AuditEvent", new_id(), audit_event(r, node.base_url), "POST",
-                                   fresh=True) for r in keep]
-            ResourceStore(conn, node).persist(writes)
+
+def write_event(caller: Caller, writes: Sequence[PendingWrite], stored: Sequence[Stored],
+                base_url: str) -> PendingWrite:
+    """The AuditEvent of one persisted batch, to be written with it (one per batch)."""
+    methods = {w.method for w in writes}
+    interaction = (INTERACTION_OF_METHOD[methods.pop()] if len(methods) == 1
+                   and len(writes) == 1 else "transaction")
+    entities = tuple(AuditEntity(s.location, LIFECYCLE[w.method])
+                     for w, s in zip(writes, stored, strict=True))
+    return _pending(AuditRecord(interaction, SUCCESS, caller, _address(caller), entities),
+                    base_url)
+
+
+def _pending(record: AuditRecord, base_url: str) -> PendingWrite:
+    return PendingWrite("AuditEvent", new_id(), audit_event(record, base_url), "POST",
+                        fresh=True)
 
 
 def audit_event(record: AuditRecord, base_url: str) -> dict[str, Any]:

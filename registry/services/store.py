@@ -102,7 +102,10 @@ class WriteHooks(Protocol):
 
     def authorize(self, writes: Sequence[PendingWrite]) -> None: ...
 
-    def written(self, writes: Sequence[PendingWrite], stored: Sequence[Stored]) -> None: ...
+    def audit(self, writes: Sequence[PendingWrite],
+              stored: Sequence[Stored]) -> list[PendingWrite]:
+        """Writes that record the batch (its AuditEvent), stored in the same statements."""
+        ...
 
 
 @dataclass
@@ -245,12 +248,14 @@ class ResourceStore:
         writes = [*writes, *derived]
         stamp = self._timestamp()
         stored = [self._stamp(w, stamp) for w in writes]
+        if self.hooks is not None:
+            records = self.hooks.audit(writes, stored)
+            writes = [*writes, *records]
+            stored += [self._stamp(w, stamp) for w in records]
         pks = self._write_current(writes, stored)
         self._write_versions(writes, stored, pks)
         self._write_index(writes, pks)
         write_compartments(self.conn, self.node.base_url, writes, pks)
-        if self.hooks is not None:
-            self.hooks.written(writes, stored)
         return stored[:requested]
 
     def _transform(self, writes: Sequence[PendingWrite]) -> list[PendingWrite]:

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from registry.services.validation import check_structure
 from tests import factories as f
@@ -49,6 +50,28 @@ def test_a_write_and_its_audit_event_share_the_transaction_clock(network: Networ
     created = hub.create(f.site("Clocked site", "Organization/spoke-1", -13.6, -72.0))
     [event] = events(network, f"entity=Location/{created['id']}")
     assert event["meta"]["lastUpdated"] == created["meta"]["lastUpdated"]
+
+
+def test_a_write_and_its_audit_event_are_stored_in_the_same_statements(network: Network
+                                                                       ) -> None:
+    """The event is part of the write's batch: one INSERT per history and index table for
+    both, so a rolled-back write can never leave its event behind."""
+    hub = network.client("hub-admin")
+    inserts: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO "):
+            inserts.append(statement.split()[2])
+    engine = network.app.extensions["registry.engine"]
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        created = hub.create(f.site("Batched site", "Organization/spoke-1", -13.6, -72.0))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    tables = [t for t in inserts if t != "resource"]  # SQLite inserts RETURNING rows singly
+    assert "resource_version" in tables and "idx_token" in tables
+    assert len(tables) == len(set(tables)), tables
+    assert len(events(network, f"entity=Location/{created['id']}")) == 1
 
 
 def test_update_delete_and_transaction_are_audited(network: Network) -> None:
