@@ -96,7 +96,7 @@ def sql_floor(engine: Engine, calls: Sequence[SqlCall], repeats: int, *, progres
               desc: str = "sql floor") -> Measurement:
     """Run the hand-written queries ``repeats`` times in all (cycled), one connection."""
     measurement = Measurement()
-    statements = [(sa.text(c.sql), c.params) for c in calls]
+    statements = [(sa.text(c.text_for(engine.dialect.name)), c.params) for c in calls]
     with engine.connect() as conn:
         for i in tqdm(range(repeats), desc=desc, unit="q", disable=not progress, leave=False):
             statement, params = statements[i % len(statements)]

@@ -33,6 +33,10 @@ class SqlCall:
 
     sql: str
     params: dict[str, Any]
+    postgresql: str | None = None  # the same query, where PostgreSQL needs its own spelling
+
+    def text_for(self, dialect: str) -> str:
+        return self.postgresql if dialect == "postgresql" and self.postgresql else self.sql
 
 
 @dataclass
@@ -258,14 +262,18 @@ def _sql_chained(name: str) -> SqlCall:
 
 
 def _sql_include(org_id: str) -> SqlCall:
-    return SqlCall(
-        "WITH page AS (SELECT r.pk, r.content " + _ROLES_OF + _PAGE_OF + ") "
-        "SELECT content FROM page UNION ALL "
-        "SELECT t.content FROM resource t WHERE t.res_type = 'Practitioner' AND NOT t.deleted "
-        "AND t.res_id IN (SELECT i.target_id FROM idx_reference i JOIN page ON "
-        "i.resource_pk = page.pk WHERE i.param = 'practitioner' "
-        "AND i.target_type = 'Practitioner')",
-        {"org": org_id})
+    def query(target_id: str) -> str:
+        return (
+            "WITH page AS (SELECT r.pk, r.content " + _ROLES_OF + _PAGE_OF + ") "
+            "SELECT content FROM page UNION ALL "
+            "SELECT t.content FROM resource t WHERE t.res_type = 'Practitioner' "
+            f"AND NOT t.deleted AND t.res_id IN (SELECT {target_id} FROM idx_reference i "
+            "JOIN page ON i.resource_pk = page.pk WHERE i.param = 'practitioner' "
+            "AND i.target_type = 'Practitioner')")
+    # On PostgreSQL target_id is "C"-collated (prefix ranges) and res_id is not: compared in
+    # res_id's collation, the key index serves the look-up (0.7 ms, not 25 ms, at 100k).
+    return SqlCall(query("i.target_id"), {"org": org_id},
+                   postgresql=query('i.target_id COLLATE "default"'))
 
 
 def _sql_count(org_id: str) -> SqlCall:

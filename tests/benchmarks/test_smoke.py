@@ -12,9 +12,20 @@ from typing import Any
 import pytest
 
 from benchmarks import report
+from benchmarks.floors import sql_floor
 from benchmarks.runner import run
 from benchmarks.settings import BenchSettings, parse_scale
-from benchmarks.workloads import SEARCH_WORKLOADS
+from benchmarks.workloads import (
+    SEARCH_WORKLOADS,
+    _sql_chained,
+    _sql_count,
+    _sql_include,
+    _sql_reference,
+    _sql_string,
+    _sql_token,
+)
+from registry.storage.database import create_engine
+from tests.conftest import empty_tables
 
 WORKLOADS = ("create", "transaction", "read", "vread", *SEARCH_WORKLOADS, "history")
 FLOORS = {"create": {"http", "write"}, "transaction": {"http", "write"}, "read": {"http"},
@@ -75,3 +86,21 @@ def test_scales_are_written_as_people_say_them() -> None:
     assert parse_scale("2500") == 2_500
     with pytest.raises(ValueError):
         parse_scale("lots")
+
+
+def test_search_floors_run_in_each_databases_own_spelling(database_url: str) -> None:
+    """Each hand-written search floor is valid SQL on both databases (PostgreSQL compares
+    the "C"-collated ``target_id`` in ``res_id``'s collation, so the key index serves it)."""
+    empty_tables(database_url)
+    calls = [_sql_string("Martin"), _sql_token("https://example.org|X1"),
+             _sql_reference("org-1"), _sql_chained("Hub"), _sql_include("org-1"),
+             _sql_count("org-1")]
+    engine = create_engine(database_url)
+    try:
+        measured = sql_floor(engine, calls, len(calls), progress=False)
+    finally:
+        engine.dispose()
+    assert measured.items == len(calls) and set(measured.statuses) == {200}
+    include = _sql_include("org-1")
+    assert ('COLLATE "default"' in include.text_for("postgresql")
+            and "COLLATE" not in include.text_for("sqlite"))
