@@ -30,7 +30,7 @@ from registry.services.context import Node
 from registry.services.search.index import index_rows
 from registry.services.search.values import instant
 from registry.services.validation import ValidResource, check_structure, is_valid_id
-from registry.storage.database import is_write, scratch
+from registry.storage.database import DIALECTS, is_write, one_of, scratch
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
 # Built once: the reads that request-heavy workloads make skip statement construction.
@@ -39,11 +39,12 @@ READ_CURRENT = (
               resource.c.content)
     .where(resource.c.res_type == sa.bindparam("res_type"),
            resource.c.res_id == sa.bindparam("res_id")))
-READ_MANY = (
-    sa.select(resource.c.res_id, resource.c.version, resource.c.last_updated, resource.c.content)
+READ_MANY = {
+    dialect: sa.select(resource.c.res_id, resource.c.version, resource.c.last_updated,
+                       resource.c.content)
     .where(resource.c.res_type == sa.bindparam("res_type"),
-           resource.c.res_id.in_(sa.bindparam("ids", expanding=True)),
-           resource.c.deleted.is_(False)))
+           one_of(resource.c.res_id, "ids", dialect), resource.c.deleted.is_(False))
+    for dialect in DIALECTS}
 READ_VERSION = (
     sa.select(resource_version.c.version, resource_version.c.last_updated,
               resource_version.c.method, resource_version.c.content)
@@ -156,7 +157,8 @@ class ResourceStore:
         return found
 
     def _read_chunk(self, res_type: str, ids: Sequence[str]) -> list[Stored]:
-        rows = self.conn.execute(READ_MANY, {"res_type": res_type, "ids": list(ids)})
+        rows = self.conn.execute(READ_MANY[self.conn.dialect.name],
+                                 {"res_type": res_type, "ids": list(ids)})
         return [Stored(res_type, row.res_id, row.version, row.last_updated, False, row.content)
                 for row in rows]
 

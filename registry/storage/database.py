@@ -115,6 +115,22 @@ def _past(deadline: float | None) -> int:
     return 1 if deadline is not None and time.monotonic() > deadline else 0
 
 
+DIALECTS = ("sqlite", "postgresql")
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column`` equals one of the list bound as ``name``.
+
+    On PostgreSQL the list is one array parameter (``= ANY(:name)``): the SQL text is the
+    same for every length, so the server-side prepared statement is reused and SQLAlchemy does
+    not render a placeholder per item on every execution. SQLite has no arrays: an expanding
+    ``IN``.
+    """
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
 def is_write(conn: Connection) -> bool:
     return bool(conn.info.get("write"))
 

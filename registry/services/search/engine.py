@@ -21,6 +21,7 @@ from registry.services.search.criteria import (
 )
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
+from registry.storage.database import one_of
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 
 ESTIMATE_CAP = 10_000
@@ -287,7 +288,8 @@ def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
     PostgreSQL)."""
     keys: set[tuple[str, str]] = set()
     for include in includes:
-        statement = _follow_statement(bool(include.param_code), bool(include.target_type))
+        statement = _follow_statement(bool(include.param_code), bool(include.target_type),
+                                      conn.dialect.name)
         rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
                                         "param": include.param_code,
                                         "target_type": include.target_type})
@@ -296,11 +298,11 @@ def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
 
 
 @cache
-def _follow_statement(by_param: bool, by_target_type: bool) -> sa.Select[Any]:
+def _follow_statement(by_param: bool, by_target_type: bool, dialect: str) -> sa.Select[Any]:
     """Keys of the references from ``:pks``, built once per shape of ``_include``."""
     ref = idx_reference.c
     statement = sa.select(ref.target_type, ref.target_id).where(
-        ref.resource_pk.in_(sa.bindparam("pks", expanding=True)),
+        one_of(ref.resource_pk, "pks", dialect),
         sa.bindparam("source_type") == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
     if by_param:
         statement = statement.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
