@@ -44,6 +44,8 @@ SortKey = tuple[str, bool, str | None]
 PAGE_OFFSET = sa.bindparam("page_offset", type_=sa.Integer)
 PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer)
 SHARED_STATEMENTS = 512  # distinct search shapes kept built (a few KB each)
+# Builds one of a search's statements (page, count, index page) from its shape and scope.
+StatementKind = Callable[["QueryShape", Scope | None], "sa.Select[Any] | None"]
 
 
 @dataclass
@@ -128,9 +130,6 @@ def _restricting(scope: Scope | None, types: set[str]) -> Scope | None:
     if scope is None or all(scope(t, r.pk) is None for t in types):
         return None
     return scope
-
-
-StatementKind = Callable[[QueryShape, "Scope | None"], "sa.Select[Any] | None"]
 
 
 def _statement(kind: StatementKind, bound: BoundQuery) -> sa.Select[Any] | None:
