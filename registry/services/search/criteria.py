@@ -14,6 +14,7 @@ building a statement costs more Python than PostgreSQL takes to run it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Hashable
@@ -128,7 +129,7 @@ def matching_pks(shape: CriterionShape, name: str) -> sa.Select[tuple[int]]:
 
 def _taker(name: str, value: int) -> Take:
     """Bind parameters ``name_value_0``, ``name_value_1``, ... in the order they are taken."""
-    counter = iter(range(1_000))
+    counter = itertools.count()
 
     def take(*, expanding: bool = False) -> sa.BindParameter[Any]:
         return sa.bindparam(_arg_name(name, value, next(counter)), expanding=expanding)
