@@ -126,17 +126,19 @@ def load_network(engine: Engine, node: Node, resources: Iterable[Resource], *, t
             loaded.resources += len(chunk)
             bar.update(len(chunk))
             if engine.dialect.name == "postgresql" and loaded.resources >= next_analyze:
-                analyze(engine)
+                maintain(engine, "ANALYZE")
                 next_analyze *= 2
     loaded.by_type = reservoir.seen
     loaded.samples = reservoir.kept
     return loaded
 
 
-def analyze(engine: Engine) -> None:
-    """Fresh planner statistics (PostgreSQL)."""
+def maintain(engine: Engine, *statements: str) -> None:
+    """PostgreSQL maintenance (``ANALYZE``, ``VACUUM``, ``CHECKPOINT``), outside a transaction
+    as ``VACUUM`` requires."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("ANALYZE"))
+        for statement in statements:
+            conn.execute(sa.text(statement))
 
 
 def _batches(items: Iterable[Resource], size: int) -> Iterator[list[Resource]]:

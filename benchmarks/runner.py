@@ -18,7 +18,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from benchmarks import report
@@ -28,6 +27,7 @@ from benchmarks.dataset import (
     LoadedNetwork,
     Resource,
     load_network,
+    maintain,
     network_resources,
     relabelled,
 )
@@ -112,9 +112,7 @@ def _analyze(engine: Engine) -> None:
     for (700 MB at 100k) starts in the middle of a workload.
     """
     if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
-            conn.execute(sa.text("CHECKPOINT"))
+        maintain(engine, "VACUUM ANALYZE", "CHECKPOINT")
 
 
 def _token(engine: Engine) -> str:

@@ -349,10 +349,7 @@ class _ScopedReader:
     scope: Scope | None
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> list[Stored]:
-        return self.admitted(self.store.read_many(keys))
-
-    def admitted(self, found: list[Stored]) -> list[Stored]:
-        """Those of ``found`` the scope lets through."""
+        found = self.store.read_many(keys)
         if self.scope is None or not found:
             return found
         allowed: set[tuple[str, str]] = set()
