@@ -18,6 +18,17 @@ from benchmarks import report
 from benchmarks.settings import RESULTS_DIR, BenchSettings, parse_scale
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1, or a one-line error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     defaults = BenchSettings()
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
@@ -25,18 +36,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="resources to load: 10k, 100k, 1m or a number (repeatable; "
                         "default 100k)")
     p.add_argument("--db", choices=("sqlite", "postgresql"), default=defaults.db)
-    p.add_argument("--workers", type=int, default=defaults.workers)
-    p.add_argument("--threads", type=int, default=defaults.threads)
-    p.add_argument("--clients", type=int, default=defaults.clients,
+    p.add_argument("--workers", type=positive, default=defaults.workers)
+    p.add_argument("--threads", type=positive, default=defaults.threads)
+    p.add_argument("--clients", type=positive, default=defaults.clients,
                    help="client threads for the read and search workloads")
     p.add_argument("--duration", type=float, default=defaults.duration,
                    help="seconds per workload at most")
-    p.add_argument("--requests", type=int, default=defaults.requests,
+    p.add_argument("--requests", type=positive, default=defaults.requests,
                    help="requests per workload at most")
-    p.add_argument("--bundles", type=int, default=defaults.bundles)
-    p.add_argument("--bundle-size", type=int, default=defaults.bundle_size)
+    p.add_argument("--rounds", type=positive, default=defaults.rounds,
+                   help="paired registry/floor rounds of each read and search workload; the "
+                        "round with the median ratio is reported")
+    p.add_argument("--bundles", type=positive, default=defaults.bundles)
+    p.add_argument("--bundle-size", type=positive, default=defaults.bundle_size)
     p.add_argument("--history-seconds", type=float, default=defaults.history_seconds)
-    p.add_argument("--floor-repeats", type=int, default=defaults.floor_repeats)
+    p.add_argument("--floor-repeats", type=positive, default=defaults.floor_repeats)
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--postgres-server", default=defaults.postgres_server,
                    help="server URL used to create and drop the bench databases")
@@ -55,6 +69,7 @@ def settings_from(args: argparse.Namespace) -> BenchSettings:
     return BenchSettings(
         db=args.db, seed=args.seed, workers=args.workers, threads=args.threads,
         clients=args.clients, duration=args.duration, requests=args.requests,
+        rounds=args.rounds,
         bundles=args.bundles, bundle_size=args.bundle_size,
         history_seconds=args.history_seconds, floor_repeats=args.floor_repeats,
         postgres_server=args.postgres_server, work_dir=args.work_dir, out_dir=args.out,

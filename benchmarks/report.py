@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 
 from benchmarks.dataset import LoadedNetwork
-from benchmarks.history_sync import SyncResult
 from benchmarks.settings import BenchSettings, scale_label
 from benchmarks.workloads import SEARCH_WORKLOADS, Workload
 
@@ -34,7 +33,7 @@ ONE_MILLION = 1_000_000
 
 def build(*, settings: BenchSettings, network: LoadedNetwork, workloads: list[Workload],
           measured: dict[str, dict[str, Any]], floors: dict[str, dict[str, dict[str, Any]]],
-          server_memory: dict[str, float], sync: SyncResult, database_mb: float,
+          server_memory: dict[str, float], database_mb: float,
           seconds: float) -> dict[str, Any]:
     descriptions = {w.name: w.description for w in workloads}
     descriptions[HISTORY] = (f"GET /_history?_since&_sort=_lastUpdated, pages of "
@@ -70,7 +69,7 @@ def _meta(settings: BenchSettings, seconds: float, database_mb: float) -> dict[s
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
         "commit": _commit(),
         "server": {"workers": settings.workers, "threads": settings.threads},
-        "clients": settings.clients, "seed": settings.seed,
+        "clients": settings.clients, "seed": settings.seed, "rounds": settings.rounds,
         "budgets": {"duration_s": settings.duration, "requests": settings.requests,
                     "bundles": settings.bundles, "bundle_size": settings.bundle_size,
                     "floor_repeats": settings.floor_repeats},
@@ -187,6 +186,8 @@ def render(result: dict[str, Any]) -> str:
         f"Registry benchmark — {scale_label(meta['scale'])} resources on {meta['database']}, "
         f"{meta['cpus']} CPUs, gunicorn {meta['server']['workers']}x{meta['server']['threads']},"
         f" {meta['clients']} client threads, run took {meta['seconds']:.0f} s",
+        f"read and search workloads: the median of {meta.get('rounds', 1)} paired rounds "
+        f"(registry, then its HTTP floor, seconds apart)",
         f"load (persist, batches of 1,000): {load['resources']:,} resources in "
         f"{load['seconds']:.1f} s = {load['resources_per_s']:,.0f}/s; database "
         f"{meta['database_mb']:,.0f} MB; server RSS idle {result['server_memory']['idle_mb']:.0f}"
@@ -200,6 +201,9 @@ def render(result: dict[str, Any]) -> str:
         r = w["registry"]
         floors = "; ".join(_floor_text(kind, floor, w["ratios"][kind])
                            for kind, floor in w["floors"].items())
+        if len(r.get("rounds", [])) > 1:
+            spread = [round_["p50_ratio"] for round_ in r["rounds"]]
+            floors += f"; {len(spread)} rounds {min(spread):.2f}-{max(spread):.2f}x"
         lines.append(f"{name:<18}{r['requests_per_s']:>9,.0f}{r['resources_per_s']:>10,.0f}"
                      f"{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['p99_ms']:>9.2f}"
                      f"{r['peak_rss_mb']:>8.0f}  {floors}")

@@ -39,8 +39,9 @@ class ServerProcess:
     """A gunicorn server in a child process: started, awaited, sampled, stopped."""
 
     def __init__(self, command: list[str], *, port: int, env: Mapping[str, str],
-                 log_path: Path, ready_path: str) -> None:
+                 log_path: Path, ready_path: str, sample_memory: bool = True) -> None:
         self.command = command
+        self.sample_memory = sample_memory
         self.port = port
         self.env = {**os.environ, **env}
         self.log_path = log_path
@@ -57,8 +58,9 @@ class ServerProcess:
             self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready()
-        self.memory = MemorySampler(self.process.pid)
-        self.memory.start()
+        if self.sample_memory:  # the sampler reads /proc from the clients' process: only if needed
+            self.memory = MemorySampler(self.process.pid)
+            self.memory.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

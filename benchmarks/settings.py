@@ -44,6 +44,7 @@ class BenchSettings:
     threads: int = 4  # gunicorn threads per worker
     clients: int = 4  # client threads for read/search workloads
     duration: float = 8.0  # seconds per workload (at most)
+    rounds: int = 3  # paired registry/floor rounds of each read-only workload; median reported
     requests: int = 3_000  # requests per workload (at most)
     bundles: int = 6  # transaction Bundles of `bundle_size` resources
     bundle_size: int = 1_000
