@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from flask import Flask
+from sqlalchemy import event as sa_event
 
 from registry.services.search import engine as search_engine
 from tests import factories
@@ -174,6 +178,32 @@ def test_include_revinclude_iterate(fhir: Fhir, network) -> None:
     bundle = fhir.search("Location?_include=Location:organization"
                          "&_include:iterate=Organization:partof")
     assert bundle["total"] == 1
+
+
+def test_include_reads_its_targets_in_one_statement_and_never_deleted_ones(
+        app: Flask, fhir: Fhir, network) -> None:
+    """From the page's pks through ``idx_reference`` to the targets, in one statement per
+    ``_include`` (on PostgreSQL in ``res_id``'s collation, so the key index serves it)."""
+    executed: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        executed.append(statement)
+    engine = app.extensions["registry.engine"]
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        bundle = fhir.search("PractitionerRole?_include=PractitionerRole:practitioner"
+                             "&_include=PractitionerRole:organization")
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    included = sorted(e["resource"]["resourceType"] for e in bundle["entry"]
+                      if e["search"]["mode"] == "include")
+    assert included == ["Organization", "Practitioner"]
+    reads = [s for s in executed if "access_token" not in s]
+    assert len(reads) == 3, reads  # the page, then one statement per _include
+    practitioner = network["role"]["practitioner"]["reference"]
+    assert fhir.delete(practitioner).status_code == 204
+    bundle = fhir.search("PractitionerRole?_include=PractitionerRole:practitioner")
+    assert [e["search"]["mode"] for e in bundle["entry"]] == ["match"]
 
 
 def test_sort_multiple_keys(fhir: Fhir, network) -> None:

@@ -281,33 +281,41 @@ def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[St
 
 def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include], pks: list[int],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
-    """The resources the page's references point at: their keys from ``idx_reference``, looked
-    up from the page's pks, then the resources by key (two index look-ups; a join of the two
-    would compare ``target_id``'s "C" collation with ``res_id``'s and miss the key index on
-    PostgreSQL)."""
-    keys: set[tuple[str, str]] = set()
+    """The current resources the page's references point at: one statement per ``_include``,
+    from the page's pks through ``idx_reference`` to the targets' key index."""
+    found: dict[tuple[str, str], Stored] = {}
     for include in includes:
         statement = _follow_statement(bool(include.param_code), bool(include.target_type),
                                       conn.dialect.name)
         rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
                                         "param": include.param_code,
                                         "target_type": include.target_type})
-        keys.update((row.target_type, row.target_id) for row in rows)
-    return _admit(store.read_many(k for k in keys if k not in seen), seen, visible)
+        for row in rows:
+            if (row.res_type, row.res_id) not in seen:
+                found[row.res_type, row.res_id] = Stored(row.res_type, row.res_id, row.version,
+                                                         row.last_updated, False, row.content)
+    return _admit(store.admit(list(found.values())), seen, visible)
 
 
 @cache
 def _follow_statement(by_param: bool, by_target_type: bool, dialect: str) -> sa.Select[Any]:
-    """Keys of the references from ``:pks``, built once per shape of ``_include``."""
+    """Targets of the references from ``:pks``, built once per shape of ``_include``.
+
+    ``target_id`` is "C"-collated on PostgreSQL (prefix ranges) and ``res_id`` is not: the
+    keys are compared in ``res_id``'s collation, or the resource key index could not serve
+    the look-up and every resource of the type would be scanned.
+    """
     ref = idx_reference.c
-    statement = sa.select(ref.target_type, ref.target_id).where(
+    target_id = ref.target_id.collate("default") if dialect == "postgresql" else ref.target_id
+    keys = sa.select(ref.target_type, target_id).where(
         one_of(ref.resource_pk, "pks", dialect),
         sa.bindparam("source_type") == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
     if by_param:
-        statement = statement.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
+        keys = keys.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
     if by_target_type:
-        statement = statement.where(ref.target_type == sa.bindparam("target_type"))
-    return statement
+        keys = keys.where(ref.target_type == sa.bindparam("target_type"))
+    return (sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
+            .where(sa.tuple_(r.res_type, r.res_id).in_(keys), r.deleted.is_(False)))
 
 
 def _reverse(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
@@ -349,7 +357,10 @@ class _ScopedReader:
     scope: Scope | None
 
     def read_many(self, keys: Iterable[tuple[str, str]]) -> list[Stored]:
-        found = self.store.read_many(keys)
+        return self.admit(self.store.read_many(keys))
+
+    def admit(self, found: list[Stored]) -> list[Stored]:
+        """Those of ``found`` that the scope lets through."""
         if self.scope is None or not found:
             return found
         allowed: set[tuple[str, str]] = set()
