@@ -18,6 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 WRITE_LOCK_KEY = 7_330_001  # pg_advisory_xact_lock key that serializes writers
 
@@ -129,6 +132,41 @@ def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnE
     if dialect == "postgresql":
         return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
     return column.in_(sa.bindparam(name, expanding=True))
+
+
+def starts_with(column: sa.ColumnElement[str], low: sa.BindParameter[str],
+                high: sa.BindParameter[str]) -> sa.ColumnElement[bool]:
+    """``column`` starts with the prefix bound as ``low`` (``high`` bounds its range).
+
+    The range is what the index serves. On PostgreSQL the same test is repeated with ``^@``:
+    a prepared statement's generic plan estimates a range of unknown bounds at 0.5 % of the
+    rows, which made a chained search's generic plan look four times dearer than a custom
+    one, so PostgreSQL planned it anew on every execution (0.45 ms of its CPU per search). The
+    repeated test changes no result (every value in the range starts with the prefix) and
+    brings the estimate down to the few rows a prefix really matches.
+    """
+    return sa.and_(column >= low, column < high, _PrefixEstimate(column, low))
+
+
+class _PrefixEstimate(FunctionElement[bool]):
+    """``column ^@ prefix`` on PostgreSQL, nothing elsewhere (see ``starts_with``)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "prefix_estimate"
+
+
+@compiles(_PrefixEstimate, "postgresql")
+def _prefix_estimate_postgresql(element: _PrefixEstimate, compiler: SQLCompiler,
+                                **kw: Any) -> str:
+    column, prefix = element.clauses
+    return f"({compiler.process(column, **kw)} ^@ {compiler.process(prefix, **kw)})"
+
+
+@compiles(_PrefixEstimate)
+def _prefix_estimate_elsewhere(_element: _PrefixEstimate, _compiler: SQLCompiler,
+                               **_kw: Any) -> str:
+    return "1 = 1"
 
 
 def is_write(conn: Connection) -> bool:

@@ -27,6 +27,7 @@ from registry.errors import InvalidRequest
 from registry.services.search.index import parse_reference
 from registry.services.search.request import Criterion, split_prefix
 from registry.services.search.values import date_range, fold, number_range, prefix_upper_bound
+from registry.storage.database import starts_with
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 
 Condition = sa.ColumnElement[bool]
@@ -214,7 +215,7 @@ def _string_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
         return table.c.exact == take()
     if variant == "contains":
         return table.c.value.like(take(), escape="\\")
-    return sa.and_(table.c.value >= take(), table.c.value < take())
+    return starts_with(table.c.value, take(), take())
 
 
 def _escape_like(text: str) -> str:
@@ -238,7 +239,7 @@ def _token_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable,
 def _token_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
     c = table.c
     if variant == "text":
-        return sa.and_(c.text >= take(), c.text < take())
+        return starts_with(c.text, take(), take())
     if variant == "code":
         return c.code == take()
     if variant == "no-system":
@@ -360,7 +361,7 @@ def _uri_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, A
 
 def _uri_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
     if variant == "below":
-        return sa.and_(table.c.value >= take(), table.c.value < take())
+        return starts_with(table.c.value, take(), take())
     if variant == "above":
         return table.c.value.in_(take(expanding=True))
     return table.c.value == take()
