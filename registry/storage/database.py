@@ -145,7 +145,8 @@ def starts_with(column: sa.ColumnElement[str], low: sa.BindParameter[str],
     repeated test changes no result (every value in the range starts with the prefix) and
     brings the estimate down to the few rows a prefix really matches.
     """
-    return sa.and_(column >= low, column < high, _PrefixEstimate(column, low))
+    return sa.and_(column >= low, column < high,
+                   _PrefixEstimate(column, sa.type_coerce(low, column.type)))
 
 
 class _PrefixEstimate(FunctionElement[bool]):
