@@ -135,18 +135,24 @@ def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnE
 
 
 def starts_with(column: sa.ColumnElement[str], low: sa.BindParameter[str],
-                high: sa.BindParameter[str]) -> sa.ColumnElement[bool]:
+                high: sa.BindParameter[str], *,
+                estimate_as_prefix: bool = False) -> sa.ColumnElement[bool]:
     """``column`` starts with the prefix bound as ``low`` (``high`` bounds its range).
 
-    The range is what the index serves. On PostgreSQL the same test is repeated with ``^@``:
-    a prepared statement's generic plan estimates a range of unknown bounds at 0.5 % of the
-    rows, which made a chained search's generic plan look four times dearer than a custom
-    one, so PostgreSQL planned it anew on every execution (0.45 ms of its CPU per search). The
-    repeated test changes no result (every value in the range starts with the prefix) and
-    brings the estimate down to the few rows a prefix really matches.
+    The range is what the index serves. ``estimate_as_prefix`` repeats the test with ``^@`` on
+    PostgreSQL, for a look-up nested in a larger statement (a chain's targets): a prepared
+    statement's generic plan estimates a range of unknown bounds at 0.5 % of the rows, which
+    made a chained search's generic plan look four times dearer than a custom one, so
+    PostgreSQL planned it anew on every execution (0.45 ms of its CPU per search). The repeated
+    test changes no result (every value in the range starts with the prefix) and brings the
+    generic estimate down to the few rows a prefix matches. Not for a search's own criteria:
+    it lowers the custom plans' estimates too, and a plain name search, whose generic plan
+    PostgreSQL mostly keeps, was then re-planned every time.
     """
-    return sa.and_(column >= low, column < high,
-                   _PrefixEstimate(column, sa.type_coerce(low, column.type)))
+    within = sa.and_(column >= low, column < high)
+    if not estimate_as_prefix:
+        return within
+    return sa.and_(within, _PrefixEstimate(column, sa.type_coerce(low, column.type)))
 
 
 class _PrefixEstimate(FunctionElement[bool]):

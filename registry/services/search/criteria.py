@@ -17,8 +17,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,8 +38,21 @@ UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
 # The caller's visibility as SQL: (res_type, pk column) -> condition or None (see engine.Scope).
 Scope = Callable[[str, sa.ColumnElement[Any]], Condition | None]
 Args = tuple[Any, ...]
-# The next bind parameter of a value's SQL; ``expanding`` for a list bound into ``IN``.
-Take = Callable[..., sa.BindParameter[Any]]
+
+
+@dataclass
+class Take:
+    """The next bind parameter of a value's SQL (``name_value_0``, ``name_value_1``, ... in the
+    order taken; ``expanding`` for a list bound into ``IN``), and where that SQL goes."""
+
+    name: str
+    value: int
+    in_chain: bool = False  # the look-up of a chain's targets (see ``starts_with``)
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def __call__(self, *, expanding: bool = False) -> sa.BindParameter[Any]:
+        return sa.bindparam(_arg_name(self.name, self.value, next(self.counter)),
+                            expanding=expanding)
 
 
 @dataclass(frozen=True)
@@ -123,18 +136,10 @@ def matching_pks(shape: CriterionShape, name: str) -> sa.Select[tuple[int]]:
     if criterion.modifier == "missing":
         return stmt
     build = SQL_BUILDERS[param.type]
-    alternatives = [build(table, variant, _taker(name, j))
+    in_chain = criterion.chain is not None
+    alternatives = [build(table, variant, Take(name, j, in_chain))
                     for j, variant in enumerate(shape.variants)]
     return stmt.where(sa.or_(*alternatives))
-
-
-def _taker(name: str, value: int) -> Take:
-    """Bind parameters ``name_value_0``, ``name_value_1``, ... in the order they are taken."""
-    counter = itertools.count()
-
-    def take(*, expanding: bool = False) -> sa.BindParameter[Any]:
-        return sa.bindparam(_arg_name(name, value, next(counter)), expanding=expanding)
-    return take
 
 
 def _through_chain(criterion: Criterion, target_pks: sa.Select[tuple[int]],
@@ -215,7 +220,7 @@ def _string_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
         return table.c.exact == take()
     if variant == "contains":
         return table.c.value.like(take(), escape="\\")
-    return starts_with(table.c.value, take(), take())
+    return starts_with(table.c.value, take(), take(), estimate_as_prefix=take.in_chain)
 
 
 def _escape_like(text: str) -> str:
@@ -239,7 +244,7 @@ def _token_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable,
 def _token_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
     c = table.c
     if variant == "text":
-        return starts_with(c.text, take(), take())
+        return starts_with(c.text, take(), take(), estimate_as_prefix=take.in_chain)
     if variant == "code":
         return c.code == take()
     if variant == "no-system":
@@ -361,7 +366,7 @@ def _uri_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, A
 
 def _uri_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
     if variant == "below":
-        return starts_with(table.c.value, take(), take())
+        return starts_with(table.c.value, take(), take(), estimate_as_prefix=take.in_chain)
     if variant == "above":
         return table.c.value.in_(take(expanding=True))
     return table.c.value == take()
