@@ -156,15 +156,26 @@ def per_core(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def scaling(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
-    """Search p50 at the larger scale as a multiple of the smaller (flat is 1.0)."""
+    """Search p50 at the larger scale as a multiple of the smaller (flat is 1.0).
+
+    The two runs are minutes or hours apart, and this machine's speed drifts by 15-40 % over
+    that time; ``floor_adjusted`` divides each p50 by its own run's HTTP floor (which serves
+    the same bytes whatever the store's size) before comparing, so drift cancels out. The
+    target is judged on the plain ratio, as the issue sets it.
+    """
     rows = {}
     for name in (*SEARCH_WORKLOADS, "read", "vread"):
         a = _workload(small, name)["registry"].get("p50_ms")
         b = _workload(large, name)["registry"].get("p50_ms")
-        rows[name] = {"small_p50_ms": a, "large_p50_ms": b, "ratio": _divide(b or 0, a or 0)}
+        a_floor = _workload(small, name)["ratios"].get("http", {}).get("p50")
+        b_floor = _workload(large, name)["ratios"].get("http", {}).get("p50")
+        rows[name] = {"small_p50_ms": a, "large_p50_ms": b, "ratio": _divide(b or 0, a or 0),
+                      "floor_adjusted": _divide(b_floor or 0, a_floor or 0)}
     worst = max((rows[n]["ratio"] for n in SEARCH_WORKLOADS if rows[n]["ratio"]), default=None)
+    adjusted = max((rows[n]["floor_adjusted"] for n in SEARCH_WORKLOADS
+                    if rows[n]["floor_adjusted"]), default=None)
     return {"small": small["meta"]["label"], "large": large["meta"]["label"], "workloads": rows,
-            "worst_search_ratio": worst,
+            "worst_search_ratio": worst, "worst_search_floor_adjusted": adjusted,
             "target": {"goal": "search p50 at the large scale within 1.5x the small scale",
                        "met": None if worst is None else worst <= 1.5}}
 
@@ -229,13 +240,16 @@ def _floor_text(kind: str, floor: dict[str, Any], ratios: dict[str, Any]) -> str
 
 
 def render_scaling(table: dict[str, Any]) -> str:
-    lines = [f"scaling {table['small']} -> {table['large']} (p50 ms, ratio; flat is 1.0):"]
+    lines = [f"scaling {table['small']} -> {table['large']} (p50 ms, ratio; flat is 1.0; "
+             f"adjusted: each p50 over its run's HTTP floor first):"]
     for name, row in table["workloads"].items():
         lines.append(f"  {name:<18}{_value(row['small_p50_ms']):>9} -> "
-                     f"{_value(row['large_p50_ms']):>9}  {_value(row['ratio'])}x")
+                     f"{_value(row['large_p50_ms']):>9}  {_value(row['ratio'])}x  "
+                     f"(adjusted {_value(row.get('floor_adjusted'))}x)")
     met = table["target"]["met"]
     lines.append(f"  [{'met' if met else 'MISSED' if met is False else '?'}] "
-                 f"{table['target']['goal']}: worst {_value(table['worst_search_ratio'])}x")
+                 f"{table['target']['goal']}: worst {_value(table['worst_search_ratio'])}x "
+                 f"(adjusted {_value(table.get('worst_search_floor_adjusted'))}x)")
     return "\n".join(lines)
 
 

@@ -113,7 +113,18 @@ def test_report_renders_and_is_written(result: dict[str, Any], tmp_path: Path) -
     assert again["meta"]["scale"] == 1_500
     table = report.scaling(result, again)
     assert table["worst_search_ratio"] == pytest.approx(1.0)
+    assert table["worst_search_floor_adjusted"] == pytest.approx(1.0)
     assert "scaling" in report.render_scaling(table)
+
+
+def test_scaling_adjusted_for_drift_divides_by_each_runs_http_floor() -> None:
+    def run(label: str, p50: float, floor: float) -> dict[str, Any]:
+        workload = {"registry": {"p50_ms": p50}, "ratios": {"http": {"p50": p50 / floor}}}
+        return {"meta": {"label": label}, "workloads": {n: workload for n in SEARCH_WORKLOADS}}
+    table = report.scaling(run("10k", 2.0, 1.0), run("1m", 3.0, 1.5))  # a 50 % slower machine
+    assert table["worst_search_ratio"] == pytest.approx(1.5)
+    assert table["worst_search_floor_adjusted"] == pytest.approx(1.0)
+    assert "adjusted 1.00x" in report.render_scaling(table)
 
 
 def test_scales_are_written_as_people_say_them() -> None:
