@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -169,10 +170,9 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
             measured[workload.name] = _measure(settings, port, headers, workload, memory,
                                                record=responses)
         for workload in paired:  # one answer per target, for the floor server to replay
-            Driver(LOOPBACK, port, headers, threads=workload.threads,
-                   duration=workload.duration, max_requests=len(workload.calls),
-                   progress=settings.progress).run(workload.calls, f"{workload.name} (record)",
-                                                   record=responses)
+            once = replace(_driver(settings, port, headers, workload),
+                           max_requests=len(workload.calls))
+            once.run(workload.calls, f"{workload.name} (record)", record=responses)
         memory.mark()
         sync = sync_everything(LOOPBACK, port, headers, since=instant(network.started),
                                page=settings.history_page, expected=network.resources,
