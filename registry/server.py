@@ -6,7 +6,10 @@ being loaded again by every worker. Each worker drops the inherited connection p
 database connection is ever shared across a fork.
 
 Memory (glibc only, where these calls exist): threads allocate from at most ``ARENAS`` malloc
-arenas instead of up to eight per core, and after a response or request larger than
+arenas instead of up to eight per core; blocks of ``MMAP_THRESHOLD_BYTES`` or more (request
+bodies, parsed Bundles, history pages) always get their own mapping, returned to the system
+when freed, instead of glibc's default of raising that threshold after each large free until
+such blocks land in the heap and stay there; and after a response or request larger than
 ``TRIM_AFTER_BYTES`` (a history page, a 1,000-entry Bundle) the heap's free pages are handed
 back to the system, so one large request does not stay in the worker's resident set.
 """
@@ -42,8 +45,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 ARENAS = 2
+MMAP_THRESHOLD_BYTES = 128 << 10  # glibc's starting value, kept fixed
 TRIM_AFTER_BYTES = 1 << 20
-_M_ARENA_MAX = -8  # mallopt parameter number (malloc.h)
+_M_MMAP_THRESHOLD = -3  # mallopt parameter numbers (malloc.h)
+_M_ARENA_MAX = -8
 
 
 @cache
@@ -56,10 +61,14 @@ def _libc() -> Any:
     return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
-def limit_arenas() -> None:
+def tune_malloc() -> bool:
+    """Fewer arenas and a fixed mmap threshold; ``False`` where malloc is not glibc's or
+    refused a setting."""
     libc = _libc()
-    if libc is not None:
-        libc.mallopt(_M_ARENA_MAX, ARENAS)
+    if libc is None:
+        return False
+    return all(libc.mallopt(parameter, value) == 1 for parameter, value in
+               ((_M_ARENA_MAX, ARENAS), (_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)))
 
 
 def release_free_memory() -> None:
@@ -95,7 +104,7 @@ def run_gunicorn(app: Flask | None = None, *, host: str, port: int, workers: int
                  threads: int, timeout: int = 60) -> None:
     """Serve with gunicorn; a worker silent for ``timeout`` seconds is restarted (the last
     line of defence against a runaway request, after the database statement time-out)."""
-    limit_arenas()  # before any worker thread exists; forked workers inherit it
+    tune_malloc()  # before any worker thread exists; forked workers inherit it
     _Gunicorn(app, {
         "bind": f"{host}:{port}",
         "workers": workers,
