@@ -35,6 +35,7 @@ from registry.services.context import Caller, Node
 from registry.services.history import HistoryQuery
 from registry.services.policy import Subject
 from registry.services.store import PendingWrite, Stored
+from registry.storage.database import chunks
 from registry.storage.tables import resource, resource_compartment, resource_version
 
 # A SQL restriction for rows of one type: (res_type, pk column) -> condition or None.
@@ -198,11 +199,11 @@ class Access:
         wanted = sorted(set(keys))
         r, c = resource.c, resource_compartment.c
         found: dict[tuple[str, str], Compartment] = {}
-        for start in range(0, len(wanted), 500):
+        for chunk in chunks(wanted):
             rows = self.conn.execute(
                 sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country, c.published)
                 .outerjoin(resource_compartment, c.resource_pk == r.pk)
-                .where(sa.tuple_(r.res_type, r.res_id).in_(wanted[start:start + 500])))
+                .where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
             found.update({(row.res_type, row.res_id): Compartment(
                 row.hub, row.spoke, row.country, bool(row.published)) for row in rows})
         return found

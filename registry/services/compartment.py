@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.services.search.index import parse_reference
+from registry.storage.database import chunks
 from registry.storage.tables import resource, resource_compartment
 
 if TYPE_CHECKING:
@@ -114,9 +115,8 @@ def write_compartments(conn: Connection, base_url: str, writes: Sequence[Pending
                 keys.append(pk)
     if not rows:
         return
-    for start in range(0, len(keys), 500):
-        conn.execute(resource_compartment.delete()
-                     .where(rc.resource_pk.in_(keys[start:start + 500])))
+    for chunk in chunks(keys):
+        conn.execute(resource_compartment.delete().where(rc.resource_pk.in_(chunk)))
     conn.execute(resource_compartment.insert(), rows)
 
 
@@ -139,8 +139,7 @@ def stored_compartments(conn: Connection, keys: Iterable[Key]) -> dict[Key, Comp
     wanted = sorted(set(keys))
     found: dict[Key, Compartment] = {}
     r = resource.c
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+    for chunk in chunks(wanted):
         rows = conn.execute(
             sa.select(r.res_type, r.res_id, rc.hub, rc.spoke, rc.country, rc.published)
             .join(resource_compartment, rc.resource_pk == r.pk)

@@ -30,7 +30,7 @@ from registry.services.context import Node
 from registry.services.search.index import index_rows
 from registry.services.search.values import instant
 from registry.services.validation import ValidResource, check_structure, is_valid_id
-from registry.storage.database import DIALECTS, is_write, one_of, scratch
+from registry.storage.database import DIALECTS, chunks, is_write, one_of, scratch
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
 # Built once: the reads that request-heavy workloads make skip statement construction.
@@ -152,7 +152,7 @@ class ResourceStore:
         found: list[Stored] = []
         for res_type in {t for t, _ in wanted}:
             ids = [i for t, i in wanted if t == res_type]
-            for chunk in _chunks(ids, 500):
+            for chunk in chunks(ids):
                 found.extend(self._read_chunk(res_type, chunk))
         return found
 
@@ -166,7 +166,7 @@ class ResourceStore:
         """pk, version and deleted flag of the given ids (for writes and conditionals)."""
         r = resource.c
         found: dict[str, Current] = {}
-        for chunk in _chunks(list(ids), 500):
+        for chunk in chunks(list(ids)):
             rows = self.conn.execute(
                 sa.select(r.res_id, r.pk, r.version, r.deleted)
                 .where(r.res_type == res_type, r.res_id.in_(chunk)))
@@ -338,7 +338,7 @@ class ResourceStore:
         replaced = [pk for w, pk in zip(writes, pks, strict=True) if w.current is not None]
         if replaced:
             for table in INDEX_TABLES.values():
-                for chunk in _chunks(replaced, 500):
+                for chunk in chunks(replaced):
                     self.conn.execute(table.delete().where(table.c.resource_pk.in_(chunk)))
         batches: dict[str, list[dict[str, Any]]] = {}
         for w, pk in zip(writes, pks, strict=True):
@@ -388,7 +388,4 @@ def ensure_id(value: str, res_type: str) -> str:
     return value
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 

@@ -10,10 +10,10 @@ federation cursors promise never to skip or repeat a version while writes go on.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -23,6 +23,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 WRITE_LOCK_KEY = 7_330_001  # pg_advisory_xact_lock key that serializes writers
+LIST_CHUNK = 500  # values bound into one IN list (SQLite binds each as its own parameter)
+T = TypeVar("T")
 
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
@@ -176,6 +178,12 @@ def _prefix_estimate_postgresql(element: _PrefixEstimate, compiler: SQLCompiler,
 def _prefix_estimate_elsewhere(_element: _PrefixEstimate, _compiler: SQLCompiler,
                                **_kw: Any) -> str:
     return "1 = 1"
+
+
+def chunks(items: Sequence[T], size: int = LIST_CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``, for statements that bind a list."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def is_write(conn: Connection) -> bool:

@@ -21,7 +21,7 @@ from registry.services.search.criteria import (
 )
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
-from registry.storage.database import one_of
+from registry.storage.database import chunks, one_of
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 
 ESTIMATE_CAP = 10_000
@@ -370,9 +370,9 @@ class _ScopedReader:
             if restriction is None:
                 allowed.update((res_type, i) for i in ids)
                 continue
-            for start in range(0, len(ids), 500):
+            for chunk in chunks(ids):
                 rows = self.conn.execute(sa.select(r.res_id).where(
-                    r.res_type == res_type, r.res_id.in_(ids[start:start + 500]), restriction))
+                    r.res_type == res_type, r.res_id.in_(chunk), restriction))
                 allowed.update((res_type, row.res_id) for row in rows)
         return [s for s in found if (s.res_type, s.res_id) in allowed]
 
