@@ -25,6 +25,9 @@ from sqlalchemy.sql.functions import FunctionElement
 WRITE_LOCK_KEY = 7_330_001  # pg_advisory_xact_lock key that serializes writers
 LIST_CHUNK = 500  # values bound into one IN list (SQLite binds each as its own parameter)
 T = TypeVar("T")
+_ONE_PLAN_BLOCK = "one_plan_block"  # conn.info: statements now run in a block that fits
+_PLAN_MODE = "plan_cache_mode"  # conn.info: the session's mode, kept as long as its connection
+_AUTO, _GENERIC = "auto", "force_generic_plan"
 
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
@@ -45,6 +48,7 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                               pool_recycle=1800, hide_parameters=True,
                               connect_args=connect_args)
+    event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
 
 
@@ -107,7 +111,10 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         try:
             with conn.begin():
                 if write and engine.dialect.name == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                    # The server's plan choice for this transaction, whatever mode a read
+                    # left the session in (see ``one_plan_for_any_value``).
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k), "
+                                         "set_config('plan_cache_mode', 'auto', true)"),
                                  {"k": WRITE_LOCK_KEY})
                 yield conn
         finally:
@@ -178,6 +185,52 @@ def _prefix_estimate_postgresql(element: _PrefixEstimate, compiler: SQLCompiler,
 def _prefix_estimate_elsewhere(_element: _PrefixEstimate, _compiler: SQLCompiler,
                                **_kw: Any) -> str:
     return "1 = 1"
+
+
+@contextmanager
+def one_plan_for_any_value(conn: Connection, fits: bool) -> Iterator[None]:
+    """On PostgreSQL, the statements run in the block keep their generic plan when ``fits``
+    (the caller knows one plan serves any value bound into them).
+
+    psycopg prepares a statement after five executions; PostgreSQL then keeps a generic plan
+    only when its estimate is close to the custom plans'. For a prefix look-up under a chain
+    that estimate is far off at 1M resources (a range of unknown bounds is taken as 0.5 % of
+    the rows), so the server planned such a search anew on every execution, which cost more
+    than running it. The caller says when the plan cannot depend on the values: equality,
+    prefix and list look-ups on the index tables, always the same index scans. One-sided
+    ranges (dates, numbers) do not fit: a generic plan assumes a third of the rows match them.
+    Only reads (autocommit); ``_keep_plan_mode`` switches the session's mode.
+    """
+    if not (fits and conn.dialect.name == "postgresql" and _autocommit(conn)):
+        yield
+        return
+    outer = conn.info.get(_ONE_PLAN_BLOCK, False)
+    conn.info[_ONE_PLAN_BLOCK] = True
+    try:
+        yield
+    finally:
+        conn.info[_ONE_PLAN_BLOCK] = outer
+
+
+def _autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def _keep_plan_mode(conn: Connection, cursor: Any, _statement: str, _parameters: Any,
+                    _context: Any, _executemany: bool) -> None:
+    """Before each statement on a PostgreSQL read connection: force generic plans in a
+    ``one_plan_for_any_value`` block and the server's own choice elsewhere.
+
+    The session keeps the mode it was last given, so a run of searches that fit (or of other
+    reads) costs no round trip; only a change of mode does, one ``SET``. Write transactions
+    take the server's choice for themselves (``SET LOCAL`` in their first statement).
+    """
+    if not _autocommit(conn):
+        return
+    wanted = _GENERIC if conn.info.get(_ONE_PLAN_BLOCK) else _AUTO
+    if conn.info.get(_PLAN_MODE, _AUTO) != wanted:
+        cursor.connection.execute(f"SET plan_cache_mode = {wanted}")
+        conn.info[_PLAN_MODE] = wanted
 
 
 def chunks(items: Sequence[T], size: int = LIST_CHUNK) -> Iterator[Sequence[T]]:

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 
 from registry.services.search import engine as search_engine
+from registry.services.search.request import parse_search
 from tests import factories
 from tests.conftest import Fhir
 from tests.factories import KIND
@@ -244,6 +245,65 @@ def test_a_search_shape_is_built_once_and_its_values_bound_per_request(fhir: Fhi
     # another variant of the same parameter (a token's system|code) is another shape
     assert fhir.ids("Organization?identifier=https://hubs.example.org|SÃO PA") == []
     assert shared.cache_info().misses == built.misses + 1
+
+
+@pytest.mark.parametrize(("query", "fits"), [
+    ("Organization?name=clinica", True),
+    ("Organization?name:exact=Clínica José Pérez", True),
+    ("Organization?name:contains=jose", False),
+    ("Organization?identifier=https://hubs.example.org|SAO", True),
+    ("Organization?partof=Organization/x&_profile:below=https://example.org/", True),
+    ("Organization?address-country:missing=true", True),
+    ("PractitionerRole?organization.name=clinica", True),
+    ("PractitionerRole?organization.name=clinica&date=ge2024-01-01", False),
+    ("Organization?_lastUpdated=gt2020-01-01", False),
+    ("Observation?value-quantity=gt17", False),
+    ("Location?near=-13.3|-72.1|10|km", False),
+    ("Organization?_sort=-_lastUpdated", True),
+])
+def test_one_plan_fits_searches_whose_plan_no_value_can_change(app: Flask, query: str,
+                                                              fits: bool) -> None:
+    res_type, _, raw = query.partition("?")
+    params: dict[str, list[str]] = {}
+    for pair in raw.split("&"):
+        name, _, value = pair.partition("=")
+        params.setdefault(name, []).append(value)
+    node = app.extensions["registry.node"]
+    search = parse_search(res_type, params, node, strict=True)
+    assert search_engine.bind_query(search, node, None).shape.one_plan_fits is fits
+
+
+def test_postgresql_keeps_one_plan_for_searches_it_fits_and_only_for_them(
+        app: Flask, fhir: Fhir, network) -> None:
+    """Each statement of a search runs with generic plans forced when no value can change its
+    plan (else PostgreSQL re-plans a chained or page-cut prefix search on every execution at
+    1M resources); a date range keeps the server's choice, and so does every later request."""
+    engine = app.extensions["registry.engine"]
+    postgres = engine.dialect.name == "postgresql"
+    modes: list[str] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if postgres and "access_token" not in statement and "SHOW" not in statement:
+            modes.append(conn.connection.dbapi_connection.execute(
+                "SHOW plan_cache_mode").fetchone()[0])
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert fhir.ids("PractitionerRole?organization.name=hub andino"
+                        "&_include=PractitionerRole:practitioner") == [network["role"]["id"]]
+        chained = list(modes)
+        modes.clear()
+        assert fhir.ids("PractitionerRole?date=ge2024-01-01") == [network["role"]["id"]]
+        ranged = list(modes)
+        modes.clear()
+        assert fhir.get(f"Organization/{network['andes']['id']}").status_code == 200
+        read = list(modes)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    if postgres:
+        assert chained == ["force_generic_plan"] * 2  # the page, then the _include
+        assert set(ranged) == set(read) == {"auto"} and ranged and read
+    else:
+        assert chained == ranged == read == []
 
 
 def test_approximate_dates_and_estimates_with_criteria(fhir: Fhir, network) -> None:

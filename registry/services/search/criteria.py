@@ -34,6 +34,8 @@ Condition = sa.ColumnElement[bool]
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON = 111.320
 UNITS_TO_KM = {"km": 1.0, "m": 0.001, "mi": 1.609344, "[mi_i]": 1.609344}
+# Parameter types whose look-ups are equalities, prefixes or lists (see ``one_plan_fits``).
+VALUE_FREE_PLAN_TYPES = frozenset({"string", "token", "reference", "uri"})
 
 # The caller's visibility as SQL: (res_type, pk column) -> condition or None (see engine.Scope).
 Scope = Callable[[str, sa.ColumnElement[Any]], Condition | None]
@@ -91,6 +93,19 @@ def bind(criterion: Criterion, base_url: str) -> BoundCriterion:
 
 def _arg_name(name: str, value: int, arg: int) -> str:
     return f"{name}_{value}_{arg}"
+
+
+def one_plan_fits(shape: CriterionShape) -> bool:
+    """Does the criterion's SQL call for the same plan whatever its values?
+
+    Equality, prefix and list look-ups do: each is a scan of the index tables' (type, param,
+    value) index. Ranges of dates, numbers and quantities and ``near`` boxes do not (a
+    one-sided range can match a handful of rows or all of them), nor does ``:contains``.
+    Used to let PostgreSQL keep one plan (see ``storage.database.one_plan_for_any_value``).
+    """
+    if shape.criterion.modifier in ("missing", "contains"):
+        return shape.criterion.modifier == "missing"
+    return shape.criterion.param.type in VALUE_FREE_PLAN_TYPES
 
 
 def criterion_condition(shape: CriterionShape, name: str,

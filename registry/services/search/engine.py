@@ -17,11 +17,12 @@ from registry.services.search.criteria import (
     bind,
     criterion_condition,
     index_pks,
+    one_plan_fits,
     unindexed,
 )
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
-from registry.storage.database import chunks, one_of
+from registry.storage.database import chunks, one_of, one_plan_for_any_value
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 
 ESTIMATE_CAP = 10_000
@@ -64,6 +65,11 @@ class QueryShape:
     criteria: tuple[CriterionShape, ...]
     sort: tuple[SortKey, ...]
 
+    @property
+    def one_plan_fits(self) -> bool:
+        """Whether one query plan serves every value of the criteria (see ``one_plan_fits``)."""
+        return all(one_plan_fits(c) for c in self.criteria)
+
 
 @dataclass(frozen=True)
 class BoundQuery:
@@ -78,6 +84,12 @@ def run_search(conn: Connection, node: Node, query: SearchQuery,
                visible: Visibility = lambda s: True, scope: Scope | None = None
                ) -> SearchResult:
     bound = bind_query(query, node, scope)
+    with one_plan_for_any_value(conn, bound.shape.one_plan_fits):
+        return _run(conn, node, query, bound, visible, scope)
+
+
+def _run(conn: Connection, node: Node, query: SearchQuery, bound: BoundQuery,
+         visible: Visibility, scope: Scope | None) -> SearchResult:
     if query.summary == "count":
         return SearchResult([], total=_count(conn, bound))
     statement = None
