@@ -172,3 +172,49 @@ def test_transaction_conditional_update_keeps_reserved_characters(fhir: Fhir) ->
     assert result.status_code == 200, result.get_data(as_text=True)
     assert result.json["entry"][0]["response"]["location"].split("/")[1] == existing["id"]
     assert count(fhir, "Organization") == 1
+
+
+def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
+        app, fhir: Fhir, monkeypatch) -> None:
+    """Index rows go out in INSERTs of at most ``INDEX_ROWS_PER_STATEMENT`` (so a 1,000-entry
+    Bundle never holds all ~20,000 at once), and the slices add up to exactly the rows one
+    INSERT per table writes."""
+    import sqlalchemy as sa
+    from sqlalchemy import event as sa_event
+
+    from registry.services import store
+    from registry.storage.tables import INDEX_TABLES
+
+    def practitioners(prefix: str) -> dict:
+        return bundle("transaction", *[
+            entry("PUT", f"Practitioner/{prefix}-{i}",
+                  {**factories.practitioner(f"{prefix}family{i:02d}"), "id": f"{prefix}-{i}"})
+            for i in range(12)])
+
+    engine = app.extensions["registry.engine"]
+    inserts: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO idx_string"):
+            inserts.append(statement)
+
+    def rows_of(prefix: str) -> dict[str, int]:
+        with engine.connect() as conn:
+            pks = sa.select(sa.column("pk")).select_from(sa.table("resource")).where(
+                sa.column("res_id").like(f"{prefix}-%"))
+            return {kind: conn.execute(sa.select(sa.func.count()).select_from(table).where(
+                        table.c.resource_pk.in_(pks))).scalar_one()
+                    for kind, table in INDEX_TABLES.items()}
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert fhir.post("", practitioners("whole")).status_code == 200
+        whole = len(inserts)
+        inserts.clear()
+        monkeypatch.setattr(store, "INDEX_ROWS_PER_STATEMENT", 5)
+        assert fhir.post("", practitioners("slice")).status_code == 200
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert whole == 1 and len(inserts) > 2
+    assert rows_of("slice") == rows_of("whole") and rows_of("slice")["string"] >= 24
+    assert fhir.ids("Practitioner?family=slicefamily11") == ["slice-11"]
