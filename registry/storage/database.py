@@ -225,12 +225,11 @@ def _keep_plan_mode(conn: Connection, cursor: Any, _statement: str, _parameters:
     reads) costs no round trip; only a change of mode does, one ``SET``. Write transactions
     take the server's choice for themselves (``SET LOCAL`` in their first statement).
     """
-    if not _autocommit(conn):
-        return
     wanted = _GENERIC if conn.info.get(_ONE_PLAN_BLOCK) else _AUTO
-    if conn.info.get(_PLAN_MODE, _AUTO) != wanted:
-        cursor.connection.execute(f"SET plan_cache_mode = {wanted}")
-        conn.info[_PLAN_MODE] = wanted
+    if conn.info.get(_PLAN_MODE, _AUTO) == wanted or not _autocommit(conn):
+        return  # the common case first: two dict look-ups per statement
+    cursor.connection.execute(f"SET plan_cache_mode = {wanted}")
+    conn.info[_PLAN_MODE] = wanted
 
 
 def chunks(items: Sequence[T], size: int = LIST_CHUNK) -> Iterator[Sequence[T]]:
