@@ -183,7 +183,7 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
     from sqlalchemy import event as sa_event
 
     from registry.services import store
-    from registry.storage.tables import INDEX_TABLES
+    from registry.storage.tables import INDEX_TABLES, resource
 
     def practitioners(prefix: str) -> dict:
         return bundle("transaction", *[
@@ -200,8 +200,7 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
 
     def rows_of(prefix: str) -> dict[str, int]:
         with engine.connect() as conn:
-            pks = sa.select(sa.column("pk")).select_from(sa.table("resource")).where(
-                sa.column("res_id").like(f"{prefix}-%"))
+            pks = sa.select(resource.c.pk).where(resource.c.res_id.like(f"{prefix}-%"))
             return {kind: conn.execute(sa.select(sa.func.count()).select_from(table).where(
                         table.c.resource_pk.in_(pks))).scalar_one()
                     for kind, table in INDEX_TABLES.items()}
