@@ -20,8 +20,10 @@ def test_malloc_is_tuned_where_it_is_glibc() -> None:
 
 @pytest.mark.parametrize(("sent", "headers", "trims"), [
     (5_000, [("HOST", "x")], False),
+    (60_000, [("HOST", "x")], False),  # a search page with _include
     (2 << 20, [], True),  # a history page
     (300, [("CONTENT-LENGTH", str(3 << 20))], True),  # a large Bundle
+    (300, [("CONTENT-LENGTH", "932312")], True),  # the benchmark's 1,000-entry Bundle
     (300, [("CONTENT-LENGTH", "junk")], False),
 ])
 def test_free_memory_is_released_only_after_large_requests(
