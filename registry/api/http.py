@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -98,8 +99,9 @@ def search_params() -> dict[str, list[str]]:
     return params
 
 
-def fhir_response(body: str | bytes | dict[str, Any], status: int = 200,
+def fhir_response(body: str | bytes | dict[str, Any] | Iterator[bytes], status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
+    """A FHIR JSON response; an iterator of chunks is streamed (no ``Content-Length``)."""
     if isinstance(body, dict):
         body = orjson.dumps(body)
     return Response(body, status=status, headers=headers, content_type=FHIR_JSON)

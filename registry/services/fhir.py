@@ -6,7 +6,7 @@ never commits. The REST views call exactly one of its methods.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -224,7 +224,7 @@ def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], quer
 
 
 def history_page(node: Node, path: str, params: Mapping[str, list[str]],
-                 page: HistoryPage) -> str:
+                 page: HistoryPage) -> Iterator[bytes]:
     """The history Bundle for one page; ``next`` carries the cursor of the following page."""
     links = {"self": bundles.page_url(node.base_url, path, bundles.pairs(params))}
     if page.next_cursor is not None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+from registry.services import bundles
+from registry.services.store import Stored
 from tests.conftest import Fhir
 
 HUB = {"resourceType": "Organization", "name": "Hub"}
@@ -90,3 +94,35 @@ def test_history_bad_parameters_are_400(fhir: Fhir) -> None:
     assert fhir.get("_history?_count=x").status_code == 400
     assert fhir.get("_history?_type=Nope").status_code == 400
     assert fhir.get("_history?_sort=name").status_code == 400
+
+
+def test_a_large_history_page_is_streamed_in_chunks_that_join_into_the_bundle() -> None:
+    versions = [Stored("Organization", f"o{i}", 1, 1_700_000_000_000_000 + i, False,
+                       json.dumps({"resourceType": "Organization", "id": f"o{i}",
+                                   "name": "x" * 500}), "PUT", True)
+                for i in range(400)]
+    versions.append(Stored("Organization", "gone", 2, 1_700_000_000_000_999, True, None,
+                           "DELETE", False))
+    chunks = list(bundles.history("http://registry.test/fhir", versions,
+                                  links={"self": "http://registry.test/fhir/_history"},
+                                  high_water=None))
+    assert len(chunks) > 2  # 400 entries of ~0.7 kB: several 64 k-character chunks
+    assert all(len(c) < bundles.CHUNK_CHARS + 2_000 for c in chunks)
+    bundle = json.loads(b"".join(chunks))
+    assert bundle["type"] == "history"
+    assert [e["fullUrl"].rsplit("/", 1)[1] for e in bundle["entry"]] == [
+        *(f"o{i}" for i in range(400)), "gone"]
+    assert bundle["entry"][7]["resource"]["name"] == "x" * 500
+    assert "resource" not in bundle["entry"][-1]
+    empty = b"".join(bundles.history("http://registry.test/fhir", [], links={},
+                                     high_water=None))
+    assert json.loads(empty) == {"resourceType": "Bundle", "type": "history", "link": []}
+
+
+def test_history_pages_are_streamed_over_http(fhir: Fhir) -> None:
+    for i in range(3):
+        fhir.create({**HUB, "name": f"Hub {i}"})
+    response = fhir.get("_history?_count=2")
+    assert response.status_code == 200
+    assert response.is_streamed and response.content_length is None
+    assert len(response.get_json()["entry"]) == 2
