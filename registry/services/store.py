@@ -161,9 +161,9 @@ class ResourceStore:
 
     def _read_chunk(self, res_type: str, ids: Sequence[str]) -> list[Stored]:
         rows = self.conn.execute(READ_MANY[self.conn.dialect.name],
-                                 {"res_type": res_type, "ids": list(ids)})
-        return [Stored(res_type, row.res_id, row.version, row.last_updated, False, row.content)
-                for row in rows]
+                                 {"res_type": res_type, "ids": list(ids)}).all()
+        return [Stored(res_type, res_id, version, last_updated, False, content)
+                for res_id, version, last_updated, content in rows]
 
     def current(self, res_type: str, ids: Sequence[str]) -> dict[str, Current]:
         """pk, version and deleted flag of the given ids (for writes and conditionals)."""

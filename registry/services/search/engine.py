@@ -301,11 +301,11 @@ def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
                                       conn.dialect.name)
         rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
                                         "param": include.param_code,
-                                        "target_type": include.target_type})
-        for row in rows:
-            if (row.res_type, row.res_id) not in seen:
-                found[row.res_type, row.res_id] = Stored(row.res_type, row.res_id, row.version,
-                                                         row.last_updated, False, row.content)
+                                        "target_type": include.target_type}).all()
+        for res_type, res_id, version, last_updated, content in rows:
+            if (res_type, res_id) not in seen:
+                found[res_type, res_id] = Stored(res_type, res_id, version, last_updated, False,
+                                                 content)
     return _admit(store.admit(list(found.values())), seen, visible)
 
 
