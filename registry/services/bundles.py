@@ -75,7 +75,8 @@ def history(base_url: str, versions: list[Stored], *, links: dict[str, str],
     so nothing here may need the request or a database connection.
     """
     head = _head("history", high_water, total, links)
-    return _chunks(head, (_history_entry(base_url, v) for v in versions))
+    return (piece.encode() for piece in _pieces(head, (_history_entry(base_url, v)
+                                                          for v in versions)))
 
 
 def _history_entry(base_url: str, stored: Stored) -> str:
@@ -93,30 +94,27 @@ def _history_entry(base_url: str, stored: Stored) -> str:
 
 
 def _with_entries(head: dict[str, Any], entries: list[str]) -> str:
-    text = _json(head)
-    if not entries:
-        return text
-    return text[:-1] + ',"entry":[' + ",".join(entries) + "]}"
+    return "".join(_pieces(head, iter(entries)))
 
 
-def _chunks(head: dict[str, Any], entries: Iterator[str]) -> Iterator[bytes]:
-    """``head`` with ``entries`` as its ``entry`` list, the same JSON as ``_with_entries``,
-    encoded in pieces of about ``CHUNK_CHARS``."""
+def _pieces(head: dict[str, Any], entries: Iterator[str]) -> Iterator[str]:
+    """The JSON of ``head`` with ``entries`` as its ``entry`` list (none: no ``entry``), in
+    pieces of about ``CHUNK_CHARS``."""
     text = _json(head)
     first = next(entries, None)
     if first is None:
-        yield text.encode()
+        yield text
         return
     pending = [text[:-1], ',"entry":[', first]
     size = sum(map(len, pending))
     for entry in entries:
         if size >= CHUNK_CHARS:
-            yield "".join(pending).encode()
+            yield "".join(pending)
             pending, size = [], 0
         pending += (",", entry)
         size += len(entry) + 1
     pending.append("]}")
-    yield "".join(pending).encode()
+    yield "".join(pending)
 
 
 def _json(value: Any) -> str:
