@@ -46,7 +46,7 @@ def searchset(base_url: str, entries: list[tuple[Stored, str]], *, total: int | 
     parts = [_search_entry(base_url, stored, mode, shape) for stored, mode in entries]
     if outcome is not None:
         parts.append(_json({"search": {"mode": "outcome"}, "resource": outcome}))
-    return _with_entries(head, parts)
+    return "".join(_pieces(head, iter(parts)))
 
 
 def _head(kind: str, stamp: int | None, total: int | None,
@@ -91,10 +91,6 @@ def _history_entry(base_url: str, stored: Stored) -> str:
         return _json(entry)
     body = _json(entry)
     return body[:-1] + f',"resource":{stored.content}}}'
-
-
-def _with_entries(head: dict[str, Any], entries: list[str]) -> str:
-    return "".join(_pieces(head, iter(entries)))
 
 
 def _pieces(head: dict[str, Any], entries: Iterator[str]) -> Iterator[str]:
