@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy import event as sa_event
+
+from registry.services import store
+from registry.storage.tables import INDEX_TABLES, resource
 from tests import factories
 from tests.conftest import Fhir
 
@@ -175,16 +182,10 @@ def test_transaction_conditional_update_keeps_reserved_characters(fhir: Fhir) ->
 
 
 def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
-        app, fhir: Fhir, monkeypatch) -> None:
+        app: Flask, fhir: Fhir, monkeypatch: pytest.MonkeyPatch) -> None:
     """Index rows go out in INSERTs of at most ``INDEX_ROWS_PER_STATEMENT`` (so a 1,000-entry
     Bundle never holds all ~20,000 at once), and the slices add up to exactly the rows one
     INSERT per table writes."""
-    import sqlalchemy as sa
-    from sqlalchemy import event as sa_event
-
-    from registry.services import store
-    from registry.storage.tables import INDEX_TABLES, resource
-
     def practitioners(prefix: str) -> dict:
         return bundle("transaction", *[
             entry("PUT", f"Practitioner/{prefix}-{i}",
