@@ -173,6 +173,8 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
             once = replace(_driver(settings, port, headers, workload),
                            max_requests=len(workload.calls))
             once.run(workload.calls, f"{workload.name} (record)", record=responses)
+        answers = {w.name: report.answer_size([responses[c.target] for c in w.calls
+                                               if c.target in responses]) for w in paired}
         memory.mark()
         sync = sync_everything(LOOPBACK, port, headers, since=instant(network.started),
                                page=settings.history_page, expected=network.resources,
@@ -197,6 +199,7 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
                                                           workload, None)
         for name, pairs in rounds.items():
             measured[name], http_floors[name] = _median_round(pairs)
+            measured[name]["answer"] = answers[name]
         measured = {name: measured[name] for name in [*(w.name for w in workloads), HISTORY]}
         server_memory = {"idle_mb": round(idle_mb, 1),
                          "peak_mb": round(memory.peak_bytes / 1e6, 1),

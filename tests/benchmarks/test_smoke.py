@@ -127,6 +127,50 @@ def test_scaling_adjusted_for_drift_divides_by_each_runs_http_floor() -> None:
     assert "adjusted 1.00x" in report.render_scaling(table)
 
 
+def test_answer_sizes_are_recorded_per_read_only_workload(result: dict[str, Any]) -> None:
+    """Each read and search reports the mean size of its answers, from the recorded bodies."""
+    workloads = result["workloads"]
+    assert workloads["read"]["registry"]["answer"]["entries"] == 1.0
+    assert workloads["search_count"]["registry"]["answer"]["entries"] == 0.0
+    for name in ("search_string", "search_reference", "search_include"):
+        answer = workloads[name]["registry"]["answer"]
+        assert 1 <= answer["entries"] <= 100 and answer["kb"] > 0, name
+    include = workloads["search_include"]["registry"]["answer"]["entries"]
+    assert include > workloads["search_reference"]["registry"]["answer"]["entries"]
+    assert "answers 1.0 entries" in report.render(result)
+
+
+def test_answer_size_counts_bundle_entries_and_single_resources() -> None:
+    bundle = b'{"resourceType":"Bundle","type":"searchset","entry":[{},{},{}]}'
+    count = b'{"resourceType":"Bundle","type":"searchset","total":7}'
+    resource = b'{"resourceType":"Practitioner","id":"p"}'
+    assert report.answer_size([bundle, count, resource]) == {
+        "entries": round(4 / 3, 1), "kb": round((len(bundle) + len(count) + len(resource))
+                                                / 3 / 1000, 1)}
+    assert report.answer_size([]) == {"entries": 0.0, "kb": 0.0}
+
+
+def test_scaling_names_the_searches_whose_answers_grew() -> None:
+    """The name search fills its page at 1M but not at 10k: its ratio measures a bigger
+    answer, so the worst ratio among same-size answers leaves it out (the target does not)."""
+    def run(label: str, p50: dict[str, float], entries: dict[str, float]) -> dict[str, Any]:
+        return {"meta": {"label": label}, "workloads": {
+            n: {"registry": {"p50_ms": p50[n], "answer": {"entries": entries[n], "kb": 1.0}},
+                "ratios": {"http": {"p50": 1.0}}} for n in SEARCH_WORKLOADS}}
+    flat = dict.fromkeys(SEARCH_WORKLOADS, 2.0)
+    small = run("10k", flat, {**dict.fromkeys(SEARCH_WORKLOADS, 12.0), "search_string": 2.0,
+                              "search_count": 0.0})
+    large = run("1m", {**flat, "search_string": 5.0, "search_token": 2.4},
+                {**dict.fromkeys(SEARCH_WORKLOADS, 12.5), "search_string": 50.0,
+                 "search_count": 0.0})
+    table = report.scaling(small, large)
+    assert table["worst_search_ratio"] == pytest.approx(2.5)
+    assert table["target"]["met"] is False
+    assert table["worst_search_same_answer"] == pytest.approx(1.2)
+    assert table["workloads"]["search_string"]["large_entries"] == 50.0
+    assert "2.0 -> 50.0 entries" in report.render_scaling(table)
+
+
 def test_scales_are_written_as_people_say_them() -> None:
     assert parse_scale("10k") == 10_000
     assert parse_scale("1M") == 1_000_000
