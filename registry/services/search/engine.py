@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -43,7 +43,9 @@ Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
 # (code, descending, index kind or None for _id and _lastUpdated)
 SortKey = tuple[str, bool, str | None]
 PAGE_OFFSET = sa.bindparam("page_offset", type_=sa.Integer)
-PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer)
+PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer)  # one more than shown: has_more
+PAGE_COUNT = sa.bindparam("page_count", type_=sa.Integer)  # the matches the page shows
+MATCH, INCLUDE = 0, 1  # the parts of a page read with its includes (``_with_includes``)
 SHARED_STATEMENTS = 512  # distinct search shapes kept built (a few KB each)
 # Builds one of a search's statements (page, count, index page) from its shape and scope.
 StatementKind = Callable[["QueryShape", Scope | None], "sa.Select[Any] | None"]
@@ -64,6 +66,7 @@ class QueryShape:
     res_type: str
     criteria: tuple[CriterionShape, ...]
     sort: tuple[SortKey, ...]
+    includes: tuple[Include, ...] = ()  # read with the page where it is cut from the index
 
     @property
     def one_plan_fits(self) -> bool:
@@ -92,12 +95,7 @@ def _run(conn: Connection, node: Node, query: SearchQuery, bound: BoundQuery,
          visible: Visibility, scope: Scope | None) -> SearchResult:
     if query.summary == "count":
         return SearchResult([], total=_count(conn, bound))
-    statement = None
-    if conn.dialect.name == "postgresql":
-        statement = _statement(_index_page_statement, bound)
-    if statement is None:
-        statement = _statement(_page_statement, bound)
-    rows = conn.execute(statement, bound.params).all()
+    rows, followed = _page_rows(conn, bound)
     has_more = len(rows) > query.count
     page = rows[:query.count]
     matches = [Stored(query.res_type, res_id, version, last_updated, False, content)
@@ -105,19 +103,47 @@ def _run(conn: Connection, node: Node, query: SearchQuery, bound: BoundQuery,
     result = SearchResult(matches, has_more=has_more)
     result.total = _total(conn, query, bound, result)
     result.included = _included(conn, node, query, matches, [row[0] for row in page],
-                                visible, scope)
+                                visible, scope, followed)
     return result
+
+
+def _page_rows(conn: Connection, bound: BoundQuery
+               ) -> tuple[Sequence[tuple[Any, ...]], list[Stored] | None]:
+    """The page's rows (pk, res_id, version, last_updated, content), one more than shown, and
+    the targets of its ``_include``s when they were read with it."""
+    indexed = None
+    if conn.dialect.name == "postgresql":
+        indexed = _statement(_index_page_statement, bound)
+    if indexed is None:
+        statement = _statement(_page_statement, bound)
+        assert statement is not None
+        return conn.execute(statement, bound.params).all(), None
+    rows = conn.execute(indexed, bound.params).all()
+    return _split(rows) if bound.shape.includes else (rows, None)
+
+
+def _split(rows: Sequence[sa.Row[Any]]) -> tuple[list[tuple[Any, ...]], list[Stored]]:
+    """A page read with its includes (see ``_with_includes``): the page's rows, in the shape
+    of a plain page's, and the resources its includes point at."""
+    page = [(pk, res_id, version, last_updated, content)
+            for part, pk, _, res_id, version, last_updated, content in rows if part == MATCH]
+    followed = [Stored(res_type, res_id, version, last_updated, False, content)
+                for part, _, res_type, res_id, version, last_updated, content in rows
+                if part == INCLUDE]
+    return page, followed
 
 
 def bind_query(query: SearchQuery, node: Node, scope: Scope | None) -> BoundQuery:
     """Parse the criteria's values (400 for a malformed one) and bind them to the shape."""
     bound = [bind(c, node.base_url) for c in query.criteria]
-    params: dict[str, Any] = {"page_offset": query.offset, "page_limit": query.count + 1}
+    params: dict[str, Any] = {"page_offset": query.offset, "page_limit": query.count + 1,
+                              "page_count": query.count}
     for i, criterion in enumerate(bound):
         params.update(criterion.params(_criterion_name(i)))
     sort = tuple((code, descending, _sort_kind(query.res_type, code, node))
                  for code, descending in query.sort)
-    shape = QueryShape(query.res_type, tuple(c.shape for c in bound), sort)
+    shape = QueryShape(query.res_type, tuple(c.shape for c in bound), sort,
+                       tuple(query.includes))
     return BoundQuery(shape, params, _restricting(scope, _touched_types(query)))
 
 
@@ -167,8 +193,18 @@ def _count_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any]:
 
 
 def _index_page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any] | None:
-    """The page read through pks taken from the index tables alone, when that gives the same
-    page.
+    """The page read through pks taken from the index tables alone (see ``_index_page``),
+    with its ``_include`` targets when it has any."""
+    page = _index_page(shape, scope)
+    if page is None:
+        return None
+    if shape.includes:
+        return _with_includes(page, shape.includes)
+    return MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)
+
+
+def _index_page(shape: QueryShape, scope: Scope | None) -> sa.Select[tuple[int]] | None:
+    """The pks of the page cut from the index tables alone, when that gives the same page.
 
     With only positive criteria, no ``_sort`` and nothing hidden from the caller, the pks the
     index rows match are exactly the matching resources (see ``criteria.index_pks``): the
@@ -188,8 +224,30 @@ def _index_page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[A
     matching = (selects[0].distinct() if len(selects) == 1
                 else sa.intersect(*selects)).subquery()  # type: ignore[union-attr]
     pk = matching.c[0]
-    page = sa.select(pk).order_by(pk).offset(PAGE_OFFSET).limit(PAGE_LIMIT)
-    return MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)
+    return sa.select(pk).order_by(pk).offset(PAGE_OFFSET).limit(PAGE_LIMIT)
+
+
+def _with_includes(page: sa.Select[tuple[int]], includes: tuple[Include, ...]
+                   ) -> sa.Select[Any]:
+    """The page's rows (part ``MATCH``, in pk order) and the current targets of its
+    ``_include``s (part ``INCLUDE``) in one statement, as the SQL floor reads them.
+
+    Only the ``page_count`` matches shown are followed, not the extra row that tells whether
+    there is a next page. Separately the targets cost a second round trip, about a tenth of
+    an ``_include`` search in-process. Each target comes once per include that reaches it;
+    ``_follow``'s admission sorts, de-duplicates and checks them as it does its own.
+    """
+    pks = page.cte("page")
+    shown = sa.select(pks.c[0]).order_by(pks.c[0]).limit(PAGE_COUNT)
+    matches = sa.select(sa.literal(MATCH).label("part"), r.pk, r.res_type, r.res_id, r.version,
+                        r.last_updated, r.content).where(r.pk.in_(sa.select(pks.c[0])))
+    targets = [sa.select(sa.literal(INCLUDE), r.pk, r.res_type, r.res_id, r.version,
+                         r.last_updated, r.content)
+               .where(sa.tuple_(r.res_type, r.res_id).in_(_include_keys(include, shown)),
+                      r.deleted.is_(False))
+               for include in includes]
+    union = sa.union_all(matches, *targets).subquery()
+    return sa.select(union).order_by(union.c.part, union.c.pk)
 
 
 def _where(shape: QueryShape, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
@@ -277,13 +335,18 @@ def _estimate(conn: Connection, bound: BoundQuery) -> int:
 
 
 def _included(conn: Connection, node: Node, query: SearchQuery, matches: list[Stored],
-              pks: list[int], visible: Visibility, scope: Scope | None = None
-              ) -> list[Stored]:
+              pks: list[int], visible: Visibility, scope: Scope | None = None,
+              followed: list[Stored] | None = None) -> list[Stored]:
+    """The page's ``_include`` and ``_revinclude`` resources; ``followed`` are the targets of
+    its ``_include``s when they were read with the page."""
     if not (query.includes or query.revincludes) or not matches:
         return []
     store = _ScopedReader(conn, ResourceStore(conn, node), scope)
     seen = {(s.res_type, s.res_id) for s in matches}
-    found = _follow(conn, store, query.includes, pks, seen, visible)
+    if followed is None:
+        found = _follow(conn, store, query.includes, pks, seen, visible)
+    else:
+        found = _admit_followed(store, followed, seen, visible)
     found += _reverse(conn, store, query.revincludes, matches, seen, visible)
     iterating = [i for i in query.includes if i.iterate]
     if iterating and found:
@@ -295,23 +358,52 @@ def _follow(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
             seen: set[tuple[str, str]], visible: Visibility) -> list[Stored]:
     """The current resources the page's references point at: one statement per ``_include``,
     from the page's pks through ``idx_reference`` to the targets' key index."""
-    found: dict[tuple[str, str], Stored] = {}
+    followed: list[Stored] = []
     for include in includes:
         statement = _follow_statement(bool(include.param_code), bool(include.target_type),
                                       conn.dialect.name)
         rows = conn.execute(statement, {"pks": pks, "source_type": include.source_type,
                                         "param": include.param_code,
                                         "target_type": include.target_type}).all()
-        for res_type, res_id, version, last_updated, content in rows:
-            if (res_type, res_id) not in seen:
-                found[res_type, res_id] = Stored(res_type, res_id, version, last_updated, False,
-                                                 content)
+        followed += [Stored(res_type, res_id, version, last_updated, False, content)
+                     for res_type, res_id, version, last_updated, content in rows]
+    return _admit_followed(store, followed, seen, visible)
+
+
+def _admit_followed(store: _ScopedReader, followed: list[Stored], seen: set[tuple[str, str]],
+                    visible: Visibility) -> list[Stored]:
+    """Of the resources includes reached, each once, those not on the page already and that
+    the caller may see."""
+    found = {(s.res_type, s.res_id): s for s in followed if (s.res_type, s.res_id) not in seen}
     return _admit(store.admit(list(found.values())), seen, visible)
 
 
 @cache
 def _follow_statement(by_param: bool, by_target_type: bool, dialect: str) -> sa.Select[Any]:
-    """Targets of the references from ``:pks``, built once per shape of ``_include``.
+    """Targets of the references from ``:pks``, built once per shape of ``_include``."""
+    keys = _reference_keys(one_of(idx_reference.c.resource_pk, "pks", dialect),
+                           sa.bindparam("source_type"),
+                           sa.bindparam("param") if by_param else None,
+                           sa.bindparam("target_type") if by_target_type else None, dialect)
+    return (sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
+            .where(sa.tuple_(r.res_type, r.res_id).in_(keys), r.deleted.is_(False)))
+
+
+def _include_keys(include: Include, sources: sa.Select[tuple[int]]) -> sa.Select[Any]:
+    """The (type, id) an ``_include`` reaches from the pks ``sources`` (PostgreSQL)."""
+    def value(text: str | None) -> sa.ColumnElement[str] | None:
+        return None if text is None else sa.literal(text)
+    return _reference_keys(idx_reference.c.resource_pk.in_(sources),
+                           sa.literal(include.source_type), value(include.param_code),
+                           value(include.target_type), "postgresql")
+
+
+def _reference_keys(sources: sa.ColumnElement[bool], source_type: sa.ColumnElement[str],
+                    param: sa.ColumnElement[str] | None,
+                    target_type: sa.ColumnElement[str] | None, dialect: str
+                    ) -> sa.Select[Any]:
+    """(target type, target id) of the references of ``sources``, for ``IN`` on the
+    resource key.
 
     ``target_id`` is "C"-collated on PostgreSQL (prefix ranges) and ``res_id`` is not: the
     keys are compared in ``res_id``'s collation, or the resource key index could not serve
@@ -320,14 +412,12 @@ def _follow_statement(by_param: bool, by_target_type: bool, dialect: str) -> sa.
     ref = idx_reference.c
     target_id = ref.target_id.collate("default") if dialect == "postgresql" else ref.target_id
     keys = sa.select(ref.target_type, target_id).where(
-        one_of(ref.resource_pk, "pks", dialect),
-        sa.bindparam("source_type") == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
-    if by_param:
-        keys = keys.where(sa.bindparam("param") == REF_PARAM_UNINDEXED)
-    if by_target_type:
-        keys = keys.where(ref.target_type == sa.bindparam("target_type"))
-    return (sa.select(r.res_type, r.res_id, r.version, r.last_updated, r.content)
-            .where(sa.tuple_(r.res_type, r.res_id).in_(keys), r.deleted.is_(False)))
+        sources, source_type == REF_TYPE_UNINDEXED, ref.target_type.is_not(None))
+    if param is not None:
+        keys = keys.where(param == REF_PARAM_UNINDEXED)
+    if target_type is not None:
+        keys = keys.where(ref.target_type == target_type)
+    return keys
 
 
 def _reverse(conn: Connection, store: _ScopedReader, includes: Iterable[Include],
