@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 
 from benchmarks.dataset import LoadedNetwork
-from benchmarks.settings import BenchSettings, scale_label
+from benchmarks.settings import SOURCE_ROOT, BenchSettings, scale_label
 from benchmarks.workloads import SEARCH_WORKLOADS, Workload
 
 HISTORY = "history"
+CODE_DIRS = ("registry", "schemas", "benchmarks", "wsgi.py")  # what a run executes
 # A vendor-run benchmark, 8 vCPU per server, about 2M resources (figures per second).
 PEERS = {
     "HAPI FHIR": {"crud_requests": 3_058, "bundle_resources": 2_214, "searches": 1_005},
@@ -34,13 +35,13 @@ SAME_ANSWER = 0.1  # answers whose mean entries differ by at most 10 % are the s
 
 def build(*, settings: BenchSettings, network: LoadedNetwork, workloads: list[Workload],
           measured: dict[str, dict[str, Any]], floors: dict[str, dict[str, dict[str, Any]]],
-          server_memory: dict[str, float], database_mb: float,
-          seconds: float) -> dict[str, Any]:
+          server_memory: dict[str, float], database_mb: float, seconds: float,
+          code: str | None) -> dict[str, Any]:
     descriptions = {w.name: w.description for w in workloads}
     descriptions[HISTORY] = (f"GET /_history?_since&_sort=_lastUpdated, pages of "
                              f"{settings.history_page:,}, following next links")
     result: dict[str, Any] = {
-        "meta": _meta(settings, seconds, database_mb),
+        "meta": _meta(settings, seconds, database_mb, code),
         "load": {"resources": network.resources, "seconds": round(network.seconds, 2),
                  "resources_per_s": round(network.per_second, 1),
                  "by_type": dict(sorted(network.by_type.items()))},
@@ -60,7 +61,8 @@ def build(*, settings: BenchSettings, network: LoadedNetwork, workloads: list[Wo
     return result
 
 
-def _meta(settings: BenchSettings, seconds: float, database_mb: float) -> dict[str, Any]:
+def _meta(settings: BenchSettings, seconds: float, database_mb: float,
+          code: str | None) -> dict[str, Any]:
     return {
         "scale": settings.scale, "label": settings.label, "database": settings.db,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds)),
@@ -68,7 +70,7 @@ def _meta(settings: BenchSettings, seconds: float, database_mb: float) -> dict[s
         "cpus": os.cpu_count(), "machine": platform.machine(),
         "load_average_at_end": [round(v, 2) for v in os.getloadavg()],  # other tenants?
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-        "commit": _commit(),
+        "commit": code,
         "server": {"workers": settings.workers, "threads": settings.threads},
         "clients": settings.clients, "seed": settings.seed, "rounds": settings.rounds,
         "budgets": {"duration_s": settings.duration, "requests": settings.requests,
@@ -77,14 +79,26 @@ def _meta(settings: BenchSettings, seconds: float, database_mb: float) -> dict[s
     }
 
 
-def _commit() -> str | None:
-    """The checked-out commit, so that a figure can be traced to the code it measured."""
+def code_version() -> str | None:
+    """The checked-out commit, with ``+changes`` when tracked code differs from it, so that a
+    figure can be traced to the code it measured.
+
+    Taken when the registry server starts (it imports the code then): at 1M that is 20
+    minutes after the run starts, and a commit read when the report is written may name
+    other code than the server ran.
+    """
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5,
+                              cwd=SOURCE_ROOT)
+        return done.stdout.strip()
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=5, cwd=Path(__file__).resolve().parent)
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_DIRS)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout.strip() or None
+    if not commit:
+        return None
+    return f"{commit}+changes" if changed else commit
 
 
 def _ratios(registry: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:

@@ -45,7 +45,7 @@ from benchmarks.server import (
     free_port,
     registry_command,
 )
-from benchmarks.settings import BenchSettings
+from benchmarks.settings import SOURCE_ROOT, BenchSettings
 from benchmarks.workloads import Workload, build_workloads
 from registry.app import build_node
 from registry.config import load_settings
@@ -54,7 +54,6 @@ from registry.services.context import Node
 from registry.services.search.values import instant
 from registry.storage.database import create_engine, transaction
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent  # where `benchmarks` is importable from
 # The per-token limit stays on (its cost is part of every request in production), but high
 # enough that the benchmark's single token is never refused.
 RATE_LIMIT = "1000000 per second"
@@ -93,6 +92,7 @@ def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[s
         headers = _headers(_token(engine))
         env = {"REGISTRY_DATABASE_URL": dbs.registry_url, "REGISTRY_BASE_URL": base_url,
                "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RATE_LIMIT": RATE_LIMIT}
+        code = report.code_version()  # what the server is about to import
         measured, http_floors, server_memory = _measure_servers(
             settings, port, env, headers, workloads, network, work_dir)
         size_mb = database_size_mb(dbs.registry_url)  # before the write floor adds its rows
@@ -103,7 +103,7 @@ def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[s
         engine.dispose()
     return report.build(settings=settings, network=network, workloads=workloads,
                         measured=measured, floors=floors, server_memory=server_memory,
-                        database_mb=size_mb, seconds=time.perf_counter() - wall)
+                        database_mb=size_mb, seconds=time.perf_counter() - wall, code=code)
 
 
 def _fresh(seed: int, count: int) -> list[Resource]:

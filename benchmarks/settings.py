@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the checkout; `benchmarks` imports from it
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _SCALE = re.compile(r"^(\d+(?:\.\d+)?)([km]?)$", re.IGNORECASE)
 

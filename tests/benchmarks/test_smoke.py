@@ -6,6 +6,7 @@ a complete result with sane numbers. The real runs are ``make bench``, never ``m
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,32 @@ def test_scaling_names_the_searches_whose_answers_grew() -> None:
     assert table["worst_search_same_answer"] == pytest.approx(1.2)
     assert table["workloads"]["search_string"]["large_entries"] == 50.0
     assert "2.0 -> 50.0 entries" in report.render_scaling(table)
+
+
+def test_the_code_measured_is_named_with_its_uncommitted_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run names the commit the server imported, marked when tracked code differs from it
+    (an edit made while a 1M run loads is what its server runs)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
+                               *args], cwd=tmp_path, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    git("init", "-q")
+    (tmp_path / "registry").mkdir()
+    (tmp_path / "registry" / "engine.py").write_text("x = 1\n")
+    (tmp_path / "README.md").write_text("notes\n")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    monkeypatch.setattr(report, "SOURCE_ROOT", tmp_path)
+    commit = git("rev-parse", "--short", "HEAD")
+    assert report.code_version() == commit
+    (tmp_path / "README.md").write_text("more notes\n")  # not code
+    (tmp_path / "registry" / "new.py").write_text("")  # untracked
+    assert report.code_version() == commit
+    (tmp_path / "registry" / "engine.py").write_text("x = 2\n")
+    assert report.code_version() == f"{commit}+changes"
+    monkeypatch.setattr(report, "SOURCE_ROOT", tmp_path / "registry" / "nowhere")
+    assert report.code_version() is None
 
 
 def test_scales_are_written_as_people_say_them() -> None:
