@@ -22,7 +22,7 @@ from benchmarks.settings import SOURCE_ROOT, BenchSettings, scale_label
 from benchmarks.workloads import SEARCH_WORKLOADS, Workload
 
 HISTORY = "history"
-CODE_DIRS = ("registry", "schemas", "benchmarks", "wsgi.py")  # what a run executes
+CODE_PATHS = ("registry", "schemas", "benchmarks/*.py", "wsgi.py")  # what a run executes
 # A vendor-run benchmark, 8 vCPU per server, about 2M resources (figures per second).
 PEERS = {
     "HAPI FHIR": {"crud_requests": 3_058, "bundle_resources": 2_214, "searches": 1_005},
@@ -93,7 +93,7 @@ def code_version() -> str | None:
         return done.stdout.strip()
     try:
         commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_DIRS)
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
     except (OSError, subprocess.SubprocessError):
         return None
     if not commit:

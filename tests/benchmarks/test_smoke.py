@@ -183,13 +183,14 @@ def test_the_code_measured_is_named_with_its_uncommitted_changes(
     git("init", "-q")
     (tmp_path / "registry").mkdir()
     (tmp_path / "registry" / "engine.py").write_text("x = 1\n")
-    (tmp_path / "README.md").write_text("notes\n")
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "README.md").write_text("notes\n")
     git("add", ".")
     git("commit", "-qm", "first")
     monkeypatch.setattr(report, "SOURCE_ROOT", tmp_path)
     commit = git("rev-parse", "--short", "HEAD")
     assert report.code_version() == commit
-    (tmp_path / "README.md").write_text("more notes\n")  # not code
+    (tmp_path / "benchmarks" / "README.md").write_text("more notes\n")  # not code
     (tmp_path / "registry" / "new.py").write_text("")  # untracked
     assert report.code_version() == commit
     (tmp_path / "registry" / "engine.py").write_text("x = 2\n")
