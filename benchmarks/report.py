@@ -204,12 +204,10 @@ def scaling(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
     """
     rows = {}
     for name in (*SEARCH_WORKLOADS, "read", "vread"):
-        a = _workload(small, name)["registry"].get("p50_ms")
-        b = _workload(large, name)["registry"].get("p50_ms")
-        a_floor = _workload(small, name)["ratios"].get("http", {}).get("p50")
-        b_floor = _workload(large, name)["ratios"].get("http", {}).get("p50")
-        a_entries = _workload(small, name)["registry"].get("answer", {}).get("entries")
-        b_entries = _workload(large, name)["registry"].get("answer", {}).get("entries")
+        ours = _workload(small, name), _workload(large, name)
+        a, b = (w["registry"].get("p50_ms") for w in ours)
+        a_floor, b_floor = (w["ratios"].get("http", {}).get("p50") for w in ours)
+        a_entries, b_entries = (w["registry"].get("answer", {}).get("entries") for w in ours)
         rows[name] = {"small_p50_ms": a, "large_p50_ms": b, "ratio": _divide(b or 0, a or 0),
                       "floor_adjusted": _divide(b_floor or 0, a_floor or 0),
                       "small_entries": a_entries, "large_entries": b_entries}

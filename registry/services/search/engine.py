@@ -239,10 +239,10 @@ def _with_includes(page: sa.Select[tuple[int]], includes: tuple[Include, ...]
     """
     pks = page.cte("page")
     shown = sa.select(pks.c[0]).order_by(pks.c[0]).limit(PAGE_COUNT)
-    matches = sa.select(sa.literal(MATCH).label("part"), r.pk, r.res_type, r.res_id, r.version,
-                        r.last_updated, r.content).where(r.pk.in_(sa.select(pks.c[0])))
-    targets = [sa.select(sa.literal(INCLUDE), r.pk, r.res_type, r.res_id, r.version,
-                         r.last_updated, r.content)
+    columns = (r.pk, r.res_type, r.res_id, r.version, r.last_updated, r.content)
+    matches = (sa.select(sa.literal(MATCH).label("part"), *columns)
+               .where(r.pk.in_(sa.select(pks.c[0]))))
+    targets = [sa.select(sa.literal(INCLUDE), *columns)
                .where(sa.tuple_(r.res_type, r.res_id).in_(_include_keys(include, shown)),
                       r.deleted.is_(False))
                for include in includes]
