@@ -94,6 +94,30 @@ def test_network_language_value_set_uses_its_own_designations() -> None:
         "en": "Inglês", "es": "Espanhol", "pt": "Português", "fr": "Francês"}
 
 
+class _CountingLanguages(t.Bcp47):
+    """BCP-47 that counts look-ups, which load the ISO 639-3 table on first use."""
+
+    def __init__(self) -> None:
+        self.looked_up: list[str] = []
+
+    def concept(self, code: str) -> t.Concept | None:
+        self.looked_up.append(code)
+        return super().concept(code)
+
+
+def test_a_value_set_concept_with_its_own_names_is_compiled_without_the_library() -> None:
+    systems: dict[str, t.CodeSource] = {t.BCP_47: (languages := _CountingLanguages())}
+    named = {"code": "es", "display": "Spanish", "designation": [
+        {"language": "fr", "value": "Espagnol"}]}
+    compiled = t._compile_include({"system": t.BCP_47, "concept": [
+        named, {"code": "pt", "display": "Portuguese"}, {"code": "fr"}]}, systems)
+    assert languages.looked_up == ["pt", "fr"]
+    assert compiled.enumerated is not None
+    assert compiled.enumerated["es"].designations == (("fr", "Espagnol"),)
+    assert compiled.enumerated["pt"].display_in("es") == "Portugués"
+    assert compiled.enumerated["fr"].display == "French"
+
+
 def test_all_of_bcp47_cannot_be_expanded() -> None:
     with pytest.raises(InvalidRequest) as caught:
         t.expand(f"{VS}/language")
