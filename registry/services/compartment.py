@@ -105,10 +105,16 @@ def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
 
 def write_compartments(conn: Connection, base_url: str, writes: Sequence[PendingWrite],
                        pks: Sequence[int]) -> None:
-    """Store the compartments of ``writes`` (deletions keep the row they had). Only writes
-    with a ``current`` version can have a row already; the others need no delete first."""
+    """Derive and store the compartments of ``writes``."""
+    store_compartments(conn, writes, pks, derive(conn, base_url, writes))
+
+
+def store_compartments(conn: Connection, writes: Sequence[PendingWrite], pks: Sequence[int],
+                       compartments: Sequence[Compartment | None]) -> None:
+    """Store the ``derive``d compartments of ``writes`` (deletions keep the row they had). Only
+    writes with a ``current`` version can have a row already; the others need no delete first."""
     rows, keys = [], []
-    for w, pk, found in zip(writes, pks, derive(conn, base_url, writes), strict=True):
+    for w, pk, found in zip(writes, pks, compartments, strict=True):
         if found is not None:
             rows.append({"resource_pk": pk, **_row(found)})
             if w.current is not None:

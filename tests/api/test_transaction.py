@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event as sa_event
 
 from registry.services import store
-from registry.storage.tables import INDEX_TABLES, resource
+from registry.storage.tables import INDEX_TABLES, resource, resource_compartment, resource_version
 from tests import factories
 from tests.conftest import Fhir
 
@@ -218,3 +218,46 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
     assert whole == 1 and len(inserts) > 2
     assert rows_of("slice") == rows_of("whole") and rows_of("slice")["string"] >= 24
     assert fhir.ids("Practitioner?family=slicefamily11") == ["slice-11"]
+
+
+def test_a_large_transaction_persists_in_rounds_of_writes_and_all_of_them(
+        app: Flask, fhir: Fhir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes go out ``WRITES_PER_STATEMENT`` at a time (so a 1,000-entry Bundle never builds
+    all its parameter rows at once): updates and creates mixed across the rounds store exactly
+    the versions, index rows and compartments of one round."""
+    def bundle_of(prefix: str, version: int) -> dict:
+        return bundle("transaction", *[
+            entry("PUT", f"Practitioner/{prefix}-{i}",
+                  {**factories.practitioner(f"{prefix}family{i:02d}v{version}"),
+                   "id": f"{prefix}-{i}"})
+            for i in range(0, 12, version)])  # version 2 updates half of them and adds none
+
+    rounds: list[int] = []
+    write_current = store.ResourceStore._write_current
+
+    def counted(self: store.ResourceStore, writes: list, stored: list) -> list[int]:
+        rounds.append(len(writes))
+        return write_current(self, writes, stored)
+
+    def rows_of(prefix: str) -> dict[str, int]:
+        with app.extensions["registry.engine"].connect() as conn:
+            pks = sa.select(resource.c.pk).where(resource.c.res_id.like(f"{prefix}-%"))
+            tables = {"version": resource_version, "compartment": resource_compartment,
+                      **INDEX_TABLES}
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(table).where(
+                        table.c.resource_pk.in_(pks))).scalar_one()
+                    for name, table in tables.items()}
+
+    monkeypatch.setattr(store.ResourceStore, "_write_current", counted)
+    for version in (1, 2):
+        assert fhir.post("", bundle_of("whole", version)).status_code == 200
+    whole, rounds[:] = list(rounds), []
+    monkeypatch.setattr(store, "WRITES_PER_STATEMENT", 5)
+    for version in (1, 2):
+        assert fhir.post("", bundle_of("round", version)).status_code == 200
+    assert len(whole) == 2 and len(rounds) > 4 and max(rounds) == 5  # 12 and 6, with audit
+    assert sum(rounds) == sum(whole)
+    assert rows_of("round") == rows_of("whole")
+    assert rows_of("round")["version"] == 18 and rows_of("round")["compartment"] == 12
+    assert fhir.ids("Practitioner?family=roundfamily10v2") == ["round-10"]
+    assert fhir.ids("Practitioner?family=roundfamily11v1") == ["round-11"]

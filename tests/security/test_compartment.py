@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from registry.db import unit_of_work
-from registry.services import policy
+from registry.services import policy, store
 from registry.services.compartment import Compartment, derive
 from registry.services.store import PendingWrite, ResourceStore
 from registry.storage.tables import resource, resource_compartment
@@ -37,7 +38,11 @@ SPOKE = {"resourceType": "Organization", "id": "spoke", "type": kind("spoke"),
          "partOf": ref("Organization/hub")}
 
 
-def test_owners_resolve_inside_a_batch_whatever_its_order(app: Flask) -> None:
+@pytest.mark.parametrize("writes_per_statement", [1_000, 1])
+def test_owners_resolve_inside_a_batch_whatever_its_order(
+        app: Flask, monkeypatch: pytest.MonkeyPatch, writes_per_statement: int) -> None:
+    """Also when the batch is written in slices and each owner comes in a later slice."""
+    monkeypatch.setattr(store, "WRITES_PER_STATEMENT", writes_per_statement)
     site = {"resourceType": "Location", "id": "site", "managingOrganization":
             ref("Organization/spoke"), "address": {"country": "BO"}}
     found = write(app, site, SPOKE, HUB, NP)
