@@ -1,14 +1,15 @@
 """The security compartment of a resource: which hub, spoke and country own it, and whether
 its hub published it.
 
-It is derived from the resource itself on every write (``write_compartments``, called by
-``ResourceStore.persist`` in the same transaction) and stored in ``resource_compartment``, so
-the policy can hide resources inside SQL. Derivation follows one *owner reference* per
-resource kind (the table ``OWNER_REFERENCES``) to a resource whose compartment is already known
-and inherits it; Organizations add what their ``type`` says about themselves (a hub owns its own
-subtree, a spoke is owned by its hub's compartment and its own). Kinds with no natural owner
-(Practitioner, Questionnaire, case parts) name their owner with the extension ``OWNER_EXTENSION``;
-the access layer adds it for bound callers (``stamp_owner``) so what they create stays theirs.
+It is derived from the resource itself on every write (``derive``, then
+``store_compartments``, called by ``ResourceStore.persist`` in the same transaction) and
+stored in ``resource_compartment``, so the policy can hide resources inside SQL. Derivation
+follows one *owner reference* per resource kind (the table ``OWNER_REFERENCES``) to a resource
+whose compartment is already known and inherits it; Organizations add what their ``type``
+says about themselves (a hub owns its own subtree, a spoke is owned by its hub's compartment
+and its own). Kinds with no natural owner (Practitioner, Questionnaire, case parts) name their
+owner with the extension ``OWNER_EXTENSION``; the access layer adds it for bound callers
+(``stamp_owner``) so what they create stays theirs.
 
 A case belongs to the spoke that presents it: a case Bundle and its Composition follow
 ``Composition.author`` (the presenter's PractitionerRole, whose organization is the spoke; the

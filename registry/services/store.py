@@ -36,8 +36,8 @@ from registry.storage.tables import INDEX_TABLES, resource, resource_version
 # Index rows of one kind sent per INSERT: a 1,000-entry transaction has ~20,000 of them, and
 # holding them all at once set the worker's memory peak, which its heap then keeps.
 INDEX_ROWS_PER_STATEMENT = 1_000
-# Writes persisted per round of statements, for the same reason: a 1,000-entry transaction's
-# current, version and index parameter rows built in one go added ~8 MB to each worker's heap.
+# Writes persisted per round of statements, for the same reason: building a 1,000-entry
+# transaction's current, version and index rows in one go left each worker ~4 MB larger.
 WRITES_PER_STATEMENT = 200
 # Built once: the reads that request-heavy workloads make skip statement construction.
 READ_CURRENT = (
