@@ -45,11 +45,22 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
                     if statement_timeout_ms else {})
     # No pre-ping (a round trip per request): a connection the server dropped fails once, the
     # pool is then invalidated and rebuilt; pool_recycle retires connections before idle limits.
+    # Connections stay in autocommit and a transaction sends its own BEGIN (``_begin``), as on
+    # SQLite: reads then switch no mode at check-out and reset none at check-in.
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                               pool_recycle=1800, hide_parameters=True,
-                              connect_args=connect_args)
+                              connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
+
+
+def _begin(conn: Connection) -> None:
+    """BEGIN on PostgreSQL, except for reads of ``transaction`` and connections asked for
+    autocommit: the driver, in autocommit, sends none itself (COMMIT and ROLLBACK it sends
+    whenever the server is in a transaction)."""
+    if not _autocommit(conn):
+        conn.exec_driver_sql("BEGIN")
 
 
 def is_timeout(exc: BaseException) -> bool:
@@ -86,10 +97,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, statement_timeout_ms: int = 0
         if statement_timeout_ms:
             deadline = conn.connection.info.setdefault("deadline", [None])
             deadline[0] = time.monotonic() + statement_timeout_ms / 1000
-        write = conn.info.get("write")
-        if write is False:  # a read of ``transaction()``: autocommit, as on PostgreSQL
+        if _autocommit(conn):  # a read of ``transaction()``, as on PostgreSQL
             return
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN DEFERRED")
 
     return engine
 
@@ -104,8 +114,6 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     version sequence.
     """
     with engine.connect() as conn:
-        if not write and engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.info["write"] = write
         conn.info["scratch"] = {}
         try:
@@ -213,7 +221,9 @@ def one_plan_for_any_value(conn: Connection, fits: bool) -> Iterator[None]:
 
 
 def _autocommit(conn: Connection) -> bool:
-    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    """A read of ``transaction``, or a connection given ``isolation_level="AUTOCOMMIT"``."""
+    return conn.info.get("write") is False or (
+        conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
 
 
 def _keep_plan_mode(conn: Connection, cursor: Any, _statement: str, _parameters: Any,

@@ -42,10 +42,36 @@ def test_a_failed_write_transaction_changes_nothing(engine: sa.Engine) -> None:
     assert count(engine) == 1
 
 
+def in_transaction(conn: sa.Connection) -> bool:
+    """What the database connection itself says (not SQLAlchemy's bookkeeping)."""
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        return bool(dbapi.in_transaction)
+    from psycopg.pq import TransactionStatus
+
+    return bool(dbapi.info.transaction_status != TransactionStatus.IDLE)
+
+
 def test_a_read_holds_no_transaction_open(engine: sa.Engine) -> None:
     with transaction(engine, write=False) as conn:
         conn.exec_driver_sql("SELECT count(*) FROM tx_probe").scalar_one()
-        if engine.dialect.name == "sqlite":
-            assert not conn.connection.dbapi_connection.in_transaction
-        else:
-            assert conn.connection.dbapi_connection.autocommit
+        assert not in_transaction(conn)
+
+
+def test_writes_and_reads_alternate_on_one_pooled_connection(engine: sa.Engine) -> None:
+    """A write is one open transaction until it ends; the read that next checks the same
+    connection out runs outside any."""
+    small = create_engine(str(engine.url.render_as_string(hide_password=False)), pool_size=1)
+    try:
+        for n in range(2):
+            with transaction(small, write=True) as conn:
+                conn.exec_driver_sql("INSERT INTO tx_probe VALUES (1)")
+                assert in_transaction(conn)
+            with transaction(small, write=False) as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM tx_probe").scalar_one() == n + 1
+                assert not in_transaction(conn)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("SELECT 1")
+            assert not in_transaction(conn)
+    finally:
+        small.dispose()
