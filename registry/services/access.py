@@ -118,7 +118,8 @@ class Access:
                  params: Mapping[str, list[str]] | None = None,
                  res_type: str | None = None) -> None:
         """Audit a read or search that touched case-level data."""
-        cases = [s for s in stored if policy.is_case_level(s.res_type)]
+        case_types = {t for t in {s.res_type for s in stored} if policy.is_case_level(t)}
+        cases = [s for s in stored if s.res_type in case_types] if case_types else []
         if cases or (res_type and policy.is_case_level(res_type)):
             query = None if params is None else query_string(params)
             self.trail.accessed(self.caller, interaction, cases, query)
