@@ -104,12 +104,6 @@ def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
             for w in writes]
 
 
-def write_compartments(conn: Connection, base_url: str, writes: Sequence[PendingWrite],
-                       pks: Sequence[int]) -> None:
-    """Derive and store the compartments of ``writes``."""
-    store_compartments(conn, writes, pks, derive(conn, base_url, writes))
-
-
 def store_compartments(conn: Connection, writes: Sequence[PendingWrite], pks: Sequence[int],
                        compartments: Sequence[Compartment | None]) -> None:
     """Store the ``derive``d compartments of ``writes`` (deletions keep the row they had). Only
@@ -137,7 +131,7 @@ def rebuild(conn: Connection, base_url: str) -> int:
                         .where(r.deleted.is_(False)).order_by(r.pk)).all()
     writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT",
                            Current(row.pk, row.version, False)) for row in rows]
-    write_compartments(conn, base_url, writes, [row.pk for row in rows])
+    store_compartments(conn, writes, [row.pk for row in rows], derive(conn, base_url, writes))
     return len(writes)
 
 
