@@ -31,6 +31,7 @@ from registry.services.search.index import index_rows
 from registry.services.search.values import instant
 from registry.services.validation import ValidResource, check_structure, is_valid_id
 from registry.storage.database import DIALECTS, chunks, is_write, one_of, scratch
+from registry.storage.direct import fetch_first
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
 # Index rows of one kind sent per INSERT: a 1,000-entry transaction has ~20,000 of them, and
@@ -135,10 +136,10 @@ class ResourceStore:
 
     def read(self, res_type: str, res_id: str) -> Stored:
         self.check_type(res_type)
-        row = self.conn.execute(READ_CURRENT, {"res_type": res_type, "res_id": res_id}).first()
+        row = fetch_first(self.conn, READ_CURRENT, {"res_type": res_type, "res_id": res_id})
         if row is None:
             raise NotFound(f"{res_type}/{res_id} is not known")
-        stored = Stored(res_type, res_id, row.version, row.last_updated, row.deleted, row.content)
+        stored = Stored(res_type, res_id, *row)
         if stored.deleted:
             raise Gone(f"{res_type}/{res_id} was deleted", headers={"ETag": stored.etag})
         return stored
@@ -147,12 +148,13 @@ class ResourceStore:
         self.check_type(res_type)
         if not version.isdigit():
             raise NotFound(f"{res_type}/{res_id} has no version {version!r}")
-        row = self.conn.execute(READ_VERSION, {"res_type": res_type, "res_id": res_id,
-                                               "version": int(version)}).first()
+        row = fetch_first(self.conn, READ_VERSION, {"res_type": res_type, "res_id": res_id,
+                                                    "version": int(version)})
         if row is None:
             raise NotFound(f"{res_type}/{res_id} has no version {version}")
-        stored = Stored(res_type, res_id, row.version, row.last_updated, row.method == "DELETE",
-                        row.content, row.method)
+        number, last_updated, method, content = row
+        stored = Stored(res_type, res_id, number, last_updated, method == "DELETE", content,
+                        method)
         if stored.deleted:
             raise Gone(f"{res_type}/{res_id} version {version} is a deletion")
         return stored

@@ -23,6 +23,7 @@ from registry.services.search.criteria import (
 from registry.services.search.request import Include, SearchQuery
 from registry.services.store import ResourceStore, Stored
 from registry.storage.database import chunks, one_of, one_plan_for_any_value
+from registry.storage.direct import fetch_all
 from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 
 ESTIMATE_CAP = 10_000
@@ -117,12 +118,21 @@ def _page_rows(conn: Connection, bound: BoundQuery
     if indexed is None:
         statement = _statement(_page_statement, bound)
         assert statement is not None
-        return conn.execute(statement, bound.params).all(), None
-    rows = conn.execute(indexed, bound.params).all()
+        return _rows(conn, statement, bound), None
+    rows = _rows(conn, indexed, bound)
     return _split(rows) if bound.shape.includes else (rows, None)
 
 
-def _split(rows: Sequence[sa.Row[Any]]) -> tuple[list[tuple[Any, ...]], list[Stored]]:
+def _rows(conn: Connection, statement: sa.Select[Any], bound: BoundQuery
+          ) -> Sequence[tuple[Any, ...]]:
+    """A search's rows; a statement shared per shape goes straight to the driver (see
+    ``registry.storage.direct``), one built for this caller's scope through SQLAlchemy."""
+    if bound.scope is None:
+        return fetch_all(conn, statement, bound.params)
+    return conn.execute(statement, bound.params).all()
+
+
+def _split(rows: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Stored]]:
     """A page read with its includes (see ``_with_includes``): the page's rows, in the shape
     of a plain page's, and the resources its includes point at."""
     page = [(pk, res_id, version, last_updated, content)
@@ -306,7 +316,8 @@ def _sort_expression(code: str, descending: bool, kind: str | None) -> sa.Column
 def _count(conn: Connection, bound: BoundQuery) -> int:
     statement = _statement(_count_statement, bound)
     assert statement is not None
-    return int(conn.execute(statement, bound.params).scalar_one())
+    ((count,),) = _rows(conn, statement, bound)
+    return int(count)
 
 
 def _total(conn: Connection, query: SearchQuery, bound: BoundQuery,
