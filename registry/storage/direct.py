@@ -1,16 +1,16 @@
 """The hottest reads, sent straight to the driver on PostgreSQL.
 
 SQLAlchemy Core spends about 120 µs around every execution of a statement it has already
-compiled (cache key, execution context, result wrapping), against about 300 µs for the
-round trip itself; on a read by key or a search page that is the largest share of the
-request's time not spent in the database or HTTP. The statements run here are built once
-(module constants, or shared per search shape) and compiled once per statement; on
-PostgreSQL their SQL text and parameters then go to psycopg as SQLAlchemy would send them,
-and psycopg prepares them server-side the same way. What the engine does around a statement
-is done here too: its ``before_cursor_execute`` and ``after_cursor_execute`` listeners run
-(the plan-mode switch is one; tracing and tests use them), with no execution context; and a
-database error is raised as SQLAlchemy's, with the connection invalidated when the server
-dropped it (``handle_error`` listeners are not called).
+compiled (cache key, execution context, result wrapping), against about 300 µs for the round
+trip itself on the same 2-vCPU machine; on a read by key or a search page that is the largest
+share of the request's time not spent in the database or HTTP. The statements run here are
+built once (module constants, or shared per search shape) and compiled once per statement; on
+PostgreSQL their SQL text and parameters then go to psycopg as SQLAlchemy would send them, and
+psycopg prepares them server-side the same way. What the engine does around a statement is done
+here too: its ``before_cursor_execute`` and ``after_cursor_execute`` listeners run (the
+plan-mode switch is one; tracing and tests use them), with no execution context; and a database
+error is raised as SQLAlchemy's, with the connection invalidated when the server dropped it
+(``handle_error`` listeners are not called).
 
 Anything this path cannot send exactly as SQLAlchemy would (a type that converts values, a
 parameter rendered at execution time, another dialect, a connection outside a transaction)
@@ -42,13 +42,13 @@ def fetch_all(conn: Connection, statement: sa.Select[Any],
     try:
         cursor.execute(text, values)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
+        for after in conn.dispatch.after_cursor_execute:
+            after(conn, cursor, text, values, None, False)
+        return rows
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _translated(conn, text, exc) from exc
     finally:
         cursor.close()
-    for after in conn.dispatch.after_cursor_execute:
-        after(conn, cursor, text, values, None, False)
-    return rows
 
 
 def fetch_first(conn: Connection, statement: sa.Select[Any],
@@ -97,5 +97,6 @@ def _translated(conn: Connection, text: str, exc: Exception) -> sa.exc.DBAPIErro
     dropped = conn.dialect.is_disconnect(exc, conn.connection.driver_connection, None)
     if dropped:
         conn.invalidate(exc)
-    return sa.exc.DBAPIError.instance(text, None, exc, dbapi.Error, hide_parameters=True,
+    return sa.exc.DBAPIError.instance(text, None, exc, dbapi.Error,
+                                      hide_parameters=conn.engine.hide_parameters,
                                       dialect=conn.dialect, connection_invalidated=dropped)
