@@ -34,7 +34,7 @@ def fetch_all(conn: Connection, statement: sa.Select[Any],
     """Every row of ``statement`` with ``params`` bound, as tuples of column values."""
     sql = _driver_sql(statement, conn.dialect) if conn.dialect.name == "postgresql" else None
     if sql is None or not conn.in_transaction():
-        return conn.execute(statement, dict(params)).tuples().all()
+        return [tuple(row) for row in conn.execute(statement, dict(params))]
     cursor = conn.connection.driver_connection.cursor()
     text, values = sql.text, {**sql.defaults, **params}
     for before in conn.dispatch.before_cursor_execute:  # the plan-mode switch is one
