@@ -117,6 +117,12 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         conn.info["write"] = write
         conn.info["scratch"] = {}
         try:
+            if not write and engine.dialect.name == "postgresql":
+                # Nothing to begin or commit: the driver is in autocommit and a read sends no
+                # BEGIN (``_begin``). Skipping SQLAlchemy's bookkeeping saves ~15 µs a read;
+                # a statement through ``Connection.execute`` still autobegins, as a no-op.
+                yield conn
+                return
             with conn.begin():
                 if write and engine.dialect.name == "postgresql":
                     # The server's plan choice for this transaction, whatever mode a read
@@ -128,6 +134,11 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         finally:
             conn.info.pop("write", None)
             conn.info.pop("scratch", None)
+
+
+def is_autocommit_read(conn: Connection) -> bool:
+    """A read of ``transaction()``: its statements need no transaction begun first."""
+    return conn.info.get("write") is False
 
 
 def _past(deadline: float | None) -> int:

@@ -13,8 +13,9 @@ error is raised as SQLAlchemy's, with the connection invalidated when the server
 (``handle_error`` listeners are not called).
 
 Anything this path cannot send exactly as SQLAlchemy would (a type that converts values, a
-parameter rendered at execution time, another dialect, a connection outside a transaction)
-goes through ``Connection.execute`` instead.
+parameter rendered at execution time, another dialect, a connection outside a transaction
+other than a read of ``transaction()``, which runs in autocommit) goes through
+``Connection.execute`` instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from registry.storage.database import is_autocommit_read
+
 COMPILED_STATEMENTS = 1_024  # statements kept compiled (search shapes are bounded too)
 
 
@@ -33,7 +36,7 @@ def fetch_all(conn: Connection, statement: sa.Select[Any],
               params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
     """Every row of ``statement`` with ``params`` bound, as tuples of column values."""
     sql = _driver_sql(statement, conn.dialect) if conn.dialect.name == "postgresql" else None
-    if sql is None or not conn.in_transaction():
+    if sql is None or not (conn.in_transaction() or is_autocommit_read(conn)):
         return [tuple(row) for row in conn.execute(statement, dict(params))]
     cursor = conn.connection.driver_connection.cursor()
     text, values = sql.text, {**sql.defaults, **params}

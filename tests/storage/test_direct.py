@@ -157,6 +157,24 @@ def test_outside_a_transaction_statements_go_through_sqlalchemy(engine: Engine) 
     assert [row[0] for row in rows] == ["org-a", "org-b"]
 
 
+def test_a_read_runs_in_autocommit_with_nothing_begun(engine: Engine) -> None:
+    """A read of ``transaction()`` on PostgreSQL begins nothing: a direct statement leaves the
+    connection untouched, and one through SQLAlchemy autobegins without sending BEGIN (each
+    statement is then its own transaction, so its start is the transaction's)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the driver path is PostgreSQL's")
+    with transaction(engine, write=False) as conn:
+        rows = fetch_all(conn, BY_TYPE, {"from_id": "org-"})
+        assert not conn.in_transaction()
+        alone = conn.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
+    assert [row[0] for row in rows] == ["org-a", "org-b"]
+    assert alone is True
+    with transaction(engine, write=True) as conn:
+        conn.execute(sa.text("SELECT pg_sleep(0.01)"))
+        alone = conn.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
+    assert alone is False  # the write's BEGIN came first
+
+
 def test_the_engines_statement_listeners_see_direct_statements(engine: Engine) -> None:
     """Tracing and the plan-mode switch hook ``before/after_cursor_execute``: a statement sent
     to the driver directly is still seen, with the values it was sent with."""
