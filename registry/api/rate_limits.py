@@ -67,10 +67,19 @@ class RateLimits:
             if not self.limiter.test(self.auth_failures, address):
                 self._refuse(self.auth_failures, address)
         key = rate_key()
+        closest: tuple[int, RateLimitItem, str] | None = None
         for item in self.per_caller:
-            if not self.limiter.hit(item, key):
+            remaining, counter = self._spend(item, key)
+            if remaining < 0:
                 self._refuse(item, key)
-        g.rate_limit_key = key
+            if closest is None or remaining < closest[0]:
+                closest = (remaining, item, counter)
+        if closest is not None:
+            remaining, item, counter = closest
+            reset_at = self.limiter.storage.get_expiry(counter)
+            g.rate_limit_headers = [("X-RateLimit-Limit", str(item.amount)),
+                                    ("X-RateLimit-Remaining", str(remaining)),
+                                    ("X-RateLimit-Reset", str(math.ceil(reset_at)))]
 
     def after_request(self, response: Response) -> Response:
         """A failed authentication spends the address's failure budget; every answer tells
@@ -79,14 +88,22 @@ class RateLimits:
             return response
         if response.status_code == 401 and request.path.startswith(FHIR_PREFIX):
             self.limiter.hit(self.auth_failures, address_key())
-        key = g.get("rate_limit_key")
-        if key is not None and self.per_caller:
-            item, stats = min(((i, self.limiter.get_window_stats(i, key))
-                               for i in self.per_caller), key=lambda pair: pair[1].remaining)
-            response.headers["X-RateLimit-Limit"] = str(item.amount)
-            response.headers["X-RateLimit-Remaining"] = str(stats.remaining)
-            response.headers["X-RateLimit-Reset"] = str(math.ceil(stats.reset_time))
+        headers = g.get("rate_limit_headers")
+        if headers is not None:
+            response.headers.extend(headers)
         return response
+
+    def _spend(self, item: RateLimitItem, key: str) -> tuple[int, str]:
+        """One hit on ``item``'s fixed window for ``key``: what is left of the budget after
+        it (negative once spent) and the window's counter key.
+
+        ``FixedWindowRateLimiter.hit`` does the same increment but answers only yes or no;
+        the count it discards is what the ``X-RateLimit-Remaining`` header needs, which would
+        otherwise cost a second look-up of the window in every request.
+        """
+        counter = item.key_for(key)
+        count = self.limiter.storage.incr(counter, item.get_expiry(), amount=1)
+        return item.amount - count, counter
 
     def _refuse(self, item: RateLimitItem, key: str) -> None:
         reset_at = self.limiter.get_window_stats(item, key).reset_time

@@ -50,6 +50,17 @@ def test_rate_limit_per_token_answers_429_with_retry_after(limited: Flask) -> No
     assert audit_outcomes(limited) == ["4"]  # one audit per client and window, not per hit
 
 
+def test_rate_limit_headers_name_the_limit_closest_to_running_out(database_url: str) -> None:
+    app = network_app(database_url, rate_limit="100 per hour;3 per minute;1000 per day")
+    client = Fhir(app.test_client(), make_token(app))
+    answers = [client.get("Organization") for _ in range(2)]
+    assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["3", "3"]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1"]
+    assert all(a.headers.getlist("X-RateLimit-Remaining") == [r] for a, r in
+               zip(answers, ["2", "1"], strict=True))  # once each, not added twice
+    app.extensions["registry.engine"].dispose()
+
+
 def test_failed_authentications_are_limited_per_address(database_url: str) -> None:
     app = network_app(database_url)
     client = app.test_client()
