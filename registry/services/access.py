@@ -76,14 +76,16 @@ class Access:
     # ---- reads ---------------------------------------------------------------------------
 
     def require_kind(self, res_type: str, interaction: str, audit_as: str,
-                     query: str | None = None, *, alternative: str | None = None) -> None:
+                     params: Mapping[str, list[str]] | None = None, *,
+                     alternative: str | None = None) -> None:
         """403 unless the caller's role may ``interaction`` (or ``alternative``) some
-        ``res_type`` at all; checked before a body is validated or a precondition looked at."""
+        ``res_type`` at all; checked before a body is validated or a precondition looked at.
+        A refused search is audited with its ``params``."""
         reach = {policy.scope(self.subject, i, res_type) for i in (interaction, alternative) if i}
         if reach == {policy.NONE}:
             verb = "read or search" if interaction == "read" else interaction
             self._refuse(Forbidden(f"The {self.caller.role} role may not {verb} {res_type}"),
-                         audit_as, [res_type], query)
+                         audit_as, [res_type], None if params is None else query_string(params))
 
     def check_read(self, res_type: str, res_id: str, audit_as: str) -> None:
         """403 for a refused kind, 404 for an instance outside the caller's compartment."""

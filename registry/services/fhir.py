@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import orjson
 from sqlalchemy.engine import Connection
 
 from registry.errors import InvalidRequest, Issue, PreconditionFailed, operation_outcome
 from registry.services import bundles
-from registry.services.access import Access, query_string
+from registry.services.access import Access
 from registry.services.audit import AuditTrail
 from registry.services.context import Caller, Node
 from registry.services.history import HistoryPage, history, parse_history_query
@@ -145,7 +145,7 @@ class FhirService:
     def search(self, res_type: str, params: Mapping[str, list[str]], *,
                strict: bool = False) -> tuple[SearchQuery, SearchResult]:
         self.store.check_type(res_type)
-        self.access.require_kind(res_type, "read", "search-type", query_string(params))
+        self.access.require_kind(res_type, "read", "search-type", params)
         query = parse_search(res_type, params, self.node, strict=strict)
         result = run_search(self.conn, self.node, query, scope=self.access.read_scope())
         self.access.accessed("search-type", result.matches + result.included, params, res_type)
@@ -203,11 +203,11 @@ def shaped(query: SearchQuery) -> bundles.Shaper:
 def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], query: SearchQuery,
                 result: SearchResult) -> str:
     """The searchset Bundle for one page, with self/next/previous links that reproduce it."""
-    kept = bundles.pairs(params, drop=("_count", "_offset", "_format"))
+    kept = urlencode(bundles.pairs(params, drop=("_count", "_offset", "_format")))
+    page = f"{node.base_url}/{res_type}?{kept}{'&' if kept else ''}_count={query.count}"
 
-    def link(offset: int) -> str:
-        paging = [("_count", str(query.count)), ("_offset", str(offset))]
-        return bundles.page_url(node.base_url, res_type, [*kept, *paging])
+    def link(offset: int) -> str:  # the criteria are encoded once for every link
+        return f"{page}&_offset={offset}"
     links = {"self": link(query.offset)}
     if result.has_more:
         links["next"] = link(query.offset + query.count)
