@@ -119,7 +119,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         try:
             if not write and engine.dialect.name == "postgresql":
                 # Nothing to begin or commit: the driver is in autocommit and a read sends no
-                # BEGIN (``_begin``). Skipping SQLAlchemy's bookkeeping saves ~15 µs a read;
+                # BEGIN (``_begin``). Skipping SQLAlchemy's bookkeeping saves tens of µs a read;
                 # a statement through ``Connection.execute`` still autobegins, as a no-op.
                 yield conn
                 return
@@ -233,7 +233,7 @@ def one_plan_for_any_value(conn: Connection, fits: bool) -> Iterator[None]:
 
 def _autocommit(conn: Connection) -> bool:
     """A read of ``transaction``, or a connection given ``isolation_level="AUTOCOMMIT"``."""
-    return conn.info.get("write") is False or (
+    return is_autocommit_read(conn) or (
         conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
 
 
