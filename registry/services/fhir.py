@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -203,8 +203,8 @@ def shaped(query: SearchQuery) -> bundles.Shaper:
 def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], query: SearchQuery,
                 result: SearchResult) -> str:
     """The searchset Bundle for one page, with self/next/previous links that reproduce it."""
-    kept = urlencode(bundles.pairs(params, drop=("_count", "_offset", "_format")))
-    page = f"{node.base_url}/{res_type}?{kept}{'&' if kept else ''}_count={query.count}"
+    kept = bundles.pairs(params, drop=("_count", "_offset", "_format"))
+    page = bundles.page_url(node.base_url, res_type, [*kept, ("_count", str(query.count))])
 
     def link(offset: int) -> str:  # the criteria are encoded once for every link
         return f"{page}&_offset={offset}"
