@@ -83,6 +83,12 @@ class BoundQuery:
     params: dict[str, Any]
     scope: Scope | None  # None when the caller may see everything the search can touch
 
+    @property
+    def shared(self) -> bool:
+        """Its statements are the same for every such caller: built once per shape, compiled
+        once, sent straight to the driver. A scope is SQL particular to its caller."""
+        return self.scope is None
+
 
 def run_search(conn: Connection, node: Node, query: SearchQuery,
                visible: Visibility = lambda s: True, scope: Scope | None = None
@@ -127,7 +133,7 @@ def _rows(conn: Connection, statement: sa.Select[Any], bound: BoundQuery
           ) -> Sequence[tuple[Any, ...]]:
     """A search's rows; a statement shared per shape goes straight to the driver (see
     ``registry.storage.direct``), one built for this caller's scope through SQLAlchemy."""
-    if bound.scope is None:
+    if bound.shared:
         return fetch_all(conn, statement, bound.params)
     return conn.execute(statement, bound.params).all()
 
@@ -183,7 +189,7 @@ def _restricting(scope: Scope | None, types: set[str]) -> Scope | None:
 def _statement(kind: StatementKind, bound: BoundQuery) -> sa.Select[Any] | None:
     """The statement of ``kind`` for the search: shared per shape unless the caller's scope
     restricts it (a restriction is SQL of its own, particular to the caller)."""
-    if bound.scope is not None:
+    if not bound.shared:
         return kind(bound.shape, bound.scope)
     return _shared(kind, bound.shape)
 
