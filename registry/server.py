@@ -14,6 +14,9 @@ such blocks land in the heap and stay there; and after a response or request of
 free pages are handed back to the system, so one large request does not stay in the worker's
 resident set. ``malloc_trim`` costs 0.1–1 ms, nothing beside such a request, but too much to
 pay after every search page.
+
+Threaded workers share out keep-alive connections evenly (``registry.workers``): without that,
+a few long-lived clients often all land on one worker and so on one core.
 """
 
 from __future__ import annotations
@@ -27,11 +30,21 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from registry.workers import (
+    SPARE_SLOTS,
+    BalancedThreadWorker,
+    ConnectionBoard,
+    assign_slot,
+    free_slot,
+)
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, app: Flask | None, options: dict[str, Any]) -> None:
+    def __init__(self, app: Flask | None, options: dict[str, Any],
+                 connection_board: ConnectionBoard | None = None) -> None:
         self.application = app
         self.options = options
+        self.connection_board = connection_board  # read by the workers (registry.workers)
         super().__init__()
 
     def load_config(self) -> None:
@@ -92,8 +105,9 @@ def _content_length(request: Any) -> int:
     return 0
 
 
-def _pre_fork(_server: Any, _worker: Any) -> None:
+def _pre_fork(server: Any, worker: Any) -> None:
     gc.freeze()  # keep the master's objects out of the collector: pages stay shared
+    assign_slot(server, worker)
 
 
 def _post_fork(server: Any, _worker: Any) -> None:
@@ -107,17 +121,20 @@ def run_gunicorn(app: Flask | None = None, *, host: str, port: int, workers: int
     """Serve with gunicorn; a worker silent for ``timeout`` seconds is restarted (the last
     line of defence against a runaway request, after the database statement time-out)."""
     tune_malloc()  # before any worker thread exists; forked workers inherit it
+    threaded = threads > 1  # one thread: the sync worker, which keeps no connection alive
+    board = ConnectionBoard(workers + SPARE_SLOTS) if threaded else None
     _Gunicorn(app, {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_class": BalancedThreadWorker if threaded else "sync",
         "timeout": timeout,
         "graceful_timeout": 10,
         "preload_app": True,
         "pre_fork": _pre_fork,
         "post_fork": _post_fork,
+        "child_exit": free_slot,
         "post_request": _post_request,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-    }).run()
+    }, board).run()
