@@ -19,9 +19,8 @@ never keep the others from accepting.
 
 from __future__ import annotations
 
-import ctypes
+import mmap
 import time
-from multiprocessing.sharedctypes import RawArray
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -34,11 +33,18 @@ ABSENT = -1
 
 class ConnectionBoard:
     """Per worker slot: connections held and when that was last published (monotonic clock,
-    which on Linux is the same for every process)."""
+    which on Linux is the same for every process).
+
+    One anonymous shared mapping, so the workers forked after it is made all see the same
+    board; nothing is imported for it (``multiprocessing`` would add 0.6 MB to every process).
+    """
 
     def __init__(self, slots: int) -> None:
-        self.counts = RawArray(ctypes.c_int, [ABSENT] * slots)
-        self.published = RawArray(ctypes.c_double, slots)
+        memory = mmap.mmap(-1, slots * 12)  # anonymous maps are shared with forked children
+        self.published = memoryview(memory)[:slots * 8].cast("d")
+        self.counts = memoryview(memory)[slots * 8:].cast("i")
+        for slot in range(slots):
+            self.counts[slot] = ABSENT
 
     def claim(self, taken: set[int | None]) -> int | None:
         """A slot no live worker holds, cleared; ``None`` when all are held."""
