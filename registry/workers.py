@@ -6,7 +6,7 @@ the worker that took it, so a few long-lived clients (a federating peer, a rever
 pool of upstream connections, the benchmark's four threads) often all land on one worker: one
 process, one interpreter lock, one core, while the others idle. Measured with two workers,
 four connections opened one after another went all to one worker in 14 of 30 trials and two
-and two in 6; the same reads through them took 5.3–6.9 ms at p50 instead of 3.0–3.4.
+and two in 6; the same reads through them took 5.3–6.9 ms at p50, against 3.0–4.3 when split.
 
 Each worker publishes how many connections it holds on a ``ConnectionBoard``, shared memory the
 master creates before forking, and listens for new connections only while it holds no more
