@@ -216,7 +216,12 @@ def _index_page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[A
         return None
     if shape.includes:
         return _with_includes(page, shape.includes)
-    return MATCH_ROWS.where(r.pk.in_(page)).order_by(r.pk)
+    # Joined from the page, not ``pk IN (page)``: PostgreSQL then reads the resources in the
+    # page's order, where the semi-join de-duplicated the pks in a hash and sorted the page's
+    # rows again afterwards (about a tenth of a 50-entry page's round trip at 1M).
+    pks = page.subquery("page")
+    return (MATCH_ROWS.select_from(pks.join(resource, r.pk == pks.c[0]))
+            .order_by(pks.c[0]))
 
 
 def _index_page(shape: QueryShape, scope: Scope | None) -> sa.Select[tuple[int]] | None:
