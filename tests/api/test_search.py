@@ -13,6 +13,7 @@ from registry.services.search.request import parse_search
 from tests import factories
 from tests.conftest import Fhir
 from tests.factories import KIND
+from tests.statements import recorded_statements
 
 NET = KIND
 
@@ -185,17 +186,10 @@ def test_include_reads_its_targets_in_one_statement_and_never_deleted_ones(
         app: Flask, fhir: Fhir, network) -> None:
     """From the page's pks through ``idx_reference`` to the targets, in one statement per
     ``_include`` (on PostgreSQL in ``res_id``'s collation, so the key index serves it)."""
-    executed: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        executed.append(statement)
     engine = app.extensions["registry.engine"]
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as executed:
         bundle = fhir.search("PractitionerRole?_include=PractitionerRole:practitioner"
                              "&_include=PractitionerRole:organization")
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
     included = sorted(e["resource"]["resourceType"] for e in bundle["entry"]
                       if e["search"]["mode"] == "include")
     assert included == ["Organization", "Practitioner"]
@@ -216,18 +210,11 @@ def test_a_page_cut_from_the_index_reads_its_includes_with_it(app: Flask, fhir: 
     doctors = [fhir.create(factories.practitioner(f"Mamani {n}")) for n in range(3)]
     roles = [fhir.create(factories.role(f"Practitioner/{d['id']}", hub)) for d in doctors]
     assert fhir.delete(f"Practitioner/{doctors[2]['id']}").status_code == 204
-    executed: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        executed.append(statement)
     engine = app.extensions["registry.engine"]
     query = (f"PractitionerRole?organization={hub}&_include=PractitionerRole:practitioner"
              "&_include=PractitionerRole:organization&_count=2")
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as executed:
         pages = [fhir.search(query), fhir.search(f"{query}&_offset=2")]
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
 
     def entries(bundle: dict[str, Any], mode: str) -> list[str]:
         return sorted(f"{e['resource']['resourceType']}/{e['resource']['id']}"
@@ -436,16 +423,9 @@ def test_an_index_page_reads_its_resources_joined_in_page_order(app: Flask,
     for given in ("Ana", "Bea", "Cris"):
         fhir.create({"resourceType": "Practitioner", "name": [{"family": "Join",
                                                                "given": [given]}]})
-    executed: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        executed.append(statement)
     engine = app.extensions["registry.engine"]
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as executed:
         assert len(fhir.ids("Practitioner?name=join&_count=2")) == 2
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
     (page,) = [s for s in executed if "access_token" not in s]
     if engine.dialect.name == "postgresql":
         assert "JOIN resource ON resource.pk = page.resource_pk" in page
