@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy import event as sa_event
 
 from registry.services import store
 from registry.storage.tables import INDEX_TABLES, resource, resource_compartment, resource_version
 from tests import factories
 from tests.conftest import Fhir
+from tests.statements import recorded_statements
 
 HUB = factories.hub("Hub Andino", ident="HUB-1")
 
@@ -193,11 +193,9 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
             for i in range(12)])
 
     engine = app.extensions["registry.engine"]
-    inserts: list[str] = []
 
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.startswith("INSERT INTO idx_string"):
-            inserts.append(statement)
+    def string_inserts(executed: list[str]) -> int:
+        return sum(statement.startswith("INSERT INTO idx_string") for statement in executed)
 
     def rows_of(prefix: str) -> dict[str, int]:
         with engine.connect() as conn:
@@ -206,16 +204,13 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
                         table.c.resource_pk.in_(pks))).scalar_one()
                     for kind, table in INDEX_TABLES.items()}
 
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine) as executed:
         assert fhir.post("", practitioners("whole")).status_code == 200
-        whole = len(inserts)
-        inserts.clear()
-        monkeypatch.setattr(store, "INDEX_ROWS_PER_STATEMENT", 5)
+    whole = string_inserts(executed)
+    monkeypatch.setattr(store, "INDEX_ROWS_PER_STATEMENT", 5)
+    with recorded_statements(engine) as executed:
         assert fhir.post("", practitioners("slice")).status_code == 200
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
-    assert whole == 1 and len(inserts) > 2
+    assert whole == 1 and string_inserts(executed) > 2
     assert rows_of("slice") == rows_of("whole") and rows_of("slice")["string"] >= 24
     assert fhir.ids("Practitioner?family=slicefamily11") == ["slice-11"]
 
