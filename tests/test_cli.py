@@ -34,12 +34,27 @@ def test_db_upgrade_creates_the_schema_on_an_empty_database(tmp_path: Path) -> N
     engine.dispose()
 
 
+def test_db_upgrade_takes_a_percent_encoded_database_url(tmp_path: Path) -> None:
+    """A URL with percent-escapes (here a path with ``%``; in production a
+    password with ``@`` or a Unix-socket host) migrates like any other."""
+    path = tmp_path / "node 100% ready" / "registry.db"
+    path.parent.mkdir()
+    url = sa.engine.URL.create("sqlite", database=str(path)).render_as_string()
+    assert "%25" in url
+    result = create_app({"database_url": url}).test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(url)
+    assert migrate.current_revision(engine) is not None
+    engine.dispose()
+    assert path.exists()
+
+
 def test_models_and_migrations_agree(database_url: str) -> None:
     """``alembic check``: the migrated schema has no drift from the table definitions."""
     from alembic import command
 
     engine = create_engine(database_url)
-    config = migrate.alembic_config(engine)
+    config = migrate.alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.check(config)

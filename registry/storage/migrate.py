@@ -17,13 +17,18 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration: where the migrations are, and nothing else.
+
+    The database is never named here: ``migrations/env.py`` runs on the connection handed
+    over in ``config.attributes`` (or the configured URL). A URL in the configuration would
+    also go through ``configparser`` interpolation, which refuses a percent-encoded one (a
+    password with ``@`` or ``/``, a Unix-socket host).
+    """
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return config
 
 
@@ -31,7 +36,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the current schema)."""
     from alembic import command
 
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
