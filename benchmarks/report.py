@@ -17,11 +17,13 @@ from typing import Any
 
 import orjson
 
+from benchmarks.cpu import GROUPS, total_us
 from benchmarks.dataset import LoadedNetwork
 from benchmarks.settings import SOURCE_ROOT, BenchSettings, scale_label
 from benchmarks.workloads import SEARCH_WORKLOADS, Workload
 
 HISTORY = "history"
+CPU = "cpu_us_per_request"
 CODE_PATHS = ("registry", "schemas", "benchmarks/*.py", "wsgi.py")  # what a run executes
 # A vendor-run benchmark, 8 vCPU per server, about 2M resources (figures per second).
 PEERS = {
@@ -102,9 +104,14 @@ def code_version() -> str | None:
 
 
 def _ratios(registry: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:
-    """p50 as a multiple of the floor's; throughput as a fraction of the floor's."""
-    return {"p50": _divide(registry["p50_ms"], floor["p50_ms"]),
-            "throughput": _divide(registry["resources_per_s"], floor["resources_per_s"])}
+    """p50 as a multiple of the floor's; throughput as a fraction of the floor's; and, where
+    both were measured over HTTP, the CPU everyone spent per request as a multiple of the
+    floor's."""
+    ratios = {"p50": _divide(registry["p50_ms"], floor["p50_ms"]),
+              "throughput": _divide(registry["resources_per_s"], floor["resources_per_s"])}
+    if CPU in registry and CPU in floor:
+        ratios["cpu"] = _divide(total_us(registry[CPU]), total_us(floor[CPU]))
+    return ratios
 
 
 def _divide(a: float, b: float) -> float | None:
@@ -274,7 +281,7 @@ def render(result: dict[str, Any]) -> str:
                      f"{r['peak_rss_mb']:>8.0f}  {floors}")
         if r["errors"]:
             lines.append(f"{'':<18}!! {r['errors']} failed requests: {r['statuses']}")
-    lines += ["", "targets:"]
+    lines += ["", *_cpu_lines(result), "", "targets:"]
     for t in result["targets"]:
         lines.append(f"  [{_mark(t)}] {t['goal']}: {_value(t['value'])} {t['unit']}"
                      + ("" if t["at_this_scale"] else " (judged at 1M only)"))
@@ -284,6 +291,26 @@ def render(result: dict[str, Any]) -> str:
                      f"HAPI {row['HAPI FHIR_per_core']:>6,.0f} ({row['vs_HAPI FHIR']:.2f}x)   "
                      f"Aidbox {row['Aidbox_per_core']:>6,.0f} ({row['vs_Aidbox']:.2f}x)")
     return "\n".join(lines)
+
+
+def _cpu_lines(result: dict[str, Any]) -> list[str]:
+    """CPU per request by who spent it, the registry's next to its HTTP floor's (same round)."""
+    lines = ["cpu per request, us of user+system time (server / database / client = total): "
+             "registry | HTTP floor, and their ratio"]
+    for name, w in result["workloads"].items():
+        ours, floor = w["registry"].get(CPU), w["floors"].get("http", {}).get(CPU)
+        if ours is None:
+            continue
+        text = f"  {name:<18}{_cpu_text(ours)}"
+        if floor is not None:
+            text += f"  |  {_cpu_text(floor)}  {_value(w['ratios']['http'].get('cpu'))}x"
+        lines.append(text)
+    return lines
+
+
+def _cpu_text(figures: dict[str, float | None]) -> str:
+    parts = " / ".join("-" if figures.get(g) is None else f"{figures[g]:,.0f}" for g in GROUPS)
+    return f"{parts} = {total_us(figures):,.0f}"
 
 
 def _floor_text(kind: str, floor: dict[str, Any], ratios: dict[str, Any]) -> str:

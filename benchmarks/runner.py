@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks import report
 from benchmarks.client import Driver, Measurement
+from benchmarks.cpu import CpuMeter
 from benchmarks.databases import BenchDatabases, bench_databases, database_size_mb
 from benchmarks.dataset import (
     LoadedNetwork,
@@ -164,10 +165,11 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
     with ServerProcess(command, port=port, env=env, log_path=work_dir / "registry.log",
                        ready_path="/fhir/metadata") as registry:
         memory = registry.memory
-        assert memory is not None
+        assert memory is not None and registry.process is not None
+        cpu = CpuMeter(registry.process.pid, database=settings.db == "postgresql")
         idle_mb = memory.window_peak_mb()
         for workload in writes:
-            measured[workload.name] = _measure(settings, port, headers, workload, memory,
+            measured[workload.name] = _measure(settings, port, headers, workload, memory, cpu,
                                                record=responses)
         for workload in paired:  # one answer per target, for the floor server to replay
             once = replace(_driver(settings, port, headers, workload),
@@ -185,18 +187,21 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
         history = Workload(HISTORY, "history replay", sync.recorded, threads=1,
                            max_requests=max(len(sync.recorded), 1) * 3,
                            duration=settings.duration, floors=("http",), warm_requests=2)
-        with _floor_server(settings, work_dir, responses) as floor_port:
+        with _floor_server(settings, work_dir, responses) as floor_server:
+            floor_port = floor_server.port
+            assert floor_server.process is not None
+            floor_cpu = CpuMeter(floor_server.process.pid, database=settings.db == "postgresql")
             rounds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
                 w.name: [] for w in paired}
             for _ in range(settings.rounds):
                 for workload in paired:
-                    ours = _measure(settings, port, headers, workload, memory)
-                    floor = _measure(settings, floor_port, headers, workload, None)
+                    ours = _measure(settings, port, headers, workload, memory, cpu)
+                    floor = _measure(settings, floor_port, headers, workload, None, floor_cpu)
                     rounds[workload.name].append((ours, floor))
             for workload in [*writes, history]:
                 if workload.calls:
                     http_floors[workload.name] = _measure(settings, floor_port, headers,
-                                                          workload, None)
+                                                          workload, None, floor_cpu)
         for name, pairs in rounds.items():
             measured[name], http_floors[name] = _median_round(pairs)
             measured[name]["answer"] = answers[name]
@@ -208,15 +213,19 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
 
 
 def _measure(settings: BenchSettings, port: int, headers: dict[str, str], workload: Workload,
-             memory: MemorySampler | None, *, record: dict[str, bytes] | None = None
-             ) -> dict[str, Any]:
-    """Warm up, then measure one workload; the memory window is the workload's own."""
+             memory: MemorySampler | None, cpu: CpuMeter, *,
+             record: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Warm up, then measure one workload; the memory window and the CPU times are the
+    workload's own (not the warm-up's)."""
     driver = _driver(settings, port, headers, workload)
     driver.warm(workload.warm_calls or workload.calls, workload.warm_requests)
     if memory is not None:
         memory.mark()
+    before = cpu.snapshot()
     result = driver.run(workload.calls, workload.name, record=record)
-    return _figures(result, memory.window_peak_mb() if memory is not None else 0.0)
+    after = cpu.snapshot()
+    return {**_figures(result, memory.window_peak_mb() if memory is not None else 0.0),
+            "cpu_us_per_request": cpu.per_request(before, after, result.requests)}
 
 
 def _median_round(pairs: list[tuple[dict[str, Any], dict[str, Any]]]
@@ -240,8 +249,8 @@ def _figures(measurement: Measurement, peak_rss_mb: float) -> dict[str, Any]:
 
 @contextmanager
 def _floor_server(settings: BenchSettings, work_dir: Path,
-                  responses: dict[str, bytes]) -> Iterator[int]:
-    """The HTTP floor server, answering the recorded bytes; yields its port."""
+                  responses: dict[str, bytes]) -> Iterator[ServerProcess]:
+    """The HTTP floor server, answering the recorded bytes, up."""
     path = work_dir / "floor-responses.pickle"
     with path.open("wb") as handle:
         pickle.dump(responses, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -250,8 +259,8 @@ def _floor_server(settings: BenchSettings, work_dir: Path,
                             responses=path)
     env = {"PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), os.environ.get("PYTHONPATH", "")])}
     with ServerProcess(command, port=port, env=env, log_path=work_dir / "floor.log",
-                       ready_path="/", sample_memory=False):
-        yield port
+                       ready_path="/", sample_memory=False) as server:
+        yield server
 
 
 def _measure_floors(settings: BenchSettings, engine: Engine, node: Node,

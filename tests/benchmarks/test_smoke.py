@@ -6,7 +6,9 @@ a complete result with sane numbers. The real runs are ``make bench``, never ``m
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from benchmarks import report
 from benchmarks.__main__ import parse_args
+from benchmarks.cpu import CpuMeter, CpuSnapshot, total_us
 from benchmarks.floors import sql_floor
 from benchmarks.runner import _median_round, run
 from benchmarks.settings import BenchSettings, parse_scale
@@ -223,3 +226,61 @@ def test_search_floors_run_in_each_databases_own_spelling(database_url: str) -> 
     include = _sql_include("org-1")
     assert ('COLLATE "default"' in include.text_for("postgresql")
             and "COLLATE" not in include.text_for("sqlite"))
+
+
+def test_cpu_per_request_is_reported_by_who_spent_it(result: dict[str, Any]) -> None:
+    """Every workload measured through the driver records the CPU its server, the database
+    and the client spent per request, the registry's and its HTTP floor's; on SQLite there are
+    no database processes (its work is the server's)."""
+    registry_server = floor_server = 0.0
+    for name, workload in result["workloads"].items():
+        if name == "history":  # driven by the history sync, not the driver
+            continue
+        ours = workload["registry"]["cpu_us_per_request"]
+        floor = workload["floors"]["http"]["cpu_us_per_request"]
+        for figures in (ours, floor):
+            assert figures["database"] is None, name
+            assert figures["server"] >= 0 and figures["client"] >= 0, name
+        registry_server += ours["server"]
+        floor_server += floor["server"]
+        if total_us(floor):
+            assert workload["ratios"]["http"]["cpu"] == pytest.approx(
+                total_us(ours) / total_us(floor), abs=0.001), name
+    assert registry_server > 0 and floor_server > 0  # /proc counts in ticks of 10 ms
+    assert "cpu per request" in report.render(result)
+
+
+def test_cpu_meter_counts_what_each_group_spent_between_readings() -> None:
+    meter = CpuMeter(server_pid=1, database=True)
+    before = CpuSnapshot(server={10: 1.0, 11: 2.0}, database={20: 5.0, 21: 1.0},
+                         client={30: 3.0})
+    after = CpuSnapshot(server={10: 1.5, 11: 2.5, 12: 0.25},  # 12 started in between
+                        database={20: 5.5},  # 21 exited in between: lost
+                        client={30: 3.1})
+    figures = meter.per_request(before, after, requests=1_000)
+    assert figures == pytest.approx({"server": 1_250.0, "database": 500.0, "client": 100.0})
+    assert total_us(figures) == pytest.approx(1_850.0)
+    assert CpuMeter(1, database=False).per_request(before, after, 1_000)["database"] is None
+    assert meter.per_request(before, after, 0) == {"server": None, "database": None,
+                                                   "client": None}
+
+
+def test_cpu_meter_reads_this_process_and_a_server_tree() -> None:
+    """A real reading: CPU a child burns between two readings is counted in its parent's
+    tree (the child starts burning only once the first reading is taken)."""
+    burn = ("import sys, time\nsys.stdin.readline()\nend = time.process_time() + 0.3\n"
+            "while time.process_time() < end: pass\nprint('done', flush=True)\n"
+            "sys.stdin.readline()")
+    with subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdin is not None and child.stdout is not None
+        meter = CpuMeter(os.getpid(), database=False)
+        before = meter.snapshot()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "done"
+        after = meter.snapshot()
+        child.stdin.write("stop\n")
+        child.stdin.flush()
+    assert after.server[child.pid] - before.server.get(child.pid, 0.0) >= 0.28
+    assert set(after.client) == {os.getpid()}
