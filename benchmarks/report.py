@@ -24,6 +24,7 @@ from benchmarks.workloads import SEARCH_WORKLOADS, Workload
 
 HISTORY = "history"
 CPU = "cpu_us_per_request"
+CPU_MIN_REQUESTS = 100  # /proc counts 10 ms ticks: fewer requests, over 100 us a tick each
 CODE_PATHS = ("registry", "schemas", "benchmarks/*.py", "wsgi.py")  # what a run executes
 # A vendor-run benchmark, 8 vCPU per server, about 2M resources (figures per second).
 PEERS = {
@@ -105,11 +106,12 @@ def code_version() -> str | None:
 
 def _ratios(registry: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:
     """p50 as a multiple of the floor's; throughput as a fraction of the floor's; and, where
-    both were measured over HTTP, the CPU everyone spent per request as a multiple of the
-    floor's."""
+    both were measured over HTTP with enough requests for ``/proc``'s ticks, the CPU everyone
+    spent per request as a multiple of the floor's."""
     ratios = {"p50": _divide(registry["p50_ms"], floor["p50_ms"]),
               "throughput": _divide(registry["resources_per_s"], floor["resources_per_s"])}
-    if CPU in registry and CPU in floor:
+    if CPU in registry and CPU in floor and min(registry["requests"],
+                                               floor["requests"]) >= CPU_MIN_REQUESTS:
         ratios["cpu"] = _divide(total_us(registry[CPU]), total_us(floor[CPU]))
     return ratios
 
