@@ -305,7 +305,8 @@ def _cpu_lines(result: dict[str, Any]) -> list[str]:
             continue
         text = f"  {name:<18}{_cpu_text(ours)}"
         if floor is not None:
-            text += f"  |  {_cpu_text(floor)}  {_value(w['ratios']['http'].get('cpu'))}x"
+            ratio = w["ratios"]["http"].get("cpu")
+            text += f"  |  {_cpu_text(floor)}  " + ("n/a" if ratio is None else f"{ratio:.2f}x")
         lines.append(text)
     return lines
 
