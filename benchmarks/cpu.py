@@ -11,7 +11,7 @@ measured requests (not the warm-up). The server is a gunicorn master and its wor
 database is every PostgreSQL process on this machine (backends, WAL writer, checkpointer: all
 of them take from the same cores); the client is this process (its driver threads, and the
 memory sampler, about 1 µs a request). SQLite has no database processes: its work is the
-server's.
+server's; a PostgreSQL server on another host has none here either: not measured.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class CpuMeter:
                  for group in GROUPS}
         figures: dict[str, float | None] = {
             group: round(seconds / requests * 1e6, 1) for group, seconds in spent.items()}
-        if not self.database:
+        if not self.database or not after.database:  # SQLite, or a server on another host
             figures["database"] = None
         return figures
 

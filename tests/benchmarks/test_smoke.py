@@ -273,6 +273,8 @@ def test_cpu_meter_counts_what_each_group_spent_between_readings() -> None:
     assert figures == pytest.approx({"server": 1_250.0, "database": 500.0, "client": 100.0})
     assert total_us(figures) == pytest.approx(1_850.0)
     assert CpuMeter(1, database=False).per_request(before, after, 1_000)["database"] is None
+    elsewhere = CpuSnapshot(server=after.server, database={}, client=after.client)
+    assert meter.per_request(before, elsewhere, 1_000)["database"] is None  # not on this host
     assert meter.per_request(before, after, 0) == {"server": None, "database": None,
                                                    "client": None}
 
