@@ -166,7 +166,8 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
                        ready_path="/fhir/metadata") as registry:
         memory = registry.memory
         assert memory is not None and registry.process is not None
-        cpu = CpuMeter(registry.process.pid, database=settings.db == "postgresql")
+        on_postgres = settings.db == "postgresql"  # only then does a database process run
+        cpu = CpuMeter(registry.process.pid, database=on_postgres)
         idle_mb = memory.window_peak_mb()
         for workload in writes:
             measured[workload.name] = _measure(settings, port, headers, workload, memory, cpu,
@@ -190,7 +191,7 @@ def _measure_servers(settings: BenchSettings, port: int, env: dict[str, str],
         with _floor_server(settings, work_dir, responses) as floor_server:
             floor_port = floor_server.port
             assert floor_server.process is not None
-            floor_cpu = CpuMeter(floor_server.process.pid, database=settings.db == "postgresql")
+            floor_cpu = CpuMeter(floor_server.process.pid, database=on_postgres)
             rounds: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
                 w.name: [] for w in paired}
             for _ in range(settings.rounds):
@@ -225,7 +226,7 @@ def _measure(settings: BenchSettings, port: int, headers: dict[str, str], worklo
     result = driver.run(workload.calls, workload.name, record=record)
     after = cpu.snapshot()
     return {**_figures(result, memory.window_peak_mb() if memory is not None else 0.0),
-            "cpu_us_per_request": cpu.per_request(before, after, result.requests)}
+            report.CPU: cpu.per_request(before, after, result.requests)}
 
 
 def _median_round(pairs: list[tuple[dict[str, Any], dict[str, Any]]]
