@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from registry.services.store import READ_CURRENT, READ_MANY, READ_VERSION
+from registry.storage import direct
 from registry.storage.database import (
     create_engine,
     is_timeout,
@@ -195,3 +196,37 @@ def test_the_engines_statement_listeners_see_direct_statements(engine: Engine) -
     assert [kind for kind, _, _ in seen] == ["before", "after"]
     assert all("resource.res_id >=" in statement for _, statement, _ in seen)
     assert any("org-b" in str(parameters) for _, _, parameters in seen)
+
+
+def test_a_connection_keeps_its_cursor_only_for_small_results(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cursor serves a connection's reads (its column loaders learnt once); a result
+    larger than ``KEEP_CURSOR_ROWS`` closes it, so no large result stays in an idle
+    connection."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the driver path is PostgreSQL's")
+    monkeypatch.setattr(direct, "KEEP_CURSOR_ROWS", 1)
+    with transaction(engine, write=False) as conn:
+        fetch_first(conn, READ_CURRENT, {"res_type": "Organization", "res_id": "org-a"})
+        kept = conn.info[direct._CURSOR]
+        row = fetch_first(conn, READ_CURRENT, {"res_type": "Practitioner", "res_id": "pr-1"})
+        assert conn.info[direct._CURSOR] is kept and row is not None and row[0] == 2
+        rows = fetch_all(conn, BY_TYPE, {"from_id": "org-"})  # two rows: more than one
+        assert [r[0] for r in rows] == ["org-a", "org-b"]
+        assert direct._CURSOR not in conn.info and kept.closed
+    with transaction(engine, write=False) as conn:  # the pool's connection gets a new one
+        assert fetch_first(conn, READ_CURRENT, {"res_type": "Organization", "res_id": "org-b"})
+        assert not conn.info[direct._CURSOR].closed
+
+
+def test_a_failed_statement_does_not_keep_its_cursor(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the driver path is PostgreSQL's")
+    failing = sa.select(sa.cast(sa.bindparam("text", type_=sa.String), sa.Integer))
+    with transaction(engine, write=False) as conn:
+        assert fetch_first(conn, failing, {"text": "7"}) == (7,)
+        kept = conn.info[direct._CURSOR]
+        with pytest.raises(sa.exc.DataError):
+            fetch_first(conn, failing, {"text": "seven"})
+        assert direct._CURSOR not in conn.info and kept.closed
+        assert fetch_first(conn, failing, {"text": "8"}) == (8,)  # a new cursor
