@@ -75,3 +75,24 @@ def test_writes_and_reads_alternate_on_one_pooled_connection(engine: sa.Engine) 
             assert not in_transaction(conn)
     finally:
         small.dispose()
+
+
+def test_a_transaction_left_open_behind_sqlalchemys_back_is_rolled_back_at_check_in(
+        engine: sa.Engine) -> None:
+    """The pool resets a connection only when the server says a transaction is open: one
+    begun on the driver directly is rolled back before the next user checks it out."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL connections are reset by the engine's own listener")
+    small = create_engine(str(engine.url.render_as_string(hide_password=False)), pool_size=1)
+    try:
+        with transaction(small, write=False) as conn:
+            driver = conn.connection.driver_connection
+            driver.execute("BEGIN")
+            driver.execute("INSERT INTO tx_probe VALUES (1)")
+            assert in_transaction(conn)
+        with transaction(small, write=False) as conn:
+            assert conn.connection.driver_connection is driver  # the same connection
+            assert not in_transaction(conn)
+            assert conn.exec_driver_sql("SELECT count(*) FROM tx_probe").scalar_one() == 0
+    finally:
+        small.dispose()
