@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -51,12 +52,27 @@ def from_micros(micros: int) -> datetime:
 
 
 def instant(micros: int) -> str:
-    """FHIR ``instant`` text for a stored time (UTC, microseconds)."""
-    return from_micros(micros).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """FHIR ``instant`` text for a stored time (UTC, microseconds), from ``time.gmtime``
+    fields: a ``datetime``'s ``strftime`` cost about 10 µs of every search page."""
+    seconds, fraction = divmod(micros, 1_000_000)
+    t = time.gmtime(seconds)
+    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{fraction:06d}Z")
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def http_date(micros: int) -> str:
-    return from_micros(micros).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    """An HTTP date (RFC 9110 IMF-fixdate), e.g. ``Last-Modified`` of a stored version.
+
+    Formatted from ``time.gmtime`` fields: every read answers one, and ``strftime`` on a
+    ``datetime`` cost about 10 µs of a read's CPU.
+    """
+    t = time.gmtime(micros // 1_000_000)
+    return (f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT")
 
 
 def date_range(text: str) -> tuple[int, int] | None:
