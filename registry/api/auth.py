@@ -38,24 +38,26 @@ def authenticate_request() -> None:
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("This request needs an Authorization: Bearer token",
                                    headers=CHALLENGE)
-        found = _caller_for(token.strip())
+        g.caller = _caller_for(token.strip(), request.remote_addr)
     except NotAuthenticated as exc:
         audit_trail().authentication_failed(request.remote_addr, str(exc))
         flush_audit()
         raise
-    g.caller = replace(found, address=request.remote_addr)
 
 
-def _caller_for(token: str) -> Caller:
+def _caller_for(token: str, address: str | None) -> Caller:
+    """The token's caller, calling from ``address``; cached with the address of the request
+    that looked it up, which is nearly always the next one's too."""
     key = hash_token(token)
     now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
     if hit and hit[0] > now:
-        return hit[1]
+        cached = hit[1]
+        return cached if cached.address == address else replace(cached, address=address)
     try:
         with unit_of_work(write=False) as conn:
-            found = authenticate(conn, token)
+            found = replace(authenticate(conn, token), address=address)
     except NotAuthenticated as exc:
         exc.headers.update(CHALLENGE)
         raise

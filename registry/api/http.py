@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -45,11 +46,15 @@ def check_format() -> None:
             raise NotAcceptable(f"Only JSON is supported; _format={fmt} cannot be produced")
         return
     accept = request.headers.get("Accept")
-    if not accept:
-        return
-    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if not any(k in ACCEPTABLE for k in kinds):
+    if accept and not _accepts_json(accept):
         raise NotAcceptable(f"Only application/fhir+json is supported; Accept: {accept}")
+
+
+@lru_cache(maxsize=256)
+def _accepts_json(accept: str) -> bool:
+    """Does this ``Accept`` header admit JSON? (A client sends the same one every time.)"""
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return any(k in ACCEPTABLE for k in kinds)
 
 
 def media_type() -> str:

@@ -195,3 +195,19 @@ def test_only_network_admin_reads_the_audit_trail(network: Network) -> None:
     for role in ("hub-admin", "spoke-clinician", "national-program", "global-viewer", "peer"):
         assert network.client(role).get("AuditEvent").status_code == 403
     assert network.admin.get("AuditEvent").status_code == 200
+
+
+def test_one_token_used_from_two_addresses_is_audited_with_each(network: Network) -> None:
+    """The cached caller of a token carries the address of the request at hand, not the one
+    that first looked the token up."""
+    token = network.client("hub-admin").token
+    ids = []
+    for address in ("10.0.0.7", "10.0.0.8", "10.0.0.7"):
+        client = network.app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        hub = Fhir(client, token)
+        ids.append(hub.create(f.site(f"Site via {address}", "Organization/spoke-1",
+                                     -13.6, -72.0))["id"])
+    seen = [events(network, f"entity=Location/{i}")[0]["agent"][0]["network"]["address"]
+            for i in ids]
+    assert seen == ["10.0.0.7", "10.0.0.8", "10.0.0.7"]
