@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.events import PoolResetState
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,7 +28,6 @@ T = TypeVar("T")
 _ONE_PLAN_BLOCK = "one_plan_block"  # conn.info: statements now run in a block that fits
 _PLAN_MODE = "plan_cache_mode"  # conn.info: the session's mode, kept as long as its connection
 _AUTO, _GENERIC = "auto", "force_generic_plan"
-_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
@@ -49,14 +47,9 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
     # pool is then invalidated and rebuilt; pool_recycle retires connections before idle limits.
     # Connections stay in autocommit and a transaction sends its own BEGIN (``_begin``), as on
     # SQLite: reads then switch no mode at check-out and reset none at check-in.
-    # A connection goes back to the pool with a rollback only when the server says a
-    # transaction is still open (``_reset``): after a read there is none, and the driver's
-    # rollback, even one that sends nothing, cost a few µs of every request.
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                               pool_recycle=1800, hide_parameters=True,
-                              connect_args=connect_args, isolation_level="AUTOCOMMIT",
-                              pool_reset_on_return=None)
-    event.listen(engine, "reset", _reset)
+                              connect_args=connect_args, isolation_level="AUTOCOMMIT")
     event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
@@ -68,18 +61,6 @@ def _begin(conn: Connection) -> None:
     whenever the server is in a transaction)."""
     if not _autocommit(conn):
         conn.exec_driver_sql("BEGIN")
-
-
-def _reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
-    """Before a PostgreSQL connection returns to the pool: roll back what is still open.
-
-    SQLAlchemy has already ended any transaction it began (``state.transaction_was_reset``);
-    this catches one left open behind its back, as its own reset-on-return would.
-    """
-    if state.terminate_only or state.transaction_was_reset:
-        return
-    if dbapi_connection.info.transaction_status != _IDLE:
-        dbapi_connection.rollback()
 
 
 def is_timeout(exc: BaseException) -> bool:

@@ -79,10 +79,10 @@ def test_writes_and_reads_alternate_on_one_pooled_connection(engine: sa.Engine) 
 
 def test_a_transaction_left_open_behind_sqlalchemys_back_is_rolled_back_at_check_in(
         engine: sa.Engine) -> None:
-    """The pool resets a connection only when the server says a transaction is open: one
-    begun on the driver directly is rolled back before the next user checks it out."""
+    """A transaction begun on the driver directly, which SQLAlchemy does not know of, is
+    rolled back by the pool before the next user checks the connection out."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL connections are reset by the engine's own listener")
+        pytest.skip("the driver is PostgreSQL's")
     small = create_engine(str(engine.url.render_as_string(hide_password=False)), pool_size=1)
     try:
         with transaction(small, write=False) as conn:
