@@ -85,8 +85,7 @@ def _kept_cursor(conn: Connection) -> Any:
 
 
 def _drop_cursor(conn: Connection, cursor: Any) -> None:
-    if conn.info.get(_CURSOR) is cursor:
-        del conn.info[_CURSOR]
+    conn.info.pop(_CURSOR, None)
     cursor.close()
 
 
