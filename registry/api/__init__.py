@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     cases.install_node_secret(app)  # case de-identification needs the node's secret
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     security.init_app(app)
+    security.trust_proxies(app)
 
 
 def _swagger_asset(filename: str):  # type: ignore[no-untyped-def]

@@ -32,29 +32,44 @@ def authenticate_request() -> None:
     """
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    token = bearer_token(request.headers.get("Authorization", ""))
     try:
-        if scheme.lower() != "bearer" or not token.strip():
+        if token is None:
             raise NotAuthenticated("This request needs an Authorization: Bearer token",
                                    headers=CHALLENGE)
-        g.caller = _caller_for(token.strip(), request.remote_addr)
+        g.caller = _caller_for(token, request.remote_addr)
     except NotAuthenticated as exc:
         audit_trail().authentication_failed(request.remote_addr, str(exc))
         flush_audit()
         raise
 
 
-def _caller_for(token: str, address: str | None) -> Caller:
-    """The token's caller, calling from ``address``; cached with the address of the request
-    that looked it up, which is nearly always the next one's too."""
-    key = hash_token(token)
-    now = time.monotonic()
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if token and scheme.lower() == "bearer" else None
+
+
+def cached_caller(token_hash: str, address: str | None) -> Caller | None:
+    """The caller of a token verified less than ``CACHE_SECONDS`` ago, calling from
+    ``address``; None when it must be looked up (and any failure audited) again."""
     with _lock:
-        hit = _cache.get(key)
-    if hit and hit[0] > now:
-        cached = hit[1]
-        return cached if cached.address == address else replace(cached, address=address)
+        hit = _cache.get(token_hash)
+    if hit is None or hit[0] <= time.monotonic():
+        return None
+    cached = hit[1]
+    # Cached with the address of the request that looked it up, nearly always the next one's.
+    return cached if cached.address == address else replace(cached, address=address)
+
+
+def _caller_for(token: str, address: str | None) -> Caller:
+    """The token's caller, calling from ``address``: from the cache, else looked up."""
+    key = hash_token(token)
+    cached = cached_caller(key, address)
+    if cached is not None:
+        return cached
+    now = time.monotonic()
     try:
         with unit_of_work(write=False) as conn:
             found = replace(authenticate(conn, token), address=address)

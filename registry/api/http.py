@@ -46,12 +46,12 @@ def check_format() -> None:
             raise NotAcceptable(f"Only JSON is supported; _format={fmt} cannot be produced")
         return
     accept = request.headers.get("Accept")
-    if accept and not _accepts_json(accept):
+    if accept and not accepts_json(accept):
         raise NotAcceptable(f"Only application/fhir+json is supported; Accept: {accept}")
 
 
 @lru_cache(maxsize=256)
-def _accepts_json(accept: str) -> bool:
+def accepts_json(accept: str) -> bool:
     """Does this ``Accept`` header admit JSON? (A client sends the same one every time.)"""
     kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
     return any(k in ACCEPTABLE for k in kinds)

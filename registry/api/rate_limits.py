@@ -25,12 +25,14 @@ from limits import RateLimitItem, parse, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from registry.api.auth import bearer_token
 from registry.config import Settings
 from registry.errors import TooManyRequests
 from registry.services.tokens import hash_token
 
 AUTH_FAILURE_LIMIT = "30 per minute"
 FHIR_PREFIX = "/fhir"
+CHARGED = "registry.rate_charge"  # environ: the Charge of a request already counted
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,15 @@ class Breach:
 
     key: str
     reset_at: float
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One request counted: the ``X-RateLimit-*`` headers of the budget closest to running
+    out, or the budget (limit and key) that refuses it."""
+
+    headers: list[tuple[str, str]]
+    breach: tuple[RateLimitItem, str] | None
 
 
 @dataclass
@@ -59,27 +70,41 @@ class RateLimits:
                    enabled=bool(settings.rate_limit))
 
     def before_request(self) -> None:
-        """Count this request against the caller's budget; refuse it when one is spent."""
+        """Count this request against the caller's budget; refuse it when one is spent.
+
+        A request the read path (``registry.api.instance_reads``) has already charged and
+        handed on carries its ``Charge`` in the environ; it is not charged twice.
+        """
         if not self.enabled:
             return
-        if request.path.startswith(FHIR_PREFIX):
-            address = address_key()
-            if not self.limiter.test(self.auth_failures, address):
-                self._refuse(self.auth_failures, address)
-        key = rate_key()
+        charge = request.environ.get(CHARGED)
+        if charge is None:
+            charge = self.charge(rate_key(), address_key(request.remote_addr),
+                                 fhir=request.path.startswith(FHIR_PREFIX))
+        if charge.breach is not None:
+            self._refuse(*charge.breach)
+        if charge.headers:
+            g.rate_limit_headers = charge.headers
+
+    def charge(self, key: str, address: str, *, fhir: bool) -> Charge:
+        """Spend one request of ``key``'s budgets (a FHIR request first needs its address's
+        failed-authentication budget not to be spent), or say which budget refuses it."""
+        if fhir and not self.limiter.test(self.auth_failures, address):
+            return Charge([], (self.auth_failures, address))
         closest: tuple[int, RateLimitItem, str] | None = None
         for item in self.per_caller:
             remaining, counter = self._spend(item, key)
             if remaining < 0:
-                self._refuse(item, key)
+                return Charge([], (item, key))
             if closest is None or remaining < closest[0]:
                 closest = (remaining, item, counter)
-        if closest is not None:
-            remaining, item, counter = closest
-            reset_at = self.limiter.storage.get_expiry(counter)
-            g.rate_limit_headers = [("X-RateLimit-Limit", str(item.amount)),
-                                    ("X-RateLimit-Remaining", str(remaining)),
-                                    ("X-RateLimit-Reset", str(math.ceil(reset_at)))]
+        if closest is None:
+            return Charge([], None)
+        remaining, item, counter = closest
+        reset_at = self.limiter.storage.get_expiry(counter)
+        return Charge([("X-RateLimit-Limit", str(item.amount)),
+                       ("X-RateLimit-Remaining", str(remaining)),
+                       ("X-RateLimit-Reset", str(math.ceil(reset_at)))], None)
 
     def after_request(self, response: Response) -> Response:
         """A failed authentication spends the address's failure budget; every answer tells
@@ -87,7 +112,7 @@ class RateLimits:
         if not self.enabled:
             return response
         if response.status_code == 401 and request.path.startswith(FHIR_PREFIX):
-            self.limiter.hit(self.auth_failures, address_key())
+            self.limiter.hit(self.auth_failures, address_key(request.remote_addr))
         headers = g.get("rate_limit_headers")
         if headers is not None:
             response.headers.extend(headers)
@@ -180,11 +205,13 @@ def init_app(app: Flask, settings: Settings) -> RateLimits:
 
 def rate_key() -> str:
     """The token's hash when one is presented (never the token itself), else the address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hash_token(token.strip())
-    return address_key()
+    token = bearer_token(request.headers.get("Authorization", ""))
+    return address_key(request.remote_addr) if token is None else token_key(hash_token(token))
 
 
-def address_key() -> str:
-    return "address:" + (request.remote_addr or "unknown")
+def token_key(token_hash: str) -> str:
+    return "token:" + token_hash
+
+
+def address_key(address: str | None) -> str:
+    return "address:" + (address or "unknown")

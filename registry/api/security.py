@@ -57,10 +57,8 @@ _SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\"]+|tnr_[A-Za-z0-9_\-]{8,}")
 
 
 def init_app(app: Flask) -> None:
+    """The hooks and handlers; ``trust_proxies`` goes on last, outside every WSGI layer."""
     settings: Settings = app.config["REGISTRY"]
-    if settings.trusted_proxies:
-        hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(security_headers)
     app.after_request(audit_edge_refusals)
     app.register_error_handler(sa.exc.OperationalError, handle_database_error)
@@ -73,6 +71,14 @@ def init_app(app: Flask) -> None:
     install_log_redaction()
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client address from ``REGISTRY_TRUSTED_PROXIES`` proxies' headers, for every
+    layer beneath (the read path of ``registry.api.instance_reads`` as much as Flask)."""
+    hops = app.config["REGISTRY"].trusted_proxies
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 # ---- headers --------------------------------------------------------------------------------
 
 
@@ -80,12 +86,18 @@ def security_headers(response: Response) -> Response:
     """Add each protective header the view did not set itself (one pass over the headers)."""
     present = {name.lower() for name, _ in response.headers}
     html = (response.mimetype or "").startswith("text/html")
-    wanted = [*ALWAYS_HEADERS, ("Content-Security-Policy", HTML_CSP if html else API_CSP)]
-    if request.path.startswith("/fhir"):
-        wanted.append(("Cache-Control", "no-store"))
+    wanted = protective_headers(request.path, html=html)
     response.headers.extend([(name, value) for name, value in wanted
                              if name.lower() not in present])
     return response
+
+
+def protective_headers(path: str, *, html: bool) -> list[tuple[str, str]]:
+    """What every answer to ``path`` carries unless its view set the header itself."""
+    wanted = [*ALWAYS_HEADERS, ("Content-Security-Policy", HTML_CSP if html else API_CSP)]
+    if path.startswith("/fhir"):
+        wanted.append(("Cache-Control", "no-store"))
+    return wanted
 
 
 def _swagger_init() -> Response:
