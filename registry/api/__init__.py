@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from registry.api import cases, fhir_routes, instance_reads, security
+from registry.api import cases, fhir_routes, plain_reads, security
 from registry.api.base import FhirApi
 
 
@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     cases.install_node_secret(app)  # case de-identification needs the node's secret
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     security.init_app(app)
-    instance_reads.install(app)  # beneath the proxy fix, so it sees the client's address
+    plain_reads.install(app)  # beneath the proxy fix, so it sees the client's address
     security.trust_proxies(app)
 
 

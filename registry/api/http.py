@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from flask import Response, current_app, g, request
+from werkzeug.datastructures import MultiDict
 
 from registry.errors import (
     InvalidRequest,
@@ -92,12 +93,16 @@ def strict_handling() -> bool:
 
 def search_params() -> dict[str, list[str]]:
     """Query-string parameters, plus the form body of ``POST _search``."""
+    if request.method != "POST":
+        return parameters(request.args)
+    if media_type() not in ("application/x-www-form-urlencoded", ""):
+        raise UnsupportedMediaType("POST _search takes application/x-www-form-urlencoded")
+    return parameters(request.args, request.form)
+
+
+def parameters(*sources: MultiDict[str, str]) -> dict[str, list[str]]:
+    """Each parameter's values, in order, from every source in turn."""
     params: dict[str, list[str]] = {}
-    sources = [request.args]
-    if request.method == "POST":
-        if media_type() not in ("application/x-www-form-urlencoded", ""):
-            raise UnsupportedMediaType("POST _search takes application/x-www-form-urlencoded")
-        sources.append(request.form)
     for source in sources:
         for key in source:
             params.setdefault(key, []).extend(source.getlist(key))

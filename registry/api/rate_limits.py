@@ -72,8 +72,8 @@ class RateLimits:
     def before_request(self) -> None:
         """Count this request against the caller's budget; refuse it when one is spent.
 
-        A request the read path (``registry.api.instance_reads``) has already charged and
-        handed on carries its ``Charge`` in the environ; it is not charged twice.
+        A request the layer of plain reads (``registry.api.plain_reads``) has already charged
+        and handed on carries its ``Charge`` in the environ; it is not charged twice.
         """
         if not self.enabled:
             return

@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
 
 def trust_proxies(app: Flask) -> None:
     """Take the client address from ``REGISTRY_TRUSTED_PROXIES`` proxies' headers, for every
-    layer beneath (the read path of ``registry.api.instance_reads`` as much as Flask)."""
+    layer beneath (``registry.api.plain_reads`` as much as Flask)."""
     hops = app.config["REGISTRY"].trusted_proxies
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

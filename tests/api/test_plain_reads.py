@@ -1,5 +1,5 @@
-"""Reads by id answered beneath Flask (``registry.api.instance_reads``): Flask's answer, by
-Flask's rules, charged once, and everything unusual left to Flask."""
+"""Plain reads and searches answered beneath Flask (``registry.api.plain_reads``): Flask's
+answer, by Flask's rules, charged once, and everything unusual left to Flask."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from limits import parse
 from werkzeug.test import Client
 
 from registry.api.auth import bearer_token, forget_tokens
-from registry.api.instance_reads import INSTANCE_PATH, InstanceReads
+from registry.api.plain_reads import PLAIN_PATH, PlainReads
 from registry.services.fhir import FhirService
 from tests.conftest import Fhir, make_token
 from tests.security.conftest import network_app
@@ -26,7 +26,7 @@ ORG = {"resourceType": "Organization", "name": "Hub (test)"}
 def to_flask(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every request the layer hands to Flask, as ``METHOD path?query``."""
     layer = app.wsgi_app
-    assert isinstance(layer, InstanceReads)
+    assert isinstance(layer, PlainReads)
     inner = layer.flask_app
 
     def counted(environ: dict[str, Any], start_response: Callable[..., Any]
@@ -47,24 +47,47 @@ def flask_only(app: Flask) -> Client:
                   app.response_class)
 
 
+def assert_as_flask_answers(app: Flask, fhir: Fhir, to_flask: list[str], path: str) -> None:
+    """The layer answers ``path`` itself, exactly as Flask does (but for the budget left)."""
+    to_flask.clear()
+    fast = fhir.get(path)
+    assert to_flask == [], path  # answered beneath Flask
+    slow = flask_only(app).get(f"/fhir/{path}", headers=fhir.headers())
+    assert fast.status == slow.status == "200 OK"
+    assert fast.get_data() == slow.get_data()
+    remaining = "X-RateLimit-Remaining"
+    assert ([h for h in fast.headers if h[0] != remaining]
+            == [h for h in slow.headers if h[0] != remaining])
+    assert int(fast.headers[remaining]) == int(slow.headers[remaining]) + 1
+
+
 def test_a_plain_read_is_answered_beneath_flask_header_for_header(
         app: Flask, fhir: Fhir, to_flask: list[str]) -> None:
     created = fhir.create(ORG)
     updated = fhir.put(f"Organization/{created['id']}", {**created, "name": "Hub 2 (test)"})
+    assert updated.status_code == 200
     for path in (f"Organization/{created['id']}",
                  f"Organization/{created['id']}/_history/1"):
-        to_flask.clear()
-        fast = fhir.get(path)
-        assert to_flask == []  # answered beneath Flask
-        slow = flask_only(app).get(f"/fhir/{path}", headers=fhir.headers())
-        assert fast.status == slow.status == "200 OK"
-        assert fast.get_data() == slow.get_data()
-        remaining = "X-RateLimit-Remaining"
-        assert ([h for h in fast.headers if h[0] != remaining]
-                == [h for h in slow.headers if h[0] != remaining])
-        assert int(fast.headers[remaining]) == int(slow.headers[remaining]) + 1
+        assert_as_flask_answers(app, fhir, to_flask, path)
     assert fhir.get(f"Organization/{created['id']}").json["name"] == "Hub 2 (test)"
-    assert updated.status_code == 200
+
+
+def test_searches_are_answered_beneath_flask_header_for_header(
+        app: Flask, fhir: Fhir, to_flask: list[str]) -> None:
+    hub = fhir.create({**ORG, "identifier": [{"system": "urn:test", "value": "h-1"}]})
+    for name in ("Spoke Ana (test)", "Spoke Ñandú (test)", "Spoke Bea (test)"):
+        fhir.create({**ORG, "name": name, "partOf": {"reference": f"Organization/{hub['id']}"}})
+    for path in ("Organization", "Organization?name=spoke", "Organization?name=%C3%B1and",
+                 "Organization?identifier=urn:test|h-1", f"Organization?partof={hub['id']}",
+                 "Organization?partof.identifier=urn:test|h-1&_sort=name",
+                 "Organization?name=spoke&_count=1&_offset=1",
+                 "Organization?_include=Organization:partof&name=spoke",
+                 "Organization?name=spoke&_summary=count",
+                 "Organization?name=spoke&_total=accurate",
+                 "Organization?name=spoke&name=bea", "Organization?unknown=1&name=spoke",
+                 "Organization?name=a+b&_elements=name", "Organization?name:contains=and",
+                 f"Organization?_id={hub['id']}&_revinclude=Organization:partof"):
+        assert_as_flask_answers(app, fhir, to_flask, path)
 
 
 @pytest.mark.parametrize(("path", "headers", "status"), [
@@ -76,6 +99,12 @@ def test_a_plain_read_is_answered_beneath_flask_header_for_header(
     ("Organization/{id}/_history", {}, 200),
     ("Unknown/{id}", {}, 404),
     ("Organization/{id}", {"Authorization": "Basic dXNlcg=="}, 401),
+    ("Organization?_format=json", {}, 200),
+    ("Organization?name=x", {"Prefer": "handling=strict"}, 200),
+    ("Organization?unknown=1", {"Prefer": "handling=strict"}, 400),
+    ("Organization?_count=many", {}, 400),
+    ("Organization?name=", {}, 400),
+    ("Organization/", {}, 404),
 ])
 def test_anything_unusual_is_left_to_flask(fhir: Fhir, to_flask: list[str], path: str,
                                            headers: dict[str, str], status: int) -> None:
@@ -86,14 +115,15 @@ def test_anything_unusual_is_left_to_flask(fhir: Fhir, to_flask: list[str], path
     assert len(to_flask) == 1
 
 
-def test_head_and_case_level_reads_are_left_to_flask(app: Flask, fhir: Fhir,
+def test_head_and_case_level_reads_and_searches_are_left_to_flask(app: Flask, fhir: Fhir,
                                                      to_flask: list[str]) -> None:
     created = fhir.create(ORG)
     to_flask.clear()
     assert fhir.request("HEAD", f"Organization/{created['id']}").status_code == 200
     assert fhir.get("Composition/no-such-case").status_code == 404  # audited by Flask
+    assert fhir.get("Composition?title=x").status_code == 200  # audited by Flask
     assert to_flask == [f"HEAD /fhir/Organization/{created['id']}",
-                        "GET /fhir/Composition/no-such-case"]
+                        "GET /fhir/Composition/no-such-case", "GET /fhir/Composition?title=x"]
 
 
 def test_a_token_not_verified_lately_is_looked_up_by_flask(app: Flask, fhir: Fhir,
@@ -126,8 +156,8 @@ def test_errors_are_answered_by_flask_and_charged_once(fhir: Fhir, to_flask: lis
 
 
 @pytest.mark.settings(rate_limit="3 per minute")
-def test_a_spent_budget_is_refused_by_flask_and_audited_once(fhir: Fhir, to_flask: list[str]
-                                                             ) -> None:
+def test_a_spent_budget_is_refused_by_flask_and_audited_once(app: Flask, fhir: Fhir,
+                                                             to_flask: list[str]) -> None:
     created = fhir.create(ORG)
     path = f"Organization/{created['id']}"
     answers = [fhir.get(path) for _ in range(4)]
@@ -136,6 +166,8 @@ def test_a_spent_budget_is_refused_by_flask_and_audited_once(fhir: Fhir, to_flas
     assert int(answers[2].headers["Retry-After"]) > 0
     assert answers[2].json["issue"][0]["code"] == "throttled"
     assert to_flask == ["POST /fhir/Organization", f"GET /fhir/{path}", f"GET /fhir/{path}"]
+    app.extensions["registry.limiter"].enabled = False  # the audit search itself
+    assert fhir.search("AuditEvent?outcome=4")["total"] == 1  # once per client and window
 
 
 def test_a_failure_beneath_flask_is_logged_and_answered_by_flask(
@@ -152,13 +184,13 @@ def test_a_failure_beneath_flask_is_logged_and_answered_by_flask(
 
     monkeypatch.setattr(FhirService, "read", once_broken)
     to_flask.clear()
-    with caplog.at_level(logging.ERROR, logger="registry.api.instance_reads"):
+    with caplog.at_level(logging.ERROR, logger="registry.api.plain_reads"):
         assert fhir.get(f"Organization/{created['id']}").status_code == 200
     assert len(to_flask) == 1
     assert "failed beneath Flask" in caplog.text
 
 
-def test_only_the_read_and_vread_rules_match_the_paths_answered_beneath_flask(
+def test_only_the_search_read_and_vread_rules_match_the_paths_answered_beneath_flask(
         app: Flask) -> None:
     samples = {"res_type": "Organization", "res_id": "abc", "version": "2"}
     adapter = app.url_map.bind("registry.test")
@@ -167,20 +199,21 @@ def test_only_the_read_and_vread_rules_match_the_paths_answered_beneath_flask(
         if "GET" not in (rule.methods or ()):
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: samples.get(m[1], "x1"), rule.rule)
-        if INSTANCE_PATH.fullmatch(path):
-            assert rule.endpoint in ("fhir.read", "fhir.vread"), rule.rule
+        if PLAIN_PATH.fullmatch(path):
+            assert rule.endpoint in ("fhir.search", "fhir.read", "fhir.vread"), rule.rule
             assert adapter.match(path, "GET")[0] == rule.endpoint
             answered_beneath.add(rule.endpoint)
-    assert answered_beneath == {"fhir.read", "fhir.vread"}
+    assert answered_beneath == {"fhir.search", "fhir.read", "fhir.vread"}
     for other in ("/fhir/Organization/_history", "/fhir/Organization/$validate",
                   "/fhir/ValueSet/$expand", "/fhir/$export-status/abc", "/fhir/_history",
+                  "/fhir/metadata", "/fhir/Organization/_search", "/fhir/$export",
                   "/fhir/Organization/abc/$validate", "/fhir/Organization/abc/_history"):
-        assert INSTANCE_PATH.fullmatch(other) is None
+        assert PLAIN_PATH.fullmatch(other) is None
 
 
 def test_with_cors_configured_flask_answers_every_request(database_url: str) -> None:
     opened = network_app(database_url, cors_origins="https://dashboard.example.org")
-    assert not isinstance(opened.wsgi_app, InstanceReads)
+    assert not isinstance(opened.wsgi_app, PlainReads)
     opened.extensions["registry.engine"].dispose()
 
 
