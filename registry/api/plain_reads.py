@@ -75,8 +75,10 @@ class Target(NamedTuple):
 
 
 class Answer(NamedTuple):
+    """What the layer sends back: the body, and a read's or vread's version headers."""
+
     body: bytes
-    version_headers: dict[str, str]  # a read's and a vread's ETag and Last-Modified
+    version_headers: dict[str, str]  # ETag and Last-Modified; none for a search
 
 
 class PlainReads:
