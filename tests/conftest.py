@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,18 +28,20 @@ from registry.storage.tables import metadata
 
 POSTGRES_SERVER = os.environ.get("REGISTRY_TEST_POSTGRES_URL",
                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-POSTGRES_DATABASE = os.environ.get("REGISTRY_TEST_POSTGRES_DATABASE", "registry_test")
+# One database per run, so suites running side by side on one server never touch each other's.
+POSTGRES_DATABASE = os.environ.get("REGISTRY_TEST_POSTGRES_DATABASE",
+                                   f"registry_test_{os.getpid()}_{secrets.token_hex(3)}")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _postgres_url() -> str:
+def _postgres_url(request: pytest.FixtureRequest) -> str:
     server = sa.engine.make_url(POSTGRES_SERVER)
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
             conn.execute(sa.text(f"CREATE DATABASE {POSTGRES_DATABASE}"))
+        request.addfinalizer(lambda: _drop_database(server))
     except sa.exc.OperationalError as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required but unreachable: {exc.orig}", pytrace=False)
@@ -48,6 +51,16 @@ def _postgres_url() -> str:
     return server.set(database=POSTGRES_DATABASE).render_as_string(hide_password=False)
 
 
+def _drop_database(server: sa.engine.URL) -> None:
+    """Drop this run's own database (its name is unique to the run, so FORCE harms no one)."""
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> str:
@@ -55,7 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.db'}"
     else:
-        url = _postgres_url()
+        url = _postgres_url(request)
     engine = create_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
