@@ -1,8 +1,9 @@
 """Build the synthetic network from the demo generator and load it through the registry's own
-write path (``ResourceStore.persist`` in one write transaction per batch of 1,000).
+write pipeline (one unit of work per batch of 1,000, as the node itself).
 
-That is the registry's transaction path minus HTTP and validation, so large scales load in
-bounded time and every version row and index row is exactly what the API would have written.
+That is the registry's transaction path minus HTTP and structural validation (the generator's
+output is valid; the pipeline's prepare step is told so), so large scales load in bounded time
+and every version, index, compartment and audit row is exactly what the API would have written.
 While loading, a fixed-size random sample of every resource type is kept: the workloads draw
 their ids, names, identifiers and references from it, so every request hits real data.
 """
@@ -21,9 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from registry.services.context import Node
-from registry.services.store import PendingWrite, ResourceStore
-from registry.storage.database import transaction
+from registry.services.audit import AuditTrail
+from registry.services.caller import Caller
+from registry.services.node import Node
+from registry.services.unit import unit_of_work
+from registry.services.writes.pending import PendingWrite
+from registry.storage.database import Database
 
 DIRECTORY_SHARE = 0.7  # the rest of the network is sessions (Encounters with attendance)
 SAMPLE_SIZE = 500
@@ -117,9 +121,10 @@ def load_network(engine: Engine, node: Node, resources: Iterable[Resource], *, t
     with bar:
         for chunk in _batches(resources, batch):
             started = time.perf_counter()
-            with transaction(engine, write=True) as conn:
-                ResourceStore(conn, node).persist(
-                    [PendingWrite(r["resourceType"], r["id"], r, "PUT") for r in chunk])
+            with unit_of_work(Database(engine), node, Caller.system("benchmark"), AuditTrail(),
+                              node.base_url or "", write=True) as service:
+                service.write([PendingWrite(r["resourceType"], r["id"], r, "PUT",
+                                            prepared=True) for r in chunk])
             loaded.seconds += time.perf_counter() - started
             for resource in chunk:
                 reservoir.offer(resource)

@@ -24,10 +24,10 @@ from tqdm import tqdm
 from benchmarks.client import Measurement
 from benchmarks.dataset import Resource
 from benchmarks.workloads import SqlCall
-from registry.services.context import Node
+from registry.services.node import Node
 from registry.services.search.index import index_rows
-from registry.services.search.values import instant
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
+from registry.storage.values import instant
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Rows:
 
 
 def rows_for(resources: Sequence[Resource], node: Node, stamp: int) -> Rows:
-    """What ``ResourceStore.persist`` writes for these resources as first versions."""
+    """What the write pipeline's persist step writes for these resources as first versions."""
     current: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     index: list[tuple[int, str, dict[str, Any]]] = []
@@ -57,7 +57,8 @@ def rows_for(resources: Sequence[Resource], node: Node, stamp: int) -> Rows:
                "last_updated": stamp}
         current.append({**key, "deleted": False, "content": content})
         versions.append({**key, "method": "PUT", "content": content})
-        for kind, kind_rows in index_rows(body, node.search_parameters, node.base_url).items():
+        rows = index_rows(body, node.search_parameters, node.base_url or "")
+        for kind, kind_rows in rows.items():
             index.extend((position, kind, row) for row in kind_rows)
     return Rows(current, versions, index)
 

@@ -51,9 +51,9 @@ from benchmarks.workloads import Workload, build_workloads
 from registry.app import build_node
 from registry.config import load_settings
 from registry.services import tokens
-from registry.services.context import Node
-from registry.services.search.values import instant
+from registry.services.node import Node
 from registry.storage.database import create_engine, transaction
+from registry.storage.values import instant
 
 # The per-token limit stays on (its cost is part of every request in production), but high
 # enough that the benchmark's single token is never refused.
@@ -82,7 +82,7 @@ def _run(settings: BenchSettings, work_dir: Path, dbs: BenchDatabases) -> dict[s
     port = free_port()
     base_url = f"http://{LOOPBACK}:{port}/fhir"
     node = build_node(load_settings({"database_url": dbs.registry_url, "base_url": base_url},
-                                    environ={}))
+                                    environ={}), work_dir)
     engine = create_engine(dbs.registry_url)
     try:
         network = load_network(engine, node, network_resources(settings.scale, settings.seed),

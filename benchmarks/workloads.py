@@ -22,7 +22,7 @@ import orjson
 from benchmarks.client import Call
 from benchmarks.dataset import LoadedNetwork, Resource, relabelled, without_server_meta
 from benchmarks.settings import BenchSettings
-from registry.services.search.values import fold, prefix_upper_bound
+from registry.storage.values import fold, prefix_upper_bound
 
 DISTINCT_TARGETS = 200  # per workload; the HTTP floor keeps one body per target in memory
 PAGE = 50  # the registry's default _count: the SQL floors fetch the same page

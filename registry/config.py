@@ -22,7 +22,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
-    base_url: str = "http://127.0.0.1:5000/fhir"
+    # The public FHIR base (links, Location, fullUrl); empty: taken from each request (the
+    # scheme and host trusted proxies forward).
+    base_url: str = ""
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_entries: int = 10_000
     default_count: int = 50
@@ -38,11 +40,12 @@ class Settings:
     # statement_timeout_ms is cancelled (PostgreSQL statement_timeout, SQLite progress
     # handler); 0 turns that off. gunicorn restarts a worker silent for request_timeout_seconds.
     statement_timeout_ms: int = 30_000
+    database_connect_timeout_seconds: int = 5
+    idle_in_transaction_timeout_ms: int = 60_000
     request_timeout_seconds: int = 60
     # Per-token (or per-address when anonymous) limit, in the `limits` notation, e.g.
-    # "600 per minute;20 per second"; storage "memory://" (per process) or e.g. "redis://...".
+    # "600 per minute;20 per second"; counted in the database; empty turns it off.
     rate_limit: str = "600 per minute"
-    rate_limit_storage: str = "memory://"
     # Comma-separated origins allowed to call the API from a browser; empty = CORS off.
     cors_origins: str = ""
     # Reverse proxies in front of the registry whose X-Forwarded-For/-Proto are believed
@@ -52,7 +55,7 @@ class Settings:
     def validate(self) -> Settings:
         if "://" not in self.database_url:
             raise ConfigError(f"REGISTRY_DATABASE_URL is not a database URL: {self.database_url!r}")
-        if not self.base_url.startswith(("http://", "https://")):
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"REGISTRY_BASE_URL must start with http:// or https://: "
                               f"{self.base_url!r}")
         for name in ("max_body_bytes", "max_bundle_entries", "default_count", "max_count"):
@@ -65,6 +68,9 @@ class Settings:
         if self.statement_timeout_ms < 0 or self.request_timeout_seconds < 1:
             raise ConfigError("REGISTRY_STATEMENT_TIMEOUT_MS must be >= 0 and "
                               "REGISTRY_REQUEST_TIMEOUT_SECONDS >= 1")
+        if self.database_connect_timeout_seconds < 1 or self.idle_in_transaction_timeout_ms < 1:
+            raise ConfigError("REGISTRY_DATABASE_CONNECT_TIMEOUT_SECONDS and "
+                              "REGISTRY_IDLE_IN_TRANSACTION_TIMEOUT_MS must be positive")
         if self.rate_limit and not _valid_rate_limit(self.rate_limit):
             raise ConfigError(f"REGISTRY_RATE_LIMIT is not a rate limit like '600 per minute': "
                               f"{self.rate_limit!r}")

@@ -1,8 +1,12 @@
 """Fixtures: every API test runs on SQLite and on PostgreSQL.
 
-Each backend is migrated once per session (through Alembic, as in production); each test then
-starts from empty tables. PostgreSQL is skipped only when unreachable and not required —
-under CI (``REGISTRY_TEST_REQUIRE_POSTGRESQL=1``) an unreachable server fails the run.
+Each backend is migrated once per session (through Alembic, as in production). Each test then
+runs on one connection inside a transaction that is rolled back when it ends: every unit of
+work of the test is a savepoint of that transaction (``JoinedDatabase``), so tests never see
+each other's rows and need no emptying of tables. Tests that must commit for real (several
+connections, other processes) use ``committing_app``, which empties the tables around them.
+PostgreSQL is skipped only when unreachable and not required — under CI
+(``REGISTRY_TEST_REQUIRE_POSTGRESQL=1``) an unreachable server fails the run.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +24,16 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry import create_app
-from registry.api.auth import forget_tokens
+from registry import cli
+from registry.app import create_app
+from registry.http.auth import forget_tokens
 from registry.services import tokens
+from registry.services.audit import AuditTrail
+from registry.services.caller import Caller
+from registry.services.fhir import FhirService
+from registry.services.unit import unit_of_work
 from registry.storage import migrate
-from registry.storage.database import create_engine, transaction
+from registry.storage.database import Connection, Database, Engine, create_engine, transaction
 from registry.storage.tables import metadata
 
 POSTGRES_SERVER = os.environ.get("REGISTRY_TEST_POSTGRES_URL",
@@ -33,6 +43,7 @@ POSTGRES_DATABASE = os.environ.get("REGISTRY_TEST_POSTGRES_DATABASE",
                                    f"registry_test_{os.getpid()}_{secrets.token_hex(3)}")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+TEST_BASE = "http://registry.test/fhir"
 
 
 def _postgres_url(request: pytest.FixtureRequest) -> str:
@@ -75,6 +86,48 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    found = create_engine(database_url, pool_size=2)
+    yield found
+    found.dispose()
+
+
+class JoinedDatabase(Database):
+    """Every unit of work a savepoint of one connection whose transaction the test rolls back."""
+
+    def __init__(self, engine: Engine, conn: Connection) -> None:
+        super().__init__(engine)
+        self.conn = conn
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:  # type: ignore[override]
+        self.conn.info["write"], self.conn.info["scratch"] = write, {}
+        try:
+            with self.conn.begin_nested():
+                yield self.conn
+        finally:
+            self.conn.info.pop("write", None)
+            self.conn.info.pop("scratch", None)
+
+    def autocommit(self) -> Any:
+        return self.transaction(write=False)
+
+    def dispose(self) -> None:
+        """The connection belongs to the fixture that opened it."""
+
+
+@contextmanager
+def joined(engine: Engine) -> Iterator[Connection]:
+    """One connection in a transaction that is rolled back at the end."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
 def empty_tables(url: str) -> None:
     engine = create_engine(url)
     names = [t.name for t in reversed(metadata.sorted_tables)]
@@ -87,25 +140,57 @@ def empty_tables(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """A fresh application on empty tables; ``@pytest.mark.settings(...)`` overrides settings."""
-    empty_tables(database_url)
+def build_app(database_url: str, **overrides: Any) -> Flask:
     forget_tokens()
-    marker = request.node.get_closest_marker("settings")
-    overrides = {"database_url": database_url, "base_url": "http://registry.test/fhir",
-                 **(marker.kwargs if marker else {})}
-    application = create_app(overrides)
+    application = create_app({"database_url": database_url, "base_url": TEST_BASE,
+                              "node_secret": "test-node-secret", **overrides})
     application.config["TESTING"] = True
+    cli.init_app(application)  # as wsgi.py does: ``flask --app wsgi ...``
+    return application
+
+
+def join(app: Flask, engine: Engine, conn: Connection) -> Flask:
+    """Run every unit of work of ``app`` on ``conn``."""
+    app.extensions["registry.database"].dispose()
+    app.extensions["registry.database"] = JoinedDatabase(engine, conn)
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An application whose writes are rolled back after the test;
+    ``@pytest.mark.settings(...)`` overrides settings."""
+    marker = request.node.get_closest_marker("settings")
+    with joined(engine) as conn:
+        yield join(build_app(database_url, **(marker.kwargs if marker else {})), engine, conn)
+
+
+@pytest.fixture
+def committing_app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An application that commits for real (several connections, other processes), on
+    tables emptied before and after it."""
+    marker = request.node.get_closest_marker("settings")
+    empty_tables(database_url)
+    application = build_app(database_url, **(marker.kwargs if marker else {}))
     yield application
-    application.extensions["registry.engine"].dispose()
+    application.extensions["registry.database"].dispose()
+    empty_tables(database_url)
+
+
+@contextmanager
+def system_service(app: Flask, *, write: bool = True, name: str = "test"
+                   ) -> Iterator[FhirService]:
+    """The service of a unit of work on ``app``, acting as the node itself (test set-up)."""
+    with app.app_context(), unit_of_work(app.extensions["registry.database"],
+                                         app.extensions["registry.node"], Caller.system(name),
+                                         AuditTrail(), TEST_BASE, write=write) as service:
+        yield service
 
 
 def make_token(app: Flask, role: str = "network-admin", **kwargs: Any) -> str:
-    from registry.db import unit_of_work
-
-    with app.app_context(), unit_of_work(write=True) as conn:
-        plaintext, _ = tokens.create_token(conn, role=role, name=f"test-{role}", **kwargs)
+    with system_service(app) as service:
+        plaintext, _ = tokens.create_token(service.ctx.conn, role=role, name=f"test-{role}",
+                                           **kwargs)
     return plaintext
 
 

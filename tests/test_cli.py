@@ -15,15 +15,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from registry import create_app
 from registry.storage import migrate
 from registry.storage.database import create_engine
-from tests.conftest import Fhir
+from tests.conftest import Fhir, build_app
 
 
 def test_db_upgrade_creates_the_schema_on_an_empty_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    runner = create_app({"database_url": url}).test_cli_runner()
+    runner = build_app(url).test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     engine = create_engine(url)
@@ -41,7 +40,7 @@ def test_db_upgrade_takes_a_percent_encoded_database_url(tmp_path: Path) -> None
     path.parent.mkdir()
     url = sa.engine.URL.create("sqlite", database=str(path)).render_as_string()
     assert "%25" in url
-    result = create_app({"database_url": url}).test_cli_runner().invoke(args=["db", "upgrade"])
+    result = build_app(url).test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     engine = create_engine(url)
     assert migrate.current_revision(engine) is not None

@@ -13,43 +13,40 @@ this instance lies outside the caller's compartment: its existence is itself con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from registry.errors import Forbidden, NotFound, RegistryError
 from registry.services import policy
-from registry.services.audit import AuditTrail, write_event
+from registry.services.audit import AuditTrail
 from registry.services.bundles import pairs
-from registry.services.compartment import (
-    OWNER_EXTENSION,
-    Compartment,
-    derive,
-    stored_compartments,
-)
-from registry.services.context import Caller, Node
-from registry.services.history import HistoryQuery
+from registry.services.caller import Caller
+from registry.services.compartment import OWNER_EXTENSION, derive
+from registry.services.context import Context
 from registry.services.policy import Subject
-from registry.services.store import PendingWrite, Stored
-from registry.storage.database import chunks
-from registry.storage.tables import resource, resource_compartment, resource_version
+from registry.services.writes.pending import PendingWrite
+from registry.services.writes.pipeline import WriteBatch
+from registry.storage import compartments
+from registry.storage.compartments import EMPTY, Compartment
+from registry.storage.rows import Stored
+from registry.storage.scope import Restrictions
 
-# A SQL restriction for rows of one type: (res_type, pk column) -> condition or None.
-Scope = Callable[[str, sa.ColumnElement[Any]], sa.ColumnElement[bool] | None]
 UNSTAMPED = frozenset({"Bundle"})  # not a DomainResource: no extensions
 
 
 @dataclass
 class Access:
-    conn: Connection
-    node: Node
-    caller: Caller
-    trail: AuditTrail = field(default_factory=AuditTrail)
+    ctx: Context
     _subject: Subject | None = field(default=None, init=False, repr=False)
+
+    @property
+    def caller(self) -> Caller:
+        return self.ctx.caller
+
+    @property
+    def trail(self) -> AuditTrail:
+        return self.ctx.trail
 
     # ---- who is asking -------------------------------------------------------------------
 
@@ -67,8 +64,8 @@ class Access:
         if role not in policy.ORGANIZATION_ROLES or not binding.startswith("Organization/"):
             return Subject(role)
         org_id = binding.split("/", 1)[1]
-        found = stored_compartments(self.conn, [("Organization", org_id)]).get(
-            ("Organization", org_id), Compartment())
+        found = compartments.stored_compartments(self.ctx.conn, [("Organization", org_id)]).get(
+            ("Organization", org_id), EMPTY)
         if role == "hub-admin":
             return Subject(role, hub=org_id, country=found.country)
         return Subject(role, hub=found.hub, spoke=org_id, country=found.country)
@@ -98,23 +95,10 @@ class Access:
             self._refuse(NotFound(f"{res_type}/{res_id} is not known"), audit_as,
                          [f"{res_type}/{res_id}"])
 
-    def read_scope(self) -> Scope:
-        """What search and includes may return, as SQL per resource type."""
+    def read_scope(self) -> Restrictions:
+        """What search, includes and history may return, per resource type."""
         subject = self.subject
-        return lambda res_type, pk: policy.condition(subject, "read", res_type, pk)
-
-    def history_restriction(self, query: HistoryQuery) -> sa.ColumnElement[bool] | None:
-        """Versions the caller may see. System history leaves the audit trail out unless
-        ``_type`` asks for it: peers syncing the node's changes want data, not its log."""
-        rv = resource_version.c
-        types = list(query.types) or ([query.res_type] if query.res_type else [
-            t for t in self.node.resource_types if t != "AuditEvent"])
-        restriction = policy.types_condition(self.subject, "read", types, rv.res_type,
-                                             rv.resource_pk)
-        if query.res_type or query.types:
-            return restriction
-        no_audit = rv.res_type != "AuditEvent"
-        return no_audit if restriction is None else sa.and_(no_audit, restriction)
+        return lambda res_type: policy.restriction(subject, "read", res_type)
 
     def accessed(self, interaction: str, stored: Sequence[Stored],
                  params: Mapping[str, list[str]] | None = None,
@@ -126,20 +110,16 @@ class Access:
             query = None if params is None else query_string(params)
             self.trail.accessed(self.caller, interaction, cases, query)
 
-    # ---- writes (ResourceStore.persist hooks) ------------------------------------------
+    # ---- writes (the pipeline's authorize step) -----------------------------------------
 
     def authorize(self, writes: Sequence[PendingWrite]) -> None:
         """Check every write of a batch before anything is written; the first refusal wins."""
         self._stamp_owners(writes)
-        after = derive(self.conn, self.node.base_url, writes)
+        after = derive(self.ctx.conn, self.ctx.base_url, writes)
         before = self._compartments([(w.res_type, w.res_id) for w in writes
                                      if w.current is not None])
         for write, new in zip(writes, after, strict=True):
             self._authorize_one(write, before.get((write.res_type, write.res_id)), new)
-
-    def audit(self, writes: Sequence[PendingWrite],
-              stored: Sequence[Stored]) -> list[PendingWrite]:
-        return [write_event(self.caller, writes, stored, self.node.base_url)]
 
     def require_visible(self, res_type: str, res_id: str, where: str | None = None) -> None:
         """404 for a write aimed at an existing resource the caller may not even read, before
@@ -186,7 +166,7 @@ class Access:
             return
         candidates = [w for w in writes if w.resource is not None
                       and w.res_type not in UNSTAMPED]
-        derived = derive(self.conn, self.node.base_url, candidates)
+        derived = derive(self.ctx.conn, self.ctx.base_url, candidates)
         for write, found in zip(candidates, derived, strict=True):
             if found is not None and not found.owned and write.resource is not None:
                 extensions = list(write.resource.get("extension") or [])
@@ -199,17 +179,7 @@ class Access:
     def _compartments(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str],
                                                                        Compartment]:
         """Stored compartments of existing resources; one without a row has an empty one."""
-        wanted = sorted(set(keys))
-        r, c = resource.c, resource_compartment.c
-        found: dict[tuple[str, str], Compartment] = {}
-        for chunk in chunks(wanted):
-            rows = self.conn.execute(
-                sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country, c.published)
-                .outerjoin(resource_compartment, c.resource_pk == r.pk)
-                .where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
-            found.update({(row.res_type, row.res_id): Compartment(
-                row.hub, row.spoke, row.country, bool(row.published)) for row in rows})
-        return found
+        return compartments.stored_compartments(self.ctx.conn, keys, unowned_too=True)
 
     def _refuse(self, error: RegistryError, interaction: str, references: Sequence[str],
                 query: str | None = None) -> None:
@@ -223,3 +193,11 @@ def query_string(params: Mapping[str, list[str]]) -> str:
 
 def _at(where: str | None) -> tuple[str, ...]:
     return (where,) if where else ()
+
+
+class AuthorizeStep:
+    """The write pipeline's authorize step: the caller's access decides on the whole batch
+    before any transform runs (refuse first, then process)."""
+
+    def __call__(self, batch: WriteBatch) -> None:
+        batch.access.authorize(batch.writes)

@@ -34,7 +34,7 @@ from registry.services.sessions import (
     merge_intervals,
     role_type,
 )
-from registry.services.store import PendingWrite, new_id
+from registry.services.writes.pending import PendingWrite, new_id
 
 ATTENDEE_SYSTEM = f"{BASE}/sid/attendance-name"
 SPOKE_KIND = f"{BASE}/CodeSystem/organization-kind|spoke"
@@ -94,8 +94,8 @@ def import_attendance(service: FhirService, report: AttendanceReport, session_re
                       create_unknown: bool = False, discipline: str = "primary-care"
                       ) -> ImportSummary:
     """Record ``report`` on the session; the caller owns (and commits) the transaction."""
-    store = service.store
-    session = check_session(store.resolve(session_ref), session_ref)
+    resources = service.ctx.resources
+    session = check_session(resources.resolve(session_ref), session_ref)
     program = _program(session)
     plan, outcomes = _Plan(), []
     for attendee in report.attendees:
@@ -108,8 +108,9 @@ def import_attendance(service: FhirService, report: AttendanceReport, session_re
     updated = _with_attendance(session, plan)
     if updated.get("participant") != session.get("participant") or plan.creates:
         res_id = session_ref.split("/", 1)[1]
-        store.prepare(updated, "Encounter")
-        store.persist([*plan.creates, PendingWrite("Encounter", res_id, updated, "PUT")])
+        service.pipeline.prepare(updated, "Encounter")
+        service.write([*plan.creates, PendingWrite("Encounter", res_id, updated, "PUT",
+                                                   prepared=True)])
         summary.written = True
     return summary
 
@@ -246,7 +247,6 @@ def _created_in_this_import(plan: _Plan, key: str | None) -> str | None:
 
 def _create_mentee(service: FhirService, attendee: Attendee, spoke: dict[str, Any],
                    discipline: str, plan: _Plan) -> str:
-    store = service.store
     person_id, role_id = new_id(), new_id()
     person: dict[str, Any] = {
         "resourceType": "Practitioner", "active": True, "name": [{"text": attendee.display_name}],
@@ -264,9 +264,10 @@ def _create_mentee(service: FhirService, attendee: Attendee, spoke: dict[str, An
     if country:
         role["extension"] = [{"url": COUNTRY_EXT, "valueCode": country}]
     for res_id, body in ((person_id, person), (role_id, role)):
-        store.prepare(body)
-        store.pending[f"{body['resourceType']}/{res_id}"] = body
-        plan.creates.append(PendingWrite(body["resourceType"], res_id, body, "POST"))
+        service.pipeline.prepare(body)
+        service.ctx.resources.pending[f"{body['resourceType']}/{res_id}"] = body
+        plan.creates.append(PendingWrite(body["resourceType"], res_id, body, "POST",
+                                         prepared=True))
     plan.types[f"PractitionerRole/{role_id}"] = "mentee"
     return f"PractitionerRole/{role_id}"
 

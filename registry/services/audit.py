@@ -1,14 +1,14 @@
 """The audit trail: FHIR AuditEvents for writes, case-level reads, refusals and failed sign-ins.
 
-A write's event is part of the write itself: ``ResourceStore.persist`` asks for it
-(``write_event``) and stores it in the same statements as the batch it records, so a
-rolled-back write leaves no "success" behind and costs no second pass through the store.
-Services *record* every other event on an ``AuditTrail``; whoever owns the transaction
-*flushes* it (``registry.db.unit_of_work``), after the request's transaction has ended, in a
-transaction of its own, whether that request committed or rolled back (the documented
-exception to "one transaction per request").
+A write's event is part of the write itself: the audit step of the write pipeline
+(``registry.services.writes.audit``) adds it to the batch it records, so it is stored in the
+same statements and transaction, a rolled-back write leaves no "success" behind, and it costs
+no second pass.
+Services *record* every other event on the unit of work's ``AuditTrail``; the unit of work
+(``registry.services.unit``) stores them with a committing write, or after a read or a failure
+in a transaction of its own (the documented exception to "one transaction per request").
 
-AuditEvents are persisted with ``ResourceStore.persist`` directly, never through the API: the
+AuditEvents are stored by the pipeline's persist step directly, never through the API: the
 policy refuses every create, update, patch and delete of AuditEvent, so the trail is
 append-only. They name who (token id, name, role and binding), what (references, and the query
 string of a search), when, from where (client address) and the outcome
@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from registry.services.context import Caller, Node
-from registry.services.search.values import instant
-from registry.services.store import PendingWrite, ResourceStore, Stored, new_id
+from registry.services.caller import Caller
+from registry.storage.rows import Stored
+from registry.storage.values import instant
 
 SUCCESS, REFUSED, AUTHENTICATION_FAILED = "0", "4", "8"
 TOKEN_SYSTEM = "https://telementoring.example.org/fhir/sid/access-token"
@@ -98,28 +96,10 @@ class AuditTrail:
         self.records.append(AuditRecord(interaction, SUCCESS, caller, _address(caller),
                                         entities))
 
-    def flush(self, conn: Connection, node: Node) -> None:
-        """Persist the recorded events on ``conn``."""
+    def take(self) -> list[AuditRecord]:
+        """The recorded events, leaving the trail empty."""
         records, self.records = self.records, []
-        if records:
-            ResourceStore(conn, node).persist([_pending(r, node.base_url) for r in records])
-
-
-def write_event(caller: Caller, writes: Sequence[PendingWrite], stored: Sequence[Stored],
-                base_url: str) -> PendingWrite:
-    """The AuditEvent of one persisted batch, to be written with it (one per batch)."""
-    methods = {w.method for w in writes}
-    interaction = (INTERACTION_OF_METHOD[methods.pop()] if len(methods) == 1
-                   and len(writes) == 1 else "transaction")
-    entities = tuple(AuditEntity(s.location, LIFECYCLE[w.method])
-                     for w, s in zip(writes, stored, strict=True))
-    return _pending(AuditRecord(interaction, SUCCESS, caller, _address(caller), entities),
-                    base_url)
-
-
-def _pending(record: AuditRecord, base_url: str) -> PendingWrite:
-    return PendingWrite("AuditEvent", new_id(), audit_event(record, base_url), "POST",
-                        fresh=True)
+        return records
 
 
 def audit_event(record: AuditRecord, base_url: str) -> dict[str, Any]:

@@ -17,18 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from registry.errors import Forbidden, InvalidRequest, NotFound
 from registry.services import policy
-from registry.services.context import Caller, Node
-from registry.services.search.values import date_range, instant
-from registry.storage.tables import resource, resource_version
+from registry.services.caller import Caller
+from registry.services.node import Node
+from registry.storage import exports
+from registry.storage.database import Connection
+from registry.storage.values import date_range, instant
 
 NDJSON = "application/fhir+ndjson"
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
-BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def run_export(conn: Connection, subject: policy.Subject, caller: Caller, reques
     job = secrets.token_hex(16)
     folder = directory / job
     folder.mkdir(parents=True)
-    stamp = conn.execute(sa.select(sa.func.max(resource_version.c.last_updated))).scalar() or 0
+    stamp = exports.latest_change(conn)
     output = []
     for res_type in request.types:
         count = _write_type(conn, subject, res_type, request.since, folder / f"{res_type}.ndjson")
@@ -88,22 +86,13 @@ def run_export(conn: Connection, subject: policy.Subject, caller: Caller, reques
 
 def _write_type(conn: Connection, subject: policy.Subject, res_type: str, since: int | None,
                 path: Path) -> int:
-    r = resource.c
-    stmt = sa.select(r.pk, r.content).where(r.res_type == res_type, r.deleted.is_(False))
-    restriction = policy.condition(subject, "export", res_type, r.pk)
-    if restriction is not None:
-        stmt = stmt.where(restriction)
-    if since is not None:
-        stmt = stmt.where(r.last_updated >= since)
-    count, last = 0, 0
+    count = 0
+    restriction = policy.restriction(subject, "export", res_type)
     with path.open("w", encoding="utf-8") as out:
-        while True:  # keyset pages: bounded memory, no server-side cursor needed
-            rows = conn.execute(stmt.where(r.pk > last).order_by(r.pk).limit(BATCH)).all()
-            out.writelines(row.content + "\n" for row in rows)
-            count += len(rows)
-            if len(rows) < BATCH:
-                return count
-            last = rows[-1].pk
+        for content in exports.exportable(conn, res_type, restriction, since):
+            out.write(content + "\n")
+            count += 1
+    return count
 
 
 def job_folder(directory: Path, job: str, caller: Caller) -> Path:

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from registry.services.search.values import http_date, instant
-from registry.services.store import Stored
+from registry.storage.rows import Stored
+from registry.storage.values import http_date, instant
 
 Shaper = Callable[[Stored], str | None]
 CHUNK_CHARS = 64 << 10  # of a streamed Bundle: one socket write each

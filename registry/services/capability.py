@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from registry.services.context import Node
+from registry.services.node import Node
 
 TYPE_INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
                      "history-type", "create", "search-type")
@@ -19,7 +19,7 @@ SEARCH_RESULT_PARAMETERS = ("_count", "_sort", "_include", "_revinclude", "_summ
 FHIR_VERSION = "4.3.0"
 
 
-def capability_statement(node: Node) -> dict[str, Any]:
+def capability_statement(node: Node, base_url: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -27,7 +27,7 @@ def capability_statement(node: Node) -> dict[str, Any]:
         "kind": "instance",
         "software": {"name": "Telementoring Network Registry", "version": _version()},
         "implementation": {"description": "Telementoring Network Registry node",
-                           "url": node.base_url},
+                           "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],

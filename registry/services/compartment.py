@@ -1,15 +1,14 @@
-"""The security compartment of a resource: which hub, spoke and country own it, and whether
-its hub published it.
+"""The security compartment of a resource: which hub, spoke and country own it, and whether its hub
+published it.
 
-It is derived from the resource itself on every write (``derive``, then
-``store_compartments``, called by ``ResourceStore.persist`` in the same transaction) and
-stored in ``resource_compartment``, so the policy can hide resources inside SQL. Derivation
-follows one *owner reference* per resource kind (the table ``OWNER_REFERENCES``) to a resource
-whose compartment is already known and inherits it; Organizations add what their ``type``
-says about themselves (a hub owns its own subtree, a spoke is owned by its hub's compartment
-and its own). Kinds with no natural owner (Practitioner, Questionnaire, case parts) name their
-owner with the extension ``OWNER_EXTENSION``; the access layer adds it for bound callers
-(``stamp_owner``) so what they create stays theirs.
+It is derived from the resource itself on every write (``derive``, called by the write
+pipeline's persist step in the same transaction) and stored in ``resource_compartment``, so the
+policy can hide resources inside SQL. Derivation follows one *owner reference* per resource kind
+(the table ``OWNER_REFERENCES``) to a resource whose compartment is already known and inherits
+it; Organizations add what their ``type`` says about themselves (a hub owns its own subtree, a
+spoke is owned by its hub's compartment and its own). Kinds with no natural owner (Practitioner,
+Questionnaire, case parts) name their owner with the extension ``OWNER_EXTENSION``; the access
+layer adds it for bound callers (``stamp_owner``) so what they create stays theirs.
 
 A case belongs to the spoke that presents it: a case Bundle and its Composition follow
 ``Composition.author`` (the presenter's PractitionerRole, whose organization is the spoke; the
@@ -24,26 +23,22 @@ Publication is a tag the hub sets on what it wants peers and the global network 
                       "code": "published"}]}
 
 Known limit: a compartment is derived when its resource is written; moving a spoke to another
-hub does not re-derive the spoke's dependants until they are written again or
-``registry security rebuild`` runs.
-"""
+hub does not re-derive the spoke's dependants until they are written again or ``registry
+security rebuild`` runs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from registry.services.search.index import parse_reference
-from registry.storage.database import chunks
-from registry.storage.tables import resource, resource_compartment
-
-if TYPE_CHECKING:
-    from registry.services.store import PendingWrite
+from registry.storage import compartments as rows
+from registry.storage import resources
+from registry.storage.compartments import EMPTY, Compartment
+from registry.storage.database import Connection
+from registry.storage.search.references import parse_reference
 
 NETWORK_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/network"
 PUBLISHED_CODE = "published"
@@ -74,25 +69,29 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 Key = tuple[str, str]
-rc = resource_compartment.c
+
+
+class Written(Protocol):
+    """A resource about to be written (a pending write): its key and body, None to delete."""
+
+    @property
+    def res_type(self) -> str: ...
+    @property
+    def res_id(self) -> str: ...
+    @property
+    def resource(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
-class Compartment:
-    hub: str | None = None
-    spoke: str | None = None
-    country: str | None = None
-    published: bool = False
+class _Stored:
+    res_type: str
+    res_id: str
+    resource: dict[str, Any] | None
 
-    @property
-    def owned(self) -> bool:
-        return self.hub is not None or self.spoke is not None
+__all__ = ["EMPTY", "Compartment", "derive", "rebuild", "stored_compartments"]
 
 
-EMPTY = Compartment()
-
-
-def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
+def derive(conn: Connection, base_url: str, writes: Sequence[Written]
            ) -> list[Compartment | None]:
     """The compartment of each write (``None`` for deletions), resolving owners written in the
     same batch first and stored ones second, whatever the order of the batch."""
@@ -104,51 +103,21 @@ def derive(conn: Connection, base_url: str, writes: Sequence[PendingWrite]
             for w in writes]
 
 
-def store_compartments(conn: Connection, writes: Sequence[PendingWrite], pks: Sequence[int],
-                       compartments: Sequence[Compartment | None]) -> None:
-    """Store the ``derive``d compartments of ``writes`` (deletions keep the row they had). Only
-    writes with a ``current`` version can have a row already; the others need no delete first."""
-    rows, keys = [], []
-    for w, pk, found in zip(writes, pks, compartments, strict=True):
-        if found is not None:
-            rows.append({"resource_pk": pk, **_row(found)})
-            if w.current is not None:
-                keys.append(pk)
-    if not rows:
-        return
-    for chunk in chunks(keys):
-        conn.execute(resource_compartment.delete().where(rc.resource_pk.in_(chunk)))
-    conn.execute(resource_compartment.insert(), rows)
-
-
 def rebuild(conn: Connection, base_url: str) -> int:
     """Derive again the compartment of every current resource (after migration 0002 on a
     populated database, or after a hub reorganization); returns how many were derived."""
-    from registry.services.store import Current, PendingWrite
-
-    r = resource.c
-    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
-                        .where(r.deleted.is_(False)).order_by(r.pk)).all()
-    writes = [PendingWrite(row.res_type, row.res_id, orjson.loads(row.content), "PUT",
-                           Current(row.pk, row.version, False)) for row in rows]
-    store_compartments(conn, writes, [row.pk for row in rows], derive(conn, base_url, writes))
+    current = resources.current_resources(conn)
+    writes = [_Stored(res_type, res_id, orjson.loads(content))
+              for _, res_type, res_id, _, content in current]
+    derived = derive(conn, base_url, writes)
+    rows.store_compartments(conn, [(pk, found, True) for (pk, *_), found
+                                   in zip(current, derived, strict=True)])
     return len(writes)
 
 
 def stored_compartments(conn: Connection, keys: Iterable[Key]) -> dict[Key, Compartment]:
     """Compartments already stored for (type, id) pairs; absent keys have none."""
-    wanted = sorted(set(keys))
-    found: dict[Key, Compartment] = {}
-    r = resource.c
-    for chunk in chunks(wanted):
-        rows = conn.execute(
-            sa.select(r.res_type, r.res_id, rc.hub, rc.spoke, rc.country, rc.published)
-            .join(resource_compartment, rc.resource_pk == r.pk)
-            .where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
-        found.update({(row.res_type, row.res_id):
-                      Compartment(row.hub, row.spoke, row.country, bool(row.published))
-                      for row in rows})
-    return found
+    return rows.stored_compartments(conn, keys)
 
 
 def owner_keys(body: dict[str, Any], base_url: str) -> list[Key]:
@@ -228,10 +197,6 @@ def _country(body: dict[str, Any]) -> str | None:
         if isinstance(country, str) and len(country) == 2 and country.isalpha():
             return country.upper()
     return None
-
-
-def _row(c: Compartment) -> dict[str, Any]:
-    return {"hub": c.hub, "spoke": c.spoke, "country": c.country, "published": c.published}
 
 
 def _walk(node: Any, path: list[str]) -> Iterator[Any]:

@@ -1,7 +1,8 @@
 """The FHIR interactions, one method each, for every caller (HTTP, CLI, jobs).
 
-A ``FhirService`` lives for one transaction: it is given the connection and the caller and
-never commits. The REST views call exactly one of its methods.
+A ``FhirService`` lives for one unit of work: it is built from its ``Context`` (connection,
+node, caller, audit trail) and never commits. Reads ask the caller's ``Access`` first; writes
+go through the one ``WritePipeline``, whose authorize step asks it for the whole batch.
 """
 
 from __future__ import annotations
@@ -12,25 +13,27 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from sqlalchemy.engine import Connection
 
-from registry.errors import InvalidRequest, Issue, PreconditionFailed, operation_outcome
+from registry.errors import (
+    Conflict,
+    InvalidRequest,
+    Issue,
+    NotFound,
+    PreconditionFailed,
+    operation_outcome,
+)
 from registry.services import bundles
 from registry.services.access import Access
-from registry.services.audit import AuditTrail
-from registry.services.context import Caller, Node
-from registry.services.history import HistoryPage, history, parse_history_query
-from registry.services.search.engine import SearchResult, run_search
-from registry.services.search.request import SearchQuery, parse_search
+from registry.services.context import Context
+from registry.services.history import parse_history_query
+from registry.services.search.request import parse_search
 from registry.services.shaping import elements, summary
-from registry.services.store import (
-    PendingWrite,
-    ResourceStore,
-    Stored,
-    check_version,
-    ensure_id,
-    new_id,
-)
+from registry.services.writes.pending import PendingWrite, check_version, ensure_id, new_id
+from registry.services.writes.pipeline import WritePipeline, WriteResult
+from registry.storage.history import HistoryPage, history
+from registry.storage.rows import Stored
+from registry.storage.search.engine import SearchResult, run_search
+from registry.storage.search.model import SearchQuery
 
 
 @dataclass(frozen=True)
@@ -42,130 +45,164 @@ class WriteOutcome:
 
 @dataclass
 class FhirService:
-    conn: Connection
-    node: Node
-    caller: Caller
-    audit: AuditTrail = field(default_factory=AuditTrail)
-    store: ResourceStore = field(init=False)
+    ctx: Context
     access: Access = field(init=False)
+    pipeline: WritePipeline = field(init=False)
 
     def __post_init__(self) -> None:
-        # Every write goes through persist(), which asks ``access`` first: one authorization
-        # point for instance writes, conditionals, batches and transactions alike.
-        self.access = Access(self.conn, self.node, self.caller, self.audit)
-        self.store = ResourceStore(self.conn, self.node, hooks=self.access)
+        self.access = Access(self.ctx)
+        self.pipeline = WritePipeline(self.ctx, self.access)
 
     # ---- instance ----------------------------------------------------------------------
 
     def read(self, res_type: str, res_id: str) -> Stored:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.check_read(res_type, res_id, "read")
-        stored = self.store.read(res_type, res_id)
+        stored = self.ctx.resources.read(res_type, res_id)
         self.access.accessed("read", [stored])
         return stored
 
     def vread(self, res_type: str, res_id: str, version: str) -> Stored:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.check_read(res_type, res_id, "vread")
-        stored = self.store.vread(res_type, res_id, version)
+        stored = self.ctx.resources.vread(res_type, res_id, version)
         self.access.accessed("vread", [stored])
         return stored
 
     def update(self, res_type: str, res_id: str, body: Any, *,
                if_match: str | None = None) -> WriteOutcome:
         ensure_id(res_id, res_type)
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "update", "update", alternative="create")
         self.access.require_visible(res_type, res_id)
-        stored = self.store.update(res_type, res_id, body, if_match=if_match)
-        return WriteOutcome(stored, 201 if stored.created else 200, tuple(self.store.notes))
+        if self.pipeline.prepare(body, res_type) != res_type:
+            raise InvalidRequest("resourceType does not match the URL", "resourceType")
+        if body.get("id") != res_id:
+            raise InvalidRequest(f"The body's id {body.get('id')!r} does not match the URL id "
+                                 f"{res_id!r}", f"{res_type}.id")
+        current = self.ctx.resources.current(res_type, [res_id]).get(res_id)
+        check_version(current, if_match, res_type, res_id)
+        result = self._run(PendingWrite(res_type, res_id, body, "PUT", current, prepared=True))
+        stored = result.stored[0]
+        return WriteOutcome(stored, 201 if stored.created else 200, tuple(result.notes))
 
     def delete(self, res_type: str, res_id: str, *, if_match: str | None = None) -> None:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "delete", "delete")
         self.access.require_visible(res_type, res_id)
-        self.store.delete(res_type, res_id, if_match=if_match)
+        current = self.ctx.resources.current(res_type, [res_id]).get(res_id)
+        if current is None:
+            raise NotFound(f"{res_type}/{res_id} is not known")
+        check_version(current, if_match, res_type, res_id)
+        if not current.deleted:
+            self._run(PendingWrite(res_type, res_id, None, "DELETE", current))
 
     def patch(self, res_type: str, res_id: str, apply: Callable[[dict[str, Any]], dict[str, Any]],
               *, if_match: str | None = None) -> WriteOutcome:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "update", "patch")
         self.access.require_visible(res_type, res_id)
-        current = self.store.read(res_type, res_id)
-        check_version(self.store.current(res_type, [res_id]).get(res_id), if_match,
-                      res_type, res_id)
-        patched = apply(current.resource())
+        current_version = self.ctx.resources.read(res_type, res_id)
+        current = self.ctx.resources.current(res_type, [res_id]).get(res_id)
+        check_version(current, if_match, res_type, res_id)
+        patched = apply(current_version.resource())
         if patched.get("resourceType") != res_type or patched.get("id") != res_id:
             raise InvalidRequest("A patch may not change resourceType or id")
-        self.store.prepare(patched, res_type)
-        stored = self.store.persist([PendingWrite(res_type, res_id, patched, "PATCH")])[0]
-        return WriteOutcome(stored, 200)
+        self.pipeline.prepare(patched, res_type)
+        result = self._run(PendingWrite(res_type, res_id, patched, "PATCH", current,
+                                        prepared=True))
+        return WriteOutcome(result.stored[0], 200, tuple(result.notes))
 
     # ---- type ---------------------------------------------------------------------------
 
     def create(self, body: Any, *, res_type: str | None = None,
                if_none_exist: str | None = None) -> WriteOutcome:
         kind = res_type or (body.get("resourceType") if isinstance(body, dict) else None)
-        if isinstance(kind, str) and self.node.supports(kind):
+        if isinstance(kind, str) and self.ctx.node.supports(kind):
             self.access.require_kind(kind, "create", "create")
-        res_type = self.store.prepare(body, res_type)
+        res_type = self.pipeline.prepare(body, res_type)
         if if_none_exist:
             existing = self.conditional_match(res_type, if_none_exist)
             if existing:
                 return WriteOutcome(existing, 200)
-        stored = self.store.persist([PendingWrite(res_type, new_id(), body, "POST",
-                                                  fresh=True)])[0]
-        return WriteOutcome(stored, 201, tuple(self.store.notes))
+        result = self._run(PendingWrite(res_type, new_id(), body, "POST", fresh=True,
+                                        prepared=True))
+        return WriteOutcome(result.stored[0], 201, tuple(result.notes))
 
     def conditional_update(self, res_type: str, params: Mapping[str, list[str]], body: Any
                            ) -> WriteOutcome:
-        self.store.check_type(res_type)
+        """Update the one match; with none, create (with the body's id when it names one that
+        is free: an id already taken answers 409, as FHIR says, never a silent overwrite)."""
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "update", "update", alternative="create")
-        self.store.prepare(body, res_type)
+        self.pipeline.prepare(body, res_type)
         existing = self.single_match(res_type, params)
         if existing is None:
-            res_id = body.get("id") or new_id()
-            ensure_id(res_id, res_type)
-            stored = self.store.persist([PendingWrite(res_type, res_id, body, "PUT")])[0]
-            return WriteOutcome(stored, 201 if stored.created else 200)
+            res_id = ensure_id(body.get("id") or new_id(), res_type)
+            if self.ctx.resources.current(res_type, [res_id]):
+                raise Conflict(f"No {res_type} matches the conditions, and the id {res_id!r} "
+                               "in the body is already taken", f"{res_type}.id")
+            result = self._run(PendingWrite(res_type, res_id, body, "PUT", prepared=True))
+            return WriteOutcome(result.stored[0], 201)
         if body.get("id") not in (None, existing.res_id):
             raise InvalidRequest("The body's id differs from the resource the conditions match",
                                  f"{res_type}.id")
         body["id"] = existing.res_id
-        stored = self.store.persist([PendingWrite(res_type, existing.res_id, body, "PUT")])[0]
-        return WriteOutcome(stored, 200)
+        result = self._run(PendingWrite(res_type, existing.res_id, body, "PUT", prepared=True))
+        return WriteOutcome(result.stored[0], 200)
 
     def conditional_delete(self, res_type: str, params: Mapping[str, list[str]]) -> None:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "delete", "delete")
         existing = self.single_match(res_type, params)
         if existing is not None:
-            self.store.delete(res_type, existing.res_id)
+            self.delete(res_type, existing.res_id)
 
     def search(self, res_type: str, params: Mapping[str, list[str]], *,
                strict: bool = False) -> tuple[SearchQuery, SearchResult]:
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "read", "search-type", params)
-        query = parse_search(res_type, params, self.node, strict=strict)
-        result = run_search(self.conn, self.node, query, scope=self.access.read_scope())
+        query = parse_search(res_type, params, self.ctx.node, strict=strict)
+        result = run_search(self.ctx.conn, self.ctx.base_url, query, self.access.read_scope())
         self.access.accessed("search-type", result.matches + result.included, params, res_type)
         return query, result
+
+    def search_bundle(self, res_type: str, params: Mapping[str, list[str]], *,
+                      strict: bool = False) -> str:
+        """The searchset Bundle of one page of a search."""
+        query, result = self.search(res_type, params, strict=strict)
+        return search_page(self.ctx.base_url, res_type, params, query, result)
 
     def history(self, params: Mapping[str, list[str]], *, res_type: str | None = None,
                 res_id: str | None = None) -> HistoryPage:
         level = "instance" if res_id else "type" if res_type else "system"
         if res_type:
-            self.store.check_type(res_type)
+            self.ctx.resources.check_type(res_type)
             if res_id:
                 self.access.check_read(res_type, res_id, "history-instance")
             else:
                 self.access.require_kind(res_type, "read", "history-type")
-        query = parse_history_query(params, self.node, res_type=res_type, res_id=res_id)
-        page = history(self.conn, query, self.access.history_restriction(query))
+        query = parse_history_query(params, self.ctx.node, res_type=res_type, res_id=res_id)
+        page = history(self.ctx.conn, query, self.access.read_scope(),
+                       self.ctx.node.resource_types)
         self.access.accessed(f"history-{level}", page.versions, params)
         return page
 
-    # ---- conditionals ------------------------------------------------------------------
+    def history_bundle(self, params: Mapping[str, list[str]], *, res_type: str | None = None,
+                       res_id: str | None = None) -> Iterator[bytes]:
+        """The history Bundle of one page, as chunks of JSON."""
+        page = self.history(params, res_type=res_type, res_id=res_id)
+        path = "/".join(p for p in (res_type, res_id, "_history") if p)
+        return history_page(self.ctx.base_url, path, params, page)
+
+    # ---- writes and conditionals ----------------------------------------------------------
+
+    def write(self, writes: list[PendingWrite]) -> WriteResult:
+        """Run prepared writes through the pipeline (Bundles, imports, loaders)."""
+        return self.pipeline.run(writes)
+
+    def _run(self, write: PendingWrite) -> WriteResult:
+        return self.pipeline.run([write])
 
     def conditional_match(self, res_type: str, criteria: str) -> Stored | None:
         text = criteria.split("?", 1)[1] if "?" in criteria else criteria
@@ -173,13 +210,13 @@ class FhirService:
 
     def single_match(self, res_type: str, params: Mapping[str, list[str]]) -> Stored | None:
         """The one resource the conditions match; 412 when they match several."""
-        self.store.check_type(res_type)
+        self.ctx.resources.check_type(res_type)
         criteria = {k: v for k, v in params.items() if not k.startswith("_format")}
         if not criteria:
             raise PreconditionFailed("A conditional interaction needs search criteria")
-        query = parse_search(res_type, criteria, self.node, strict=True)
+        query = parse_search(res_type, criteria, self.ctx.node, strict=True)
         query.count, query.summary, query.includes, query.revincludes = 2, None, [], []
-        result = run_search(self.conn, self.node, query, scope=self.access.read_scope())
+        result = run_search(self.ctx.conn, self.ctx.base_url, query, self.access.read_scope())
         if len(result.matches) > 1:
             raise PreconditionFailed(f"The conditions match more than one {res_type}")
         return result.matches[0] if result.matches else None
@@ -200,11 +237,14 @@ def shaped(query: SearchQuery) -> bundles.Shaper:
     return bundles.raw_content
 
 
-def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], query: SearchQuery,
-                result: SearchResult) -> str:
-    """The searchset Bundle for one page, with self/next/previous links that reproduce it."""
-    kept = bundles.pairs(params, drop=("_count", "_offset", "_format"))
-    page = bundles.page_url(node.base_url, res_type, [*kept, ("_count", str(query.count))])
+def search_page(base_url: str, res_type: str, params: Mapping[str, list[str]],
+                query: SearchQuery, result: SearchResult) -> str:
+    """The searchset Bundle for one page, with self/next/previous links that reproduce it:
+    they carry the parameters the search used, never the ones it ignored."""
+    ignored = {name for name in query.ignored}
+    kept = [(k, v) for k, v in bundles.pairs(params, drop=("_count", "_offset", "_format"))
+            if k not in ignored]
+    page = bundles.page_url(base_url, res_type, [*kept, ("_count", str(query.count))])
 
     def link(offset: int) -> str:  # the criteria are encoded once for every link
         return f"{page}&_offset={offset}"
@@ -218,18 +258,17 @@ def search_page(node: Node, res_type: str, params: Mapping[str, list[str]], quer
     if query.ignored:
         outcome = operation_outcome([warning("not-supported", f"Unknown search parameter "
                                              f"{name!r} was ignored", name)
-                                     for name in sorted(set(query.ignored))])
-    return bundles.searchset(node.base_url, entries, total=result.total, links=links,
+                                     for name in sorted(ignored)])
+    return bundles.searchset(base_url, entries, total=result.total, links=links,
                              outcome=outcome, shape=shaped(query))
 
 
-def history_page(node: Node, path: str, params: Mapping[str, list[str]],
+def history_page(base_url: str, path: str, params: Mapping[str, list[str]],
                  page: HistoryPage) -> Iterator[bytes]:
     """The history Bundle for one page; ``next`` carries the cursor of the following page."""
-    links = {"self": bundles.page_url(node.base_url, path, bundles.pairs(params))}
+    links = {"self": bundles.page_url(base_url, path, bundles.pairs(params))}
     if page.next_cursor is not None:
         kept = bundles.pairs(params, drop=("_cursor",))
-        links["next"] = bundles.page_url(node.base_url, path,
+        links["next"] = bundles.page_url(base_url, path,
                                          [*kept, ("_cursor", str(page.next_cursor))])
-    return bundles.history(node.base_url, page.versions, links=links,
-                           high_water=page.high_water)
+    return bundles.history(base_url, page.versions, links=links, high_water=page.high_water)

@@ -1,8 +1,7 @@
 """Bulk, idempotent loading of resources with client-chosen ids (demo network, fixtures).
 
-Resources go through the same ``prepare`` checks and the same ``persist`` path as API writes,
-a batch per call. A resource whose content is unchanged is skipped, so loading twice writes
-nothing the second time.
+Resources go through the same write pipeline as API writes, a batch per call. A resource
+whose content is unchanged is skipped, so loading twice writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -11,12 +10,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from registry.services.context import Node
-from registry.services.store import PendingWrite, ResourceStore
-from registry.storage.tables import resource
+from registry.services.fhir import FhirService
+from registry.services.writes.pending import PendingWrite
+from registry.storage import resources
+from registry.storage.database import Connection
 
 SERVER_META = ("versionId", "lastUpdated")
 
@@ -38,24 +35,23 @@ def batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
         yield batch
 
 
-def load_batch(conn: Connection, node: Node, batch: list[dict[str, Any]],
-               report: LoadReport) -> None:
-    """Upsert one batch by id in the caller's write transaction."""
-    store = ResourceStore(conn, node)
+def load_batch(service: FhirService, batch: list[dict[str, Any]], report: LoadReport) -> None:
+    """Upsert one batch by id, through the write pipeline, in the caller's transaction."""
+    resources_ = service.ctx.resources
     for item in batch:
-        store.pending[f"{item['resourceType']}/{item['id']}"] = item
+        resources_.pending[f"{item['resourceType']}/{item['id']}"] = item
     writes = []
     for item in batch:
-        res_type = store.prepare(item)
-        writes.append(PendingWrite(res_type, item["id"], item, "PUT"))
+        res_type = service.pipeline.prepare(item)
+        writes.append(PendingWrite(res_type, item["id"], item, "PUT", prepared=True))
     stored = {(s.res_type, s.res_id): s.resource()
-              for s in store.read_many((w.res_type, w.res_id) for w in writes)}
+              for s in resources_.read_many((w.res_type, w.res_id) for w in writes)}
     changed = [w for w in writes
                if _comparable(stored.get((w.res_type, w.res_id), {})) != _comparable(
                    w.resource or {})]
     report.unchanged += len(writes) - len(changed)
     if changed:
-        store.persist(changed)
+        service.write(changed)
         report.written += len(changed)
 
 
@@ -65,4 +61,4 @@ def _comparable(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_empty(conn: Connection) -> bool:
-    return conn.execute(sa.select(resource.c.pk).limit(1)).first() is None
+    return resources.is_empty(conn)

@@ -8,21 +8,23 @@ from typing import Any
 
 from registry.errors import InvalidRequest, Issue, RegistryError, information, operation_outcome
 from registry.services import terminology
-from registry.services.store import ResourceStore
+from registry.services.fhir import FhirService
 
 
-def validate(store: ResourceStore, res_type: str, body: Any,
+def validate(service: FhirService, res_type: str, body: Any,
              res_id: str | None = None) -> dict[str, Any]:
-    """An OperationOutcome saying whether ``body`` could be written; never writes."""
-    store.check_type(res_type)
+    """An OperationOutcome saying whether ``body`` could be written; never writes. The stored
+    instance (``GET [type]/[id]/$validate``) is read as any read is: under the policy, and
+    audited where it is case data."""
+    service.ctx.resources.check_type(res_type)
     candidate = _resource_of(body)
     if candidate is None and res_id is not None:
-        candidate = store.read(res_type, res_id).resource()
+        candidate = service.read(res_type, res_id).resource()
     if candidate is None:
         raise InvalidRequest("$validate needs a resource, directly or as Parameters.resource")
     issues: list[Issue]
     try:
-        store.prepare(dict(candidate), res_type)
+        service.pipeline.prepare(dict(candidate), res_type)
         if res_id is not None and candidate.get("id") not in (None, res_id):
             raise InvalidRequest("The resource id does not match the URL", f"{res_type}.id")
         issues = [information("informational", "Validation successful: no issues found")]

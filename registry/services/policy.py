@@ -13,8 +13,9 @@ move a resource into or out of a compartment they do not hold. AuditEvents are n
 through the API, by anyone: the audit service writes them directly.
 
 The same decision comes in two shapes: ``permits`` for one resource whose compartment is known
-(reads, writes, bundle entries) and ``condition`` for SQL (search, includes, chaining, history,
-``_summary=count``), so the count a caller sees is always the count of what it may read.
+(reads, writes, bundle entries) and ``restriction``, which ``registry.storage.scope`` turns
+into SQL (search, includes, chaining, history, ``_summary=count``), so the count a caller sees
+is always the count of what it may read.
 
 Choices the issue left open, and why:
 
@@ -36,31 +37,19 @@ Choices the issue left open, and why:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
-import sqlalchemy as sa
+from registry.storage.compartments import Compartment
+from registry.storage.scope import Reach, Restriction
 
-from registry.services.compartment import Compartment
-from registry.storage.tables import resource_compartment
-
-Condition = sa.ColumnElement[bool]
 INTERACTIONS = ("read", "create", "update", "delete", "export")
 
 
-class Scope(StrEnum):
-    NONE = "-"
-    ALL = "all"
-    PUBLISHED = "published"
-    HUB = "hub"
-    SPOKE = "spoke"
-    COUNTRY = "country"
+Scope = Reach  # the policy's word for how far an interaction reaches
 
 
-NONE, ALL, PUBLISHED = Scope.NONE, Scope.ALL, Scope.PUBLISHED
-HUB, SPOKE, COUNTRY = Scope.HUB, Scope.SPOKE, Scope.COUNTRY
+NONE, ALL, PUBLISHED = Reach.NONE, Reach.ALL, Reach.PUBLISHED
+HUB, SPOKE, COUNTRY = Reach.HUB, Reach.SPOKE, Reach.COUNTRY
 
 CATEGORY_OF: dict[str, str] = {
     **dict.fromkeys(("Organization", "Location", "OrganizationAffiliation", "Practitioner",
@@ -163,43 +152,12 @@ def permits(subject: Subject, interaction: str, res_type: str,
     return held[reach]
 
 
-def condition(subject: Subject, interaction: str, res_type: str,
-              pk: sa.ColumnElement[Any]) -> Condition | None:
-    """SQL restricting ``pk`` (a resource.pk column) to what ``subject`` may reach; ``None``
-    when nothing needs restricting."""
+def restriction(subject: Subject, interaction: str, res_type: str) -> Restriction:
+    """How far ``interaction`` on ``res_type`` reaches for ``subject``, with the compartment it
+    holds there: what ``registry.storage.scope`` turns into SQL."""
     reach = scope(subject, interaction, res_type)
-    if reach is ALL:
-        return None
-    if reach is NONE:
-        return sa.false()
-    c = resource_compartment.c
-    column_and_value = {PUBLISHED: (c.published, True), HUB: (c.hub, subject.hub),
-                        SPOKE: (c.spoke, subject.spoke), COUNTRY: (c.country, subject.country)}
-    column, value = column_and_value[reach]
-    if value is None:
-        return sa.false()
-    owned = sa.select(c.resource_pk).where(column == value)
-    return pk.in_(owned)
-
-
-def types_condition(subject: Subject, interaction: str, types: Iterable[str],
-                    type_column: sa.ColumnElement[Any], pk: sa.ColumnElement[Any]
-                    ) -> Condition | None:
-    """``condition`` over rows of several types (system history, chains, includes), one
-    branch per distinct scope so the SQL stays small whatever the number of types."""
-    by_scope: dict[Scope, list[str]] = {}
-    for res_type in types:
-        by_scope.setdefault(scope(subject, interaction, res_type), []).append(res_type)
-    if set(by_scope) <= {ALL}:
-        return None
-    branches = []
-    for reach, grouped in by_scope.items():
-        if reach is NONE:
-            continue
-        restriction = condition(subject, interaction, grouped[0], pk)
-        in_types = type_column.in_(sorted(grouped))
-        branches.append(in_types if restriction is None else sa.and_(in_types, restriction))
-    return sa.or_(*branches) if branches else sa.false()
+    held = {HUB: subject.hub, SPOKE: subject.spoke, COUNTRY: subject.country}.get(reach)
+    return Restriction(reach, held)
 
 
 def is_case_level(res_type: str) -> bool:

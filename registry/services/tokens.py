@@ -10,16 +10,14 @@ import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from registry.errors import InvalidRequest, NotAuthenticated, NotFound
 from registry.services import policy
-from registry.services.context import Caller
+from registry.services.caller import Caller
 from registry.services.validation import is_valid_id
-from registry.storage.tables import access_token
+from registry.storage import tokens as rows
+from registry.storage.database import Connection
+from registry.storage.tokens import TokenRow
 
 ROLES = policy.ROLES
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -27,15 +25,7 @@ TOKEN_BYTES = 32  # 256 bits
 DAY_US = 86_400_000_000
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    id: int
-    name: str
-    role: str
-    binding: str | None
-    created: int
-    expires: int | None
-    revoked: int | None
+TokenInfo = TokenRow
 
 
 def hash_token(plaintext: str) -> str:
@@ -56,11 +46,10 @@ def create_token(conn: Connection, *, role: str, name: str, binding: str | None 
         raise InvalidRequest("A token must be valid for at least one day")
     plaintext = "tnr_" + secrets.token_urlsafe(TOKEN_BYTES)
     created = now_us()
-    result = conn.execute(access_token.insert().returning(access_token.c.pk), {
-        "token_hash": hash_token(plaintext), "name": name, "role": role, "binding": binding,
-        "created": created, "expires": created + days * DAY_US if days else None,
-    })
-    return plaintext, int(result.scalar_one())
+    token_id = rows.insert_token(conn, token_hash=hash_token(plaintext), name=name, role=role,
+                                 binding=binding, created=created,
+                                 expires=created + days * DAY_US if days else None)
+    return plaintext, token_id
 
 
 def check_binding(role: str, binding: str | None) -> str | None:
@@ -84,26 +73,18 @@ def check_binding(role: str, binding: str | None) -> str | None:
 
 def authenticate(conn: Connection, plaintext: str) -> Caller:
     """The caller a presented token stands for, or ``NotAuthenticated``."""
-    t = access_token.c
-    row = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.expires, t.revoked)
-                       .where(t.token_hash == hash_token(plaintext))).first()
+    row = rows.find_token(conn, hash_token(plaintext))
     if row is None or row.revoked is not None:
         raise NotAuthenticated("The bearer token is not valid")
     if row.expires is not None and row.expires <= now_us():
         raise NotAuthenticated("The bearer token has expired")
-    return Caller(name=row.name, role=row.role, binding=row.binding, token_id=row.pk)
+    return Caller(name=row.name, role=row.role, binding=row.binding, token_id=row.id)
 
 
 def list_tokens(conn: Connection) -> list[TokenInfo]:
-    t = access_token.c
-    rows = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.created, t.expires,
-                                  t.revoked).order_by(t.pk))
-    return [TokenInfo(*row) for row in rows]
+    return rows.list_tokens(conn)
 
 
 def revoke_token(conn: Connection, token_id: int) -> None:
-    t = access_token.c
-    result = conn.execute(access_token.update().where(t.pk == token_id, t.revoked.is_(None))
-                          .values(revoked=now_us()))
-    if result.rowcount == 0:
+    if not rows.revoke_token(conn, token_id, now_us()):
         raise NotFound(f"No active token with id {token_id}")

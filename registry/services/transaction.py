@@ -2,8 +2,8 @@
 
 A transaction is all or nothing: every entry is resolved and validated first (``urn:uuid``
 fullUrls and conditional references replaced, conditional creates/updates matched), then all
-writes go to ``ResourceStore.persist`` in one batch — one statement per table — and only then
-are the GET entries answered. ``persist`` authorizes every entry before it writes any (see
+writes go through the write pipeline in one batch — one statement per table — and only then
+are the GET entries answered. The pipeline authorizes every entry before it writes any (see
 ``registry.services.access``), so a refused entry fails the whole transaction. A batch runs
 each entry on its own savepoint, so one failing entry answers with its OperationOutcome and the
 others still apply.
@@ -30,16 +30,11 @@ from registry.errors import (
     status_of,
 )
 from registry.services.bundles import STATUS_BY_METHOD
-from registry.services.fhir import FhirService, search_page
-from registry.services.search.values import http_date, instant
-from registry.services.store import (
-    Current,
-    PendingWrite,
-    Stored,
-    check_version,
-    ensure_id,
-    new_id,
-)
+from registry.services.fhir import FhirService
+from registry.services.writes.pending import PendingWrite, check_version, ensure_id, new_id
+from registry.storage.database import savepoint
+from registry.storage.rows import Current, Stored
+from registry.storage.values import http_date, instant
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
@@ -83,9 +78,9 @@ def _check_bundle(service: FhirService, bundle: Any) -> str:
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise InvalidRequest("Bundle.entry must be a list", "Bundle.entry")
-    if len(entries) > service.node.max_bundle_entries:
+    if len(entries) > service.ctx.node.max_bundle_entries:
         raise PayloadTooLarge(f"The Bundle has {len(entries)} entries; this server accepts at "
-                              f"most {service.node.max_bundle_entries}", "Bundle.entry")
+                              f"most {service.ctx.node.max_bundle_entries}", "Bundle.entry")
     return str(kind)
 
 
@@ -98,7 +93,7 @@ def _parse_entry(service: FhirService, index: int, raw: Any) -> Entry:
     if method not in METHOD_ORDER:
         raise InvalidRequest(f"{where}.request.method {method!r} is not supported",
                              f"{where}.request.method")
-    res_type, res_id, params = _split_url(service.node.base_url, request["url"], where)
+    res_type, res_id, params = _split_url(service.ctx.base_url, request["url"], where)
     resource = raw.get("resource")
     if method in ("POST", "PUT") and not isinstance(resource, dict):
         raise InvalidRequest(f"{where} needs a resource for {method}", f"{where}.resource")
@@ -132,10 +127,10 @@ def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
         with _at_entry(entry):
             _rewrite_references(service, entry, mapping, cache)
         if entry.resource is not None and entry.res_id and entry.method in ("POST", "PUT"):
-            service.store.pending[f"{entry.res_type}/{entry.res_id}"] = entry.resource
+            service.ctx.resources.pending[f"{entry.res_type}/{entry.res_id}"] = entry.resource
     service.access.require_all_visible(
         [(e.res_type, e.res_id, f"Bundle.entry[{e.index}]") for e in ordered
-         if e.method in ("PUT", "DELETE") and e.res_id and service.node.supports(e.res_type)])
+         if e.method in ("PUT", "DELETE") and e.res_id and service.ctx.node.supports(e.res_type)])
     currents = _currents(service, ordered)
     writes: list[tuple[Entry, PendingWrite]] = []
     for entry in ordered:
@@ -144,7 +139,7 @@ def _run_transaction(service: FhirService, entries: list[Entry]) -> None:
             if planned:
                 writes.append(planned)
     _refuse_duplicates(writes)
-    stored = service.store.persist([w for _, w in writes]) if writes else []
+    stored = service.write([w for _, w in writes]).stored if writes else []
     for (entry, _), version in zip(writes, stored, strict=True):
         entry.result = _write_result(entry, version)
     for entry in ordered:
@@ -242,15 +237,14 @@ def _currents(service: FhirService, entries: list[Entry]) -> dict[tuple[str, str
             wanted.setdefault(entry.res_type, []).append(entry.res_id)
     found: dict[tuple[str, str], Current] = {}
     for res_type, ids in wanted.items():
-        if service.node.supports(res_type):
-            found.update({(res_type, i): c for i, c in service.store.current(res_type, ids)
+        if service.ctx.node.supports(res_type):
+            found.update({(res_type, i): c for i, c in service.ctx.resources.current(res_type, ids)
                           .items()})
     return found
 
 
 def _plan_write(service: FhirService, entry: Entry,
                 currents: dict[tuple[str, str], Current]) -> tuple[Entry, PendingWrite] | None:
-    store = service.store
     if entry.method in ("NOOP", "GET", "HEAD"):
         return None
     res_id = ensure_id(entry.res_id or "", entry.res_type)
@@ -268,13 +262,13 @@ def _plan_write(service: FhirService, entry: Entry,
         raise InvalidRequest("PATCH entries in a transaction must carry a Binary or Parameters "
                              "body; use the instance PATCH interaction instead")
     assert entry.resource is not None
-    store.prepare(entry.resource, entry.res_type)
+    service.pipeline.prepare(entry.resource, entry.res_type)
     if entry.method == "PUT":
         check_version(current, entry.if_match, entry.res_type, res_id)
         if entry.resource.get("id") not in (None, res_id):
             raise InvalidRequest(f"The resource id does not match {entry.url}")
     return entry, PendingWrite(entry.res_type, res_id, entry.resource, entry.method, current,
-                               where)
+                               where, prepared=True)
 
 
 def _refuse_duplicates(writes: list[tuple[Entry, PendingWrite]]) -> None:
@@ -306,8 +300,7 @@ def _read_result(service: FhirService, entry: Entry) -> dict[str, Any]:
 
 def _answer_get(service: FhirService, entry: Entry) -> dict[str, Any]:
     if entry.res_id is None:
-        query, result = service.search(entry.res_type, entry.params)
-        page = search_page(service.node, entry.res_type, entry.params, query, result)
+        page = service.search_bundle(entry.res_type, entry.params)
         return {"response": {"status": "200 OK"}, "resource": orjson.loads(page)}
     parts = entry.res_id.split("/")
     if len(parts) == 3 and parts[1] == "_history":
@@ -329,12 +322,10 @@ def _error_result(exc: RegistryError) -> dict[str, Any]:
 
 def _run_batch(service: FhirService, entries: list[Entry]) -> None:
     for entry in sorted(entries, key=lambda e: (METHOD_ORDER[e.method], e.index)):
-        savepoint = service.conn.begin_nested()
         try:
-            entry.result = _batch_entry(service, entry)
-            savepoint.commit()
+            with savepoint(service.ctx.conn):
+                entry.result = _batch_entry(service, entry)
         except RegistryError as exc:
-            savepoint.rollback()
             entry.result = _error_result(exc)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from registry.errors import Issue
 from registry.services import profiles
-from registry.services.context import Resolver, WriteRule
+from registry.services.node import Resolver, WriteRule
 
 
 def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:

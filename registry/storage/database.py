@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection as Connection  # re-exported: services type with it
+from sqlalchemy.engine import Engine as Engine  # re-exported likewise
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -31,25 +32,37 @@ _AUTO, _GENERIC = "auto", "force_generic_plan"
 
 
 def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
-                  statement_timeout_ms: int = 0) -> Engine:
-    """An engine whose transactions we open ourselves (see ``transaction``).
+                  statement_timeout_ms: int = 0, connect_timeout_s: int = 5,
+                  idle_in_transaction_timeout_ms: int = 60_000) -> Engine:
+    """An engine whose transactions we open ourselves (see ``transaction``), where every wait
+    is bounded.
 
     ``hide_parameters`` keeps bound values — resource bodies, token hashes — out of the text
     of database errors, which end up in logs. ``statement_timeout_ms`` (0 = none) cancels a
     statement that runs too long: PostgreSQL's ``statement_timeout``; on SQLite a progress
-    handler that interrupts once the transaction has run that long.
+    handler that interrupts once the transaction has run that long. On PostgreSQL the other
+    waits are bounded too: connecting (``connect_timeout``), a silent network (TCP keepalives
+    close a connection whose server stopped answering within about 25 s, ``tcp_user_timeout``
+    one whose sent data stays unacknowledged), a transaction left idle by a stuck client
+    (``idle_in_transaction_session_timeout``, which releases its locks) and a pool with no free
+    connection (``pool_timeout``). A pooled connection is checked before use (``pool_pre_ping``),
+    so one the server or the network dropped is replaced instead of failing a request.
     """
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms, statement_timeout_ms)
-    connect_args = ({"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
-                    if statement_timeout_ms else {})
-    # No pre-ping (a round trip per request): a connection the server dropped fails once, the
-    # pool is then invalidated and rebuilt; pool_recycle retires connections before idle limits.
+    options = [f"-c idle_in_transaction_session_timeout={int(idle_in_transaction_timeout_ms)}"]
+    if statement_timeout_ms:
+        options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    connect_args: dict[str, Any] = {
+        "options": " ".join(options), "connect_timeout": connect_timeout_s,
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+        "keepalives_count": 3, "tcp_user_timeout": 30_000}
     # Connections stay in autocommit and a transaction sends its own BEGIN (``_begin``), as on
     # SQLite: reads then switch no mode at check-out and reset none at check-in.
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                              pool_recycle=1800, hide_parameters=True,
-                              connect_args=connect_args, isolation_level="AUTOCOMMIT")
+                              pool_recycle=1800, pool_pre_ping=True, pool_timeout=10,
+                              hide_parameters=True, connect_args=connect_args,
+                              isolation_level="AUTOCOMMIT")
     event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
@@ -61,6 +74,38 @@ def _begin(conn: Connection) -> None:
     whenever the server is in a transaction)."""
     if not _autocommit(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+def check_database(engine: Engine) -> str | None:
+    """None when the database answers; otherwise one line saying why it does not."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return f"the database at {engine.url.render_as_string(hide_password=True)} does not " \
+               f"answer ({reason})"
+    return None
+
+
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")  # connection, shutdown, slots
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Was this database error the database being out of reach (down, restarting, the
+    network gone, no free connection), as opposed to a statement it refused?"""
+    if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    state = getattr(original, "sqlstate", None)
+    if type(original).__module__.startswith("psycopg"):
+        return isinstance(exc, sa.exc.OperationalError) and (
+            state is None or state.startswith(UNAVAILABLE_SQLSTATES))
+    return "database is locked" in str(original)
 
 
 def is_timeout(exc: BaseException) -> bool:
@@ -134,6 +179,42 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         finally:
             conn.info.pop("write", None)
             conn.info.pop("scratch", None)
+
+
+class Database:
+    """The node's database: where units of work open their transaction.
+
+    A thin seam over the engine, so a test can run every unit of work of one test as a
+    savepoint of a single connection and roll all of it back afterwards.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return str(self.engine.dialect.name)
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, write=write)
+
+    def autocommit(self) -> AbstractContextManager[Connection]:
+        """A connection whose every statement commits by itself (counters, not units of
+        work)."""
+        return transaction(self.engine, write=False)
+
+    def check(self) -> str | None:
+        return check_database(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """A part of the transaction that rolls back alone when the block raises."""
+    with conn.begin_nested():
+        yield
 
 
 def is_autocommit_read(conn: Connection) -> bool:

@@ -168,3 +168,13 @@ resource_compartment = sa.Table(
     sa.Index(None, "country", "resource_pk"),
     sa.Index(None, "published", "resource_pk"),
 )
+
+# Fixed-window request counters (``registry.storage.counters``): rate limits per token or
+# address, failed sign-ins per address. One row per key; a new window overwrites the old.
+rate_counter = sa.Table(
+    "rate_counter", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_end", sa.BigInteger, nullable=False),  # seconds since the epoch
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Index(None, "window_end"),
+)

@@ -4,15 +4,12 @@ follow-up, on both databases, with the database searched for every planted ident
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.services.cases.secret import EXTRA_KEY, NodeSecret
-from registry.storage.database import create_engine
 from registry.storage.tables import metadata
 from tests.casework import network
 from tests.conftest import Fhir
@@ -28,10 +25,8 @@ PLANTED = [NAME, "Aparecida Souza", CPF, "52998224725", PHONE, "98765-4321", EMA
 
 
 @pytest.fixture
-def refs(app: Flask, fhir: Fhir, tmp_path: Path) -> dict[str, str]:
-    """The network, and a node secret of the test's own (not the checkout's instance/)."""
-    app.extensions["registry.node"].extras[EXTRA_KEY] = NodeSecret("test-secret",
-                                                                    tmp_path / "node-secret")
+def refs(fhir: Fhir) -> dict[str, str]:
+    """The network (the test app has a node secret of its own, never the checkout's)."""
     return network(fhir)
 
 
@@ -80,29 +75,27 @@ def document(refs: dict[str, str], **composition: Any) -> dict[str, Any]:
             "valueQuantity": {"value": 27}}}]}
 
 
-def text_cells(url: str) -> list[str]:
+def text_cells(app: Flask) -> list[str]:
     """Every value of every text column of every table (resources, history, index rows)."""
-    engine = create_engine(url)
     cells: list[str] = []
-    with engine.connect() as conn:
+    with app.extensions["registry.database"].transaction(write=False) as conn:
         for table in metadata.sorted_tables:
             columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text)]
             if columns:
                 for row in conn.execute(sa.select(*columns)):
                     cells.extend(str(v) for v in row if v is not None)
-    engine.dispose()
     return cells
 
 
-def leaked(url: str) -> list[str]:
-    cells = [c.casefold() for c in text_cells(url)]
+def leaked(app: Flask) -> list[str]:
+    cells = [c.casefold() for c in text_cells(app)]
     return [value for value in PLANTED if any(value.casefold() in c for c in cells)]
 
 
 def test_scan_finds_a_planted_value_when_one_is_stored(app: Flask, fhir: Fhir) -> None:
     """The scan itself works: a directory name is found, so a leak would be too."""
     fhir.create({"resourceType": "Practitioner", "name": [{"text": NAME}]})
-    assert NAME in leaked(app.config["REGISTRY"].database_url)
+    assert NAME in leaked(app)
 
 
 def test_form_case_is_stored_de_identified_and_searchable(app: Flask, fhir: Fhir,
@@ -125,7 +118,7 @@ def test_form_case_is_stored_de_identified_and_searchable(app: Flask, fhir: Fhir
     assert len(fhir.ids("Condition?code=http://hl7.org/fhir/sid/icd-10|F10.20")) == 1
     assert len(fhir.ids("MedicationStatement")) == 1
     assert len(composition["section"]) == 6
-    assert leaked(app.config["REGISTRY"].database_url) == []
+    assert leaked(app) == []
 
 
 def test_fhir_document_bundle_goes_through_the_same_de_identification(
@@ -137,7 +130,7 @@ def test_fhir_document_bundle_goes_through_the_same_de_identification(
     assert observation["subject"]["reference"].startswith("Patient/")
     assert observation["effectiveDateTime"] == "2024"
     assert stored["entry"][1]["resource"]["identifier"][0]["system"] == SUBJECT_KEY
-    assert leaked(app.config["REGISTRY"].database_url) == []
+    assert leaked(app) == []
 
 
 def test_fhir_document_bundle_reports_changes_with_prefer_operation_outcome(
@@ -176,7 +169,7 @@ def test_image_is_refused_and_nothing_is_written(app: Flask, fhir: Fhir,
     assert "cannot be de-identified" in response.get_data(as_text=True)
     assert fhir.search("Composition?_summary=count")["total"] == before
     assert fhir.search("Bundle?_summary=count")["total"] == 0
-    assert leaked(app.config["REGISTRY"].database_url) == []
+    assert leaked(app) == []
 
 
 def test_a_case_needs_its_session_and_presenter(fhir: Fhir, refs: dict[str, str]) -> None:
@@ -254,7 +247,7 @@ def test_recommendation_and_follow_up(app: Flask, fhir: Fhir, refs: dict[str, st
     same_patient = fhir.ids(f"Composition?_tag={SUBJECT_KEY}|{first['subject_key']}")
     assert sorted(same_patient) == sorted([first["composition"].split("/")[1],
                                            follow_up["id"]])
-    assert leaked(app.config["REGISTRY"].database_url) == []
+    assert leaked(app) == []
 
 
 def test_recommendation_must_be_about_a_case(fhir: Fhir, refs: dict[str, str]) -> None:

@@ -12,12 +12,23 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from tests.conftest import Fhir
+from tests.conftest import Fhir, make_token
 
 HUB = {"resourceType": "Organization", "name": "Hub"}
 
 # Many requests from one token in a few seconds: lift the per-token rate limit here.
 pytestmark = pytest.mark.settings(rate_limit="100000 per minute")
+
+
+@pytest.fixture
+def app(committing_app: Flask) -> Flask:
+    """Real commits from several connections: not the rolled-back test transaction."""
+    return committing_app
+
+
+@pytest.fixture
+def fhir(app: Flask) -> Fhir:
+    return Fhir(app.test_client(), make_token(app))
 
 
 def test_concurrent_if_match_updates_have_exactly_one_winner(app: Flask, fhir: Fhir) -> None:

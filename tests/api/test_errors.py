@@ -38,13 +38,14 @@ def test_metadata_needs_no_token(anonymous: Fhir) -> None:
 
 
 def test_revoked_and_expired_tokens_are_refused(app: Flask) -> None:
-    from registry.api.auth import forget_tokens
-    from registry.db import unit_of_work
+    from registry.http.auth import forget_tokens
     from registry.services import tokens
+    from tests.conftest import system_service
 
-    with app.app_context(), unit_of_work(write=True) as conn:
-        plaintext, token_id = tokens.create_token(conn, role="network-admin", name="x")
-        tokens.revoke_token(conn, token_id)
+    with system_service(app) as service:
+        plaintext, token_id = tokens.create_token(service.ctx.conn, role="network-admin",
+                                                  name="x")
+        tokens.revoke_token(service.ctx.conn, token_id)
     forget_tokens()
     assert_outcome(Fhir(app.test_client(), plaintext).get("Organization"), 401)
 

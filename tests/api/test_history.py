@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from registry.services import bundles
-from registry.services.store import Stored
+from registry.storage.rows import Stored
 from tests.conftest import Fhir
 
 HUB = {"resourceType": "Organization", "name": "Hub"}

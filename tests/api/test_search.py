@@ -8,12 +8,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import event as sa_event
 
-from registry.services.search import engine as search_engine
 from registry.services.search.request import parse_search
+from registry.storage.search import engine as search_engine
 from tests import factories
 from tests.conftest import Fhir
 from tests.factories import KIND
-from tests.statements import recorded_statements
+from tests.statements import recorded_statements, resource_reads
 
 NET = KIND
 
@@ -186,14 +186,14 @@ def test_include_reads_its_targets_in_one_statement_and_never_deleted_ones(
         app: Flask, fhir: Fhir, network) -> None:
     """From the page's pks through ``idx_reference`` to the targets, in one statement per
     ``_include`` (on PostgreSQL in ``res_id``'s collation, so the key index serves it)."""
-    engine = app.extensions["registry.engine"]
+    engine = app.extensions["registry.database"].engine
     with recorded_statements(engine) as executed:
         bundle = fhir.search("PractitionerRole?_include=PractitionerRole:practitioner"
                              "&_include=PractitionerRole:organization")
     included = sorted(e["resource"]["resourceType"] for e in bundle["entry"]
                       if e["search"]["mode"] == "include")
     assert included == ["Organization", "Practitioner"]
-    reads = [s for s in executed if "access_token" not in s]
+    reads = resource_reads(executed)
     assert len(reads) == 3, reads  # the page, then one statement per _include
     practitioner = network["role"]["practitioner"]["reference"]
     assert fhir.delete(practitioner).status_code == 204
@@ -210,7 +210,7 @@ def test_a_page_cut_from_the_index_reads_its_includes_with_it(app: Flask, fhir: 
     doctors = [fhir.create(factories.practitioner(f"Mamani {n}")) for n in range(3)]
     roles = [fhir.create(factories.role(f"Practitioner/{d['id']}", hub)) for d in doctors]
     assert fhir.delete(f"Practitioner/{doctors[2]['id']}").status_code == 204
-    engine = app.extensions["registry.engine"]
+    engine = app.extensions["registry.database"].engine
     query = (f"PractitionerRole?organization={hub}&_include=PractitionerRole:practitioner"
              "&_include=PractitionerRole:organization&_count=2")
     with recorded_statements(engine) as executed:
@@ -229,7 +229,7 @@ def test_a_page_cut_from_the_index_reads_its_includes_with_it(app: Flask, fhir: 
     assert entries(pages[1], "match") == sorted([f"PractitionerRole/{roles[1]['id']}",
                                                  f"PractitionerRole/{roles[2]['id']}"])
     assert entries(pages[1], "include") == sorted([hub, f"Practitioner/{doctors[1]['id']}"])
-    reads = [s for s in executed if "access_token" not in s]
+    reads = resource_reads(executed)
     per_page = 1 if engine.dialect.name == "postgresql" else 3
     assert len(reads) == 2 * per_page, reads
 
@@ -297,7 +297,8 @@ def test_one_plan_fits_searches_whose_plan_no_value_can_change(app: Flask, query
         params.setdefault(name, []).append(value)
     node = app.extensions["registry.node"]
     search = parse_search(res_type, params, node, strict=True)
-    assert search_engine.bind_query(search, node, None).shape.one_plan_fits is fits
+    bound = search_engine.bind_query(search, "http://registry.test/fhir", None)
+    assert bound.shape.one_plan_fits is fits
 
 
 def test_postgresql_keeps_one_plan_for_searches_it_fits_and_only_for_them(
@@ -305,12 +306,12 @@ def test_postgresql_keeps_one_plan_for_searches_it_fits_and_only_for_them(
     """Each statement of a search runs with generic plans forced when no value can change its
     plan (else PostgreSQL re-plans a chained or page-cut prefix search on every execution at
     1M resources); a date range keeps the server's choice, and so does every later request."""
-    engine = app.extensions["registry.engine"]
+    engine = app.extensions["registry.database"].engine
     postgres = engine.dialect.name == "postgresql"
     modes: list[str] = []
 
     def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if postgres and "access_token" not in statement and "SHOW" not in statement:
+        if postgres and resource_reads([statement]):
             modes.append(conn.connection.dbapi_connection.execute(
                 "SHOW plan_cache_mode").fetchone()[0])
     sa_event.listen(engine, "before_cursor_execute", record)
@@ -423,10 +424,10 @@ def test_an_index_page_reads_its_resources_joined_in_page_order(app: Flask,
     for given in ("Ana", "Bea", "Cris"):
         fhir.create({"resourceType": "Practitioner", "name": [{"family": "Join",
                                                                "given": [given]}]})
-    engine = app.extensions["registry.engine"]
+    engine = app.extensions["registry.database"].engine
     with recorded_statements(engine) as executed:
         assert len(fhir.ids("Practitioner?name=join&_count=2")) == 2
-    (page,) = [s for s in executed if "access_token" not in s]
+    (page,) = resource_reads(executed)
     if engine.dialect.name == "postgresql":
         assert "JOIN resource ON resource.pk = page.resource_pk" in page
         assert page.rstrip().endswith("ORDER BY page.resource_pk")

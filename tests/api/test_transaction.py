@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.services import store
+from registry.services.writes import persist
+from registry.storage import resources
 from registry.storage.tables import INDEX_TABLES, resource, resource_compartment, resource_version
 from tests import factories
 from tests.conftest import Fhir
@@ -192,13 +195,13 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
                   {**factories.practitioner(f"{prefix}family{i:02d}"), "id": f"{prefix}-{i}"})
             for i in range(12)])
 
-    engine = app.extensions["registry.engine"]
+    engine = app.extensions["registry.database"]
 
     def string_inserts(executed: list[str]) -> int:
         return sum(statement.startswith("INSERT INTO idx_string") for statement in executed)
 
     def rows_of(prefix: str) -> dict[str, int]:
-        with engine.connect() as conn:
+        with engine.transaction(write=False) as conn:
             pks = sa.select(resource.c.pk).where(resource.c.res_id.like(f"{prefix}-%"))
             return {kind: conn.execute(sa.select(sa.func.count()).select_from(table).where(
                         table.c.resource_pk.in_(pks))).scalar_one()
@@ -207,7 +210,7 @@ def test_a_large_transaction_writes_its_index_rows_in_slices_and_all_of_them(
     with recorded_statements(engine) as executed:
         assert fhir.post("", practitioners("whole")).status_code == 200
     whole = string_inserts(executed)
-    monkeypatch.setattr(store, "INDEX_ROWS_PER_STATEMENT", 5)
+    monkeypatch.setattr(resources, "INDEX_ROWS_PER_STATEMENT", 5)
     with recorded_statements(engine) as executed:
         assert fhir.post("", practitioners("slice")).status_code == 200
     assert whole == 1 and string_inserts(executed) > 2
@@ -228,14 +231,14 @@ def test_a_large_transaction_persists_in_rounds_of_writes_and_all_of_them(
             for i in range(0, 12, version)])  # version 2 updates half of them and adds none
 
     rounds: list[int] = []
-    write_current = store.ResourceStore._write_current
+    write_current = resources._write_current
 
-    def counted(self: store.ResourceStore, writes: list, stored: list) -> list[int]:
+    def counted(conn: Any, writes: list) -> list[int]:
         rounds.append(len(writes))
-        return write_current(self, writes, stored)
+        return write_current(conn, writes)
 
     def rows_of(prefix: str) -> dict[str, int]:
-        with app.extensions["registry.engine"].connect() as conn:
+        with app.extensions["registry.database"].transaction(write=False) as conn:
             pks = sa.select(resource.c.pk).where(resource.c.res_id.like(f"{prefix}-%"))
             tables = {"version": resource_version, "compartment": resource_compartment,
                       **INDEX_TABLES}
@@ -243,11 +246,11 @@ def test_a_large_transaction_persists_in_rounds_of_writes_and_all_of_them(
                         table.c.resource_pk.in_(pks))).scalar_one()
                     for name, table in tables.items()}
 
-    monkeypatch.setattr(store.ResourceStore, "_write_current", counted)
+    monkeypatch.setattr(resources, "_write_current", counted)
     for version in (1, 2):
         assert fhir.post("", bundle_of("whole", version)).status_code == 200
     whole, rounds[:] = list(rounds), []
-    monkeypatch.setattr(store, "WRITES_PER_STATEMENT", 5)
+    monkeypatch.setattr(persist, "WRITES_PER_STATEMENT", 5)
     for version in (1, 2):
         assert fhir.post("", bundle_of("round", version)).status_code == 200
     assert len(whole) == 2 and len(rounds) > 4 and max(rounds) == 5  # 12 and 6, with audit

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from registry import create_app
-from registry.api.auth import forget_tokens
-from tests.conftest import Fhir, empty_tables, make_token
+from registry.storage.database import Engine, create_engine
+from tests.conftest import Fhir, build_app, join, joined, make_token
 from tests.security.network import SECRET, Loaded, load_network, present_again
 
 ROLES = ("network-admin", "hub-admin", "spoke-clinician", "national-program", "global-viewer",
@@ -60,26 +59,24 @@ class Network:
 
 
 def network_app(database_url: str, **overrides: Any) -> Flask:
-    empty_tables(database_url)
-    forget_tokens()
-    app = create_app({"database_url": database_url, "base_url": "http://registry.test/fhir",
-                      "rate_limit": "100000 per minute", "node_secret": SECRET,
-                      **overrides})
-    app.config["TESTING"] = True
-    return app
+    return build_app(database_url, rate_limit="100000 per minute", node_secret=SECRET,
+                     **overrides)
 
 
 @pytest.fixture(scope="module")
 def shared_network(database_url: str) -> Iterator[Network]:
-    """One network per module and backend, for tests that leave it as they found it."""
-    app = network_app(database_url)
-    yield Network(app, load_network(app))
-    app.extensions["registry.engine"].dispose()
+    """One network per module and backend, for tests that leave it as they found it (what
+    they write is rolled back with the module)."""
+    engine = create_engine(database_url, pool_size=1)
+    with joined(engine) as conn:
+        app = join(network_app(database_url), engine, conn)
+        yield Network(app, load_network(app))
+    engine.dispose()
 
 
 @pytest.fixture
-def network(database_url: str) -> Iterator[Network]:
-    """A fresh network for tests that change it."""
-    app = network_app(database_url)
-    yield Network(app, load_network(app))
-    app.extensions["registry.engine"].dispose()
+def network(database_url: str, engine: Engine) -> Iterator[Network]:
+    """A fresh network for tests that change it (rolled back after the test)."""
+    with joined(engine) as conn:
+        app = join(network_app(database_url), engine, conn)
+        yield Network(app, load_network(app))

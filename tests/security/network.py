@@ -26,24 +26,22 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy.engine import Connection
 
-from registry.db import unit_of_work
-from registry.services.cases.secret import EXTRA_KEY, NodeSecret
 from registry.services.compartment import (
     NETWORK_SYSTEM,
     ORGANIZATION_KIND_SYSTEM,
     OWNER_EXTENSION,
 )
-from registry.services.context import Node
+from registry.services.fhir import FhirService
 from registry.services.loading import LoadReport, load_batch
-from registry.services.store import ResourceStore
+from registry.services.writes.pending import PendingWrite
+from registry.services.writes.persist import persist
 from tests import factories as f
 from tests.casework import session
+from tests.conftest import system_service
 
 SECRET = "security-test-network-secret"
 PUBLISHED = {"tag": [{"system": NETWORK_SYSTEM, "code": "published"}]}
@@ -192,36 +190,34 @@ def shared_resources() -> list[dict[str, Any]]:
 SIDES = (("1", "PE", True), ("2", "BR", False))
 
 
-def use_test_secret(node: Node) -> None:
-    """De-identify the network's cases with a fixed secret (never the checkout's instance/)."""
-    node.extras[EXTRA_KEY] = NodeSecret(SECRET, Path("/nonexistent/node-secret"))
-
-
 def load_network(app: Flask) -> Loaded:
     """Write the network in one transaction: directory, programs and one case per side, then
-    the recommendations about the extracted Compositions."""
-    node: Node = app.extensions["registry.node"]
-    use_test_secret(node)
+    the recommendations about the extracted Compositions. The app's node secret must be
+    ``SECRET`` (``network_app`` sets it), so the pseudonymous ids are the same on every load."""
     first = [b for n, country, published in SIDES for b in _directory(n, country, published)]
     documents = {n: with_id(f"doc-{n}", case_document(n)) for n, _, _ in SIDES}
-    with app.app_context(), unit_of_work(write=True) as conn:
-        load_batch(conn, node, copy.deepcopy([*first, *shared_resources(),
-                                              *documents.values()]), LoadReport())
-        aliases = case_aliases(conn, node)
+    shared = shared_resources()
+    records = [b for b in shared if b["resourceType"] == "AuditEvent"]
+    with system_service(app, name="network") as service:
+        load_batch(service, copy.deepcopy([*first, *[b for b in shared if b not in records],
+                                           *documents.values()]), LoadReport())
+        # The trail is the node's own record: it is written as the node writes it.
+        persist(service.ctx, [PendingWrite("AuditEvent", b["id"], copy.deepcopy(b), "PUT",
+                                           record=True) for b in records])
+        aliases = case_aliases(service)
         second = [recommendation(n, aliases[f"Composition/case-{n}"]) for n, _, _ in SIDES]
-        load_batch(conn, node, copy.deepcopy(second), LoadReport())
+        load_batch(service, copy.deepcopy(second), LoadReport())
     bodies = {f"{b['resourceType']}/{b['id']}": b for b in [*first, *shared_resources(),
                                                             *documents.values(), *second]}
     return Loaded(bodies, aliases)
 
 
-def case_aliases(conn: Connection, node: Node) -> dict[str, str]:
+def case_aliases(service: FhirService) -> dict[str, str]:
     """``Composition/case-n`` etc. -> the ids the transform gave the parts of ``Bundle/doc-n``
     (read from the stored, de-identified Bundle: its entries carry the stored ids)."""
-    store = ResourceStore(conn, node)
     aliases = {}
     for n, _, _ in SIDES:
-        stored = store.read("Bundle", f"doc-{n}").resource()
+        stored = service.ctx.resources.read("Bundle", f"doc-{n}").resource()
         for entry in stored["entry"]:
             part = entry["resource"]
             prefix = CASE_PARTS.get(part["resourceType"])
@@ -236,10 +232,10 @@ def present_again(app: Flask, n: str, aliases: dict[str, str]) -> None:
     deleted and the same document is presented again as ``Bundle/doc-n``. Pseudonymous ids are
     deterministic, so the parts come back under the same ids (``aliases`` stay valid); stored
     cases are never changed in place."""
-    node: Node = app.extensions["registry.node"]
     parts = [key for alias, key in aliases.items() if alias.endswith(f"-{n}")]
-    with app.app_context(), unit_of_work(write=True) as conn:
-        store = ResourceStore(conn, node)
+    with system_service(app, name="network") as service:
         for key in [f"Bundle/doc-{n}", *parts]:
-            store.delete(*key.split("/"))
-        load_batch(conn, node, [with_id(f"doc-{n}", case_document(n))], LoadReport())
+            res_type, res_id = key.split("/")
+            if service.ctx.resources.current(res_type, [res_id]).get(res_id):
+                service.delete(res_type, res_id)
+        load_batch(service, [with_id(f"doc-{n}", case_document(n))], LoadReport())

@@ -8,20 +8,26 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.db import unit_of_work
-from registry.services import policy, store
+from registry.services import policy
 from registry.services.compartment import Compartment, derive
-from registry.services.store import PendingWrite, ResourceStore
+from registry.services.writes import persist as persist_module
+from registry.services.writes.pending import PendingWrite
+from registry.services.writes.persist import persist
+from registry.storage import scope
 from registry.storage.tables import resource, resource_compartment
+from tests.conftest import system_service
 from tests.security.network import PUBLISHED, kind, owner, ref
 
 
 def write(app: Flask, *bodies: dict[str, Any]) -> dict[str, Compartment]:
     """Persist ``bodies`` in one batch; the stored compartments by ``Type/id``."""
-    with app.app_context(), unit_of_work(write=True) as conn:
-        if bodies:
-            ResourceStore(conn, app.extensions["registry.node"]).persist(
-                [PendingWrite(b["resourceType"], b["id"], dict(b), "PUT") for b in bodies])
+    with system_service(app) as service:
+        conn = service.ctx.conn
+        if bodies:  # straight to persist: derivation is what is under test, not profiles
+            writes = [PendingWrite(b["resourceType"], b["id"], dict(b), "PUT") for b in bodies]
+            for w in writes:
+                w.current = service.ctx.resources.current(w.res_type, [w.res_id]).get(w.res_id)
+            persist(service.ctx, writes)
         r, c = resource.c, resource_compartment.c
         rows = conn.execute(sa.select(r.res_type, r.res_id, c.hub, c.spoke, c.country,
                                       c.published).join(resource_compartment,
@@ -42,7 +48,7 @@ SPOKE = {"resourceType": "Organization", "id": "spoke", "type": kind("spoke"),
 def test_owners_resolve_inside_a_batch_whatever_its_order(
         app: Flask, monkeypatch: pytest.MonkeyPatch, writes_per_statement: int) -> None:
     """Also when the batch is written in slices and each owner comes in a later slice."""
-    monkeypatch.setattr(store, "WRITES_PER_STATEMENT", writes_per_statement)
+    monkeypatch.setattr(persist_module, "WRITES_PER_STATEMENT", writes_per_statement)
     site = {"resourceType": "Location", "id": "site", "managingOrganization":
             ref("Organization/spoke"), "address": {"country": "BO"}}
     found = write(app, site, SPOKE, HUB, NP)
@@ -74,9 +80,9 @@ def test_a_reference_cycle_owns_nothing(app: Flask) -> None:
 
 def test_a_deletion_keeps_its_compartment(app: Flask) -> None:
     write(app, NP, HUB)
-    with app.app_context(), unit_of_work(write=True) as conn:
-        store = ResourceStore(conn, app.extensions["registry.node"])
-        store.delete("Organization", "hub")
+    with system_service(app) as service:
+        conn = service.ctx.conn
+        service.delete("Organization", "hub")
         assert derive(conn, "http://registry.test/fhir", [
             PendingWrite("Organization", "hub", None, "DELETE")]) == [None]
     assert write(app)["Organization/hub"] == Compartment("hub", None, "PE", True)
@@ -108,7 +114,8 @@ def test_a_bound_scope_needs_a_binding() -> None:
 
 def test_rebuild_derives_compartments_of_a_populated_database(app: Flask) -> None:
     before = write(app, NP, HUB, SPOKE)
-    with app.app_context(), unit_of_work(write=True) as conn:
+    with system_service(app) as service:
+        conn = service.ctx.conn
         conn.execute(resource_compartment.delete())
     assert write(app) == {}
     result = app.test_cli_runner().invoke(args=["security", "rebuild"])
@@ -121,8 +128,10 @@ def test_bulk_export_reaches_only_the_national_programs_country(app: Flask) -> N
 
     load_network(app)
     national = policy.Subject("national-program", country="PE")
-    with app.app_context(), unit_of_work(write=False) as conn:
-        condition = policy.condition(national, "export", "Location", resource.c.pk)
+    with system_service(app, write=False) as service:
+        conn = service.ctx.conn
+        condition = scope.condition(policy.restriction(national, "export", "Location"),
+                                    resource.c.pk)
         assert condition is not None
         ids = conn.execute(sa.select(resource.c.res_id).where(
             resource.c.res_type == "Location", condition)).scalars().all()
@@ -144,7 +153,8 @@ def test_case_parts_follow_the_presenting_spoke_also_after_a_rebuild(app: Flask)
     for side, expected in (("1", spoke_1), ("2", spoke_2)):
         parts = [key for alias, key in aliases.items() if alias.endswith(f"-{side}")]
         assert {before[key] for key in [f"Bundle/doc-{side}", *parts]} == {expected}
-    with app.app_context(), unit_of_work(write=True) as conn:
+    with system_service(app) as service:
+        conn = service.ctx.conn
         conn.execute(resource_compartment.delete())
     assert app.test_cli_runner().invoke(args=["security", "rebuild"]).exit_code == 0
     assert write(app) == before

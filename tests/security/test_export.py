@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Fhir
+from registry.storage.database import Engine
+from tests.conftest import Fhir, join, joined
 from tests.security.conftest import Network, network_app
 from tests.security.network import load_network
 
@@ -16,10 +17,11 @@ ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 
 @pytest.fixture
-def exporting(database_url: str, tmp_path: Path) -> Iterator[Network]:
-    app = network_app(database_url, export_dir=str(tmp_path / "exports"))
-    yield Network(app, load_network(app))
-    app.extensions["registry.engine"].dispose()
+def exporting(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Network]:
+    with joined(engine) as conn:
+        app = join(network_app(database_url, export_dir=str(tmp_path / "exports")), engine,
+                   conn)
+        yield Network(app, load_network(app))
 
 
 def run(client: Fhir, query: str = "$export") -> dict:

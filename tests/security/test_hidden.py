@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.services.search import engine as search_engine
+from registry.storage.search import engine as search_engine
 from tests import factories as f
 from tests.conftest import Fhir
 from tests.security.conftest import Network

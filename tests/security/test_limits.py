@@ -4,34 +4,26 @@ CORS, and logs free of tokens and bodies."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.storage.database import create_engine, is_timeout
-from tests.conftest import Fhir, make_token
-from tests.security.conftest import network_app
+from registry.storage.database import Engine, create_engine, is_timeout
+from tests.conftest import Fhir, build_app, join, joined, make_token
 
 ORG = {"resourceType": "Organization", "name": "Hub"}
 
 
-@pytest.fixture
-def limited(database_url: str) -> Iterator[Flask]:
-    app = network_app(database_url, rate_limit="3 per minute")
-    yield app
-    app.extensions["registry.engine"].dispose()
-
-
 def audit_outcomes(app: Flask) -> list[str]:
-    admin = Fhir(app.test_client(), make_token(app))
-    app.extensions["registry.limiter"].enabled = False  # the admin's own look-up
+    admin = Fhir(app.test_client(), make_token(app))  # a budget of its own
     bundle = admin.search("AuditEvent?_count=100")
     return sorted(e["resource"]["outcome"] for e in bundle.get("entry", []))
 
 
-def test_rate_limit_per_token_answers_429_with_retry_after(limited: Flask) -> None:
+@pytest.mark.settings(rate_limit="3 per minute")
+def test_rate_limit_per_token_answers_429_with_retry_after(app: Flask) -> None:
+    limited = app
     first = Fhir(limited.test_client(), make_token(limited))
     second = Fhir(limited.test_client(), make_token(limited))
     answers = [first.get("Organization") for _ in range(3)]
@@ -50,37 +42,33 @@ def test_rate_limit_per_token_answers_429_with_retry_after(limited: Flask) -> No
     assert audit_outcomes(limited) == ["4"]  # one audit per client and window, not per hit
 
 
-def test_rate_limit_headers_name_the_limit_closest_to_running_out(database_url: str) -> None:
-    app = network_app(database_url, rate_limit="100 per hour;3 per minute;1000 per day")
+@pytest.mark.settings(rate_limit="100 per hour;3 per minute;1000 per day")
+def test_rate_limit_headers_name_the_limit_closest_to_running_out(app: Flask) -> None:
     client = Fhir(app.test_client(), make_token(app))
     answers = [client.get("Organization") for _ in range(2)]
     assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["3", "3"]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1"]
     assert all(a.headers.getlist("X-RateLimit-Remaining") == [r] for a, r in
                zip(answers, ["2", "1"], strict=True))  # once each, not added twice
-    app.extensions["registry.engine"].dispose()
 
 
-def test_failed_authentications_are_limited_per_address(database_url: str) -> None:
-    app = network_app(database_url)
+def test_failed_authentications_are_limited_per_address(app: Flask) -> None:
     client = app.test_client()
     statuses = [Fhir(client, f"tnr_guess-{i:04d}-abcdefgh").get("Organization").status_code
                 for i in range(31)]
     assert statuses[:30] == [401] * 30 and statuses[30] == 429
-    app.extensions["registry.engine"].dispose()
 
 
-def test_body_too_large_is_413_and_audited(database_url: str) -> None:
-    app = network_app(database_url, max_body_bytes=300)
+@pytest.mark.settings(max_body_bytes=300)
+def test_body_too_large_is_413_and_audited(app: Flask) -> None:
     client = Fhir(app.test_client(), make_token(app))
     response = client.post("Organization", {**ORG, "alias": ["x" * 400]})
     assert response.status_code == 413 and response.json["resourceType"] == "OperationOutcome"
     assert audit_outcomes(app) == ["4"]
-    app.extensions["registry.engine"].dispose()
 
 
-def test_bundle_entries_and_count_are_capped(database_url: str) -> None:
-    app = network_app(database_url, max_bundle_entries=2, max_count=5, default_count=5)
+@pytest.mark.settings(max_bundle_entries=2, max_count=5, default_count=5)
+def test_bundle_entries_and_count_are_capped(app: Flask) -> None:
     client = Fhir(app.test_client(), make_token(app))
     bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
         {"resource": ORG, "request": {"method": "POST", "url": "Organization"}}] * 3}
@@ -91,7 +79,6 @@ def test_bundle_entries_and_count_are_capped(database_url: str) -> None:
     assert len(page["entry"]) == 5
     next_url = next(link["url"] for link in page["link"] if link["relation"] == "next")
     assert "_count=5" in next_url
-    app.extensions["registry.engine"].dispose()
 
 
 def test_statement_time_out_cancels_a_runaway_query(database_url: str) -> None:
@@ -105,9 +92,8 @@ def test_statement_time_out_cancels_a_runaway_query(database_url: str) -> None:
     engine.dispose()
 
 
-def test_a_timed_out_request_answers_503_timeout(database_url: str,
+def test_a_timed_out_request_answers_503_timeout(app: Flask, database_url: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    app = network_app(database_url)
     client = Fhir(app.test_client(), make_token(app))
     engine = create_engine(database_url, statement_timeout_ms=50)
     runaway = ("SELECT pg_sleep(5)" if engine.dialect.name == "postgresql" else
@@ -125,11 +111,9 @@ def test_a_timed_out_request_answers_503_timeout(database_url: str,
     assert response.status_code == 503
     assert response.json["issue"][0]["code"] == "timeout"
     engine.dispose()
-    app.extensions["registry.engine"].dispose()
 
 
-def test_security_headers_on_api_and_docs(database_url: str) -> None:
-    app = network_app(database_url)
+def test_security_headers_on_api_and_docs(app: Flask) -> None:
     client = app.test_client()
     api = Fhir(client, make_token(app)).get("Organization")
     assert api.headers["X-Content-Type-Options"] == "nosniff"
@@ -147,33 +131,31 @@ def test_security_headers_on_api_and_docs(database_url: str) -> None:
     assert "<script>" not in html and 'src="/docs/init.js"' in html
     with client.get("/docs/init.js") as script:
         assert script.status_code == 200 and b"SwaggerUIBundle" in script.get_data()
-    app.extensions["registry.engine"].dispose()
 
 
 def test_cors_is_off_by_default_and_configurable(database_url: str) -> None:
     origin = {"Origin": "https://dashboard.example.org"}
-    closed = network_app(database_url)
+    closed = build_app(database_url)
     response = closed.test_client().get("/fhir/metadata", headers=origin)
     assert "Access-Control-Allow-Origin" not in response.headers
-    closed.extensions["registry.engine"].dispose()
-    opened = network_app(database_url, cors_origins="https://dashboard.example.org")
+    closed.extensions["registry.database"].dispose()
+    opened = build_app(database_url, cors_origins="https://dashboard.example.org")
     client = opened.test_client()
     response = client.get("/fhir/metadata", headers=origin)
     assert response.headers["Access-Control-Allow-Origin"] == origin["Origin"]
     other = client.get("/fhir/metadata", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    opened.extensions["registry.engine"].dispose()
+    opened.extensions["registry.database"].dispose()
 
 
-def test_logs_hold_no_tokens_or_bodies(database_url: str, caplog: pytest.LogCaptureFixture,
+def test_logs_hold_no_tokens_or_bodies(app: Flask, caplog: pytest.LogCaptureFixture,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    app = network_app(database_url)
     token = make_token(app)
     client = Fhir(app.test_client(), token)
     secret = "Narrative that must stay out of logs 9d2e"
 
     def broken(*args: object, **kwargs: object) -> None:
-        with app.extensions["registry.engine"].begin() as conn:
+        with app.extensions["registry.database"].transaction(write=True) as conn:
             conn.execute(sa.text("INSERT INTO nowhere VALUES (:body)"), {"body": secret})
 
     from registry.services import fhir as service
@@ -186,17 +168,20 @@ def test_logs_hold_no_tokens_or_bodies(database_url: str, caplog: pytest.LogCapt
     assert caplog.records  # the failure and the warning were logged...
     assert secret not in caplog.text and token not in caplog.text  # ...without either
     assert "[redacted]" in caplog.text
-    app.extensions["registry.engine"].dispose()
 
 
 @pytest.mark.parametrize(("proxies", "address"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
-def test_client_address_comes_from_trusted_proxies_only(database_url: str, proxies: int,
-                                                        address: str) -> None:
-    app = network_app(database_url, trusted_proxies=proxies)
+def test_client_address_comes_from_trusted_proxies_only(database_url: str, engine: Engine,
+                                                        proxies: int, address: str) -> None:
+    with joined(engine) as conn:
+        app = join(build_app(database_url, trusted_proxies=proxies), engine, conn)
+        assert_address_audited(app, address)
+
+
+def assert_address_audited(app: Flask, address: str) -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.7"}
     assert Fhir(app.test_client(), None).get("Organization", headers=forwarded
                                              ).status_code == 401
     admin = Fhir(app.test_client(), make_token(app))
     [event] = [e["resource"] for e in admin.search("AuditEvent?outcome=8")["entry"]]
     assert event["agent"][0]["network"]["address"] == address
-    app.extensions["registry.engine"].dispose()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.api.auth import forget_tokens
-from registry.db import engine
+from registry.http.auth import forget_tokens
 from registry.services import tokens
 from registry.storage.tables import access_token
 from tests.conftest import Fhir
@@ -39,7 +38,7 @@ def test_token_create_list_revoke(app: Flask) -> None:
     assert code == 0 and "national-program for PE" in err
     plaintext = out.strip().splitlines()[-1]
     assert plaintext.startswith("tnr_") and len(plaintext) >= 4 + 43  # 256 bits, base64
-    with app.app_context(), engine().connect() as conn:
+    with app.extensions["registry.database"].transaction(write=False) as conn:
         stored = conn.execute(sa.select(access_token.c.token_hash, access_token.c.binding)
                               ).one()
     assert stored.token_hash == tokens.hash_token(plaintext) and stored.binding == "PE"
@@ -55,7 +54,7 @@ def test_token_create_list_revoke(app: Flask) -> None:
 
 
 def test_expired_tokens_are_refused(app: Flask) -> None:
-    with app.app_context(), engine().begin() as conn:
+    with app.extensions["registry.database"].transaction(write=True) as conn:
         plaintext, token_id = tokens.create_token(conn, role="peer", name="old", days=1)
         conn.execute(access_token.update().where(access_token.c.pk == token_id)
                      .values(expires=tokens.now_us() - 1))
@@ -63,7 +62,7 @@ def test_expired_tokens_are_refused(app: Flask) -> None:
 
 
 def test_an_unknown_role_is_denied_everything(app: Flask) -> None:
-    with app.app_context(), engine().begin() as conn:
+    with app.extensions["registry.database"].transaction(write=True) as conn:
         conn.execute(access_token.insert().values(
             token_hash=tokens.hash_token("tnr_legacy-role-token-000000000000"), name="legacy",
             role="auditor", created=tokens.now_us()))

@@ -9,14 +9,11 @@ import pytest
 from flask import Flask
 
 from adapters.attendance import read_report
-from registry.db import unit_of_work
 from registry.services.attendance import ImportSummary, fold, import_attendance
-from registry.services.context import Caller
-from registry.services.fhir import FhirService
 from registry.services.sessions import attendance_minutes, participant_hours
 from tests import factories as f
 from tests.casework import network, person
-from tests.conftest import DATA, Fhir
+from tests.conftest import DATA, Fhir, system_service
 
 REPORTS = DATA / "attendance"
 
@@ -29,8 +26,7 @@ def refs(fhir: Fhir) -> dict[str, str]:
 def run_import(app: Flask, name: str, session: str, **options: Any) -> ImportSummary:
     path: Path = REPORTS / name
     report = read_report(path.read_bytes(), timezone="America/Sao_Paulo", filename=path.name)
-    with app.app_context(), unit_of_work(write=True) as conn:
-        service = FhirService(conn, app.extensions["registry.node"], Caller.system())
+    with system_service(app, name="attendance-import") as service:
         return import_attendance(service, report, session, **options)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from registry.services.cases.secret import NodeSecret
+from registry.services.secret import NodeSecret
 
 
 def test_configured_secret_wins_and_no_file_is_written(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_generated_once_kept_with_mode_0600_and_reused(tmp_path: Path) -> None:
 
 
 def test_app_installs_the_configured_secret(tmp_path: Path) -> None:
-    from registry import create_app
+    from registry.app import create_app
 
     app = create_app({"database_url": f"sqlite:///{tmp_path / 'x.db'}", "node_secret": "k"})
-    assert app.extensions["registry.node"].extras["node_secret"].value() == b"k"
+    assert app.extensions["registry.node"].secret.value() == b"k"

@@ -42,7 +42,7 @@ def test_the_write_path_checks_a_plain_body_but_not_a_valid_resource(
         real(body)
 
     monkeypatch.setattr(validation, "check_structure", counting)
-    monkeypatch.setattr("registry.services.store.check_structure", counting)
+    monkeypatch.setattr("registry.services.writes.prepare.check_structure", counting)
     assert fhir.post("Organization", ORG).status_code == 201
     assert calls == ["Organization"]  # checked once, before the lock
     response = fhir.post("Organization", BROKEN)

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from registry.services.search.values import http_date, instant, to_micros
+from registry.storage.values import http_date, instant, to_micros
 
 MOMENTS = [datetime(1970, 1, 1, tzinfo=UTC),
            datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC),

@@ -6,8 +6,8 @@ import json
 
 import sqlalchemy as sa
 
-from registry.services.search.values import prefix_upper_bound
 from registry.storage.database import create_engine, starts_with
+from registry.storage.values import prefix_upper_bound
 
 WORDS = sa.table("prefix_words", sa.column("value", sa.String))
 

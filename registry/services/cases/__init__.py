@@ -1,7 +1,7 @@
 """Case presentations: de-identified on the way in, whatever the path they take.
 
 The rule that makes de-identification impossible to bypass lives in the write pipeline's
-transform step (``ResourceStore.persist`` calls ``pipeline.transform`` for every batch of
+transform step (``transform.CaseTransform``, registered on the node, sees every batch of
 writes, from every interaction, transaction, batch, PATCH, loader and CLI):
 
 - a ``document`` Bundle is a case presentation: it is de-identified with the node secret, stored

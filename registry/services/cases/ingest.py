@@ -24,12 +24,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from registry.errors import Conflict, Issue, Unprocessable, error, information
-from registry.services.cases.secret import EXTRA_KEY
 from registry.services.compartment import OWNER_EXTENSION
 from registry.services.deidentify import DeidentifiedCase, deidentify_case
 from registry.services.deidentify.rules import load_rules
 from registry.services.sessions import check_session, session_date
-from registry.services.store import PendingWrite, ResourceStore
+from registry.services.writes.pending import PendingWrite
+from registry.services.writes.pipeline import WriteBatch
+from registry.services.writes.prepare import prepare
 
 EXTRACTED = ("Composition", "Condition", "Observation", "MedicationStatement")
 COMPOSITION = "Bundle.entry[0].resource"
@@ -51,33 +52,26 @@ def subject_key_system() -> str:
     return str(load_rules().systems["subjectKey"])
 
 
-def ingest(store: ResourceStore, write: PendingWrite) -> list[PendingWrite]:
+def ingest(batch: WriteBatch, write: PendingWrite) -> list[PendingWrite]:
     """De-identify the case Bundle of ``write`` in place; return the extracted writes."""
     assert write.resource is not None
-    _refuse_change(store, write)
+    _refuse_change(batch, write)
     submitted = write.resource
-    links = read_links(store, submitted)
-    case = deidentify_case(_without_links(submitted), secret=_secret(store), spoke=links.spoke,
-                           presented_at=links.presented_at)
+    links = read_links(batch, submitted)
+    case = deidentify_case(_without_links(submitted), secret=batch.ctx.node.secret.value(),
+                           spoke=links.spoke, presented_at=links.presented_at)
     bundle = case.bundle
     _restore_links(bundle["entry"][0]["resource"], links)
     _tag_subject(bundle, case)
     submitted.clear()
     submitted.update(bundle)
-    extracted = _extracted(store, bundle)
-    store.notes.extend([*case.issues, *_follow_up_notes(store, links, case)])
+    extracted = _extracted(batch, bundle)
+    batch.notes.extend([*case.issues, *_follow_up_notes(batch, links, case)])
     return extracted
 
 
-def _secret(store: ResourceStore) -> bytes:
-    holder = store.node.extras.get(EXTRA_KEY)
-    if holder is None:
-        raise RuntimeError("no node secret configured: cases cannot be de-identified")
-    return holder.value()  # type: ignore[no-any-return]
-
-
-def _refuse_change(store: ResourceStore, write: PendingWrite) -> None:
-    current = store.current("Bundle", [write.res_id]).get(write.res_id)
+def _refuse_change(batch: WriteBatch, write: PendingWrite) -> None:
+    current = batch.ctx.resources.current("Bundle", [write.res_id]).get(write.res_id)
     if current is not None and not current.deleted:
         raise Unprocessable([error(
             "business-rule", f"Bundle/{write.res_id} is a case presentation and cannot be "
@@ -88,20 +82,21 @@ def _refuse_change(store: ResourceStore, write: PendingWrite) -> None:
 # ---- links --------------------------------------------------------------------------------
 
 
-def read_links(store: ResourceStore, bundle: dict[str, Any]) -> Links:
+def read_links(batch: WriteBatch, bundle: dict[str, Any]) -> Links:
     """Session, presenter, spoke and follow-ups of a case; 422 naming what is missing."""
     composition = _composition(bundle)
     session_ref = _reference(composition.get("encounter"))
     if not session_ref.startswith("Encounter/"):
         raise _missing("encounter", "a case is presented in a session: Composition.encounter "
                        "must reference the session Encounter (Encounter/ID)")
-    session = check_session(store.resolve(session_ref), session_ref)
-    author, spoke = _presenter(store, composition)
+    resolve = batch.ctx.resources.resolve
+    session = check_session(resolve(session_ref), session_ref)
+    author, spoke = _presenter(batch, composition)
     follow_ups = [r for r in composition.get("relatesTo") or []
                   if _reference(r.get("targetReference")).startswith("Composition/")]
     for index, relation in enumerate(follow_ups):
         target = _reference(relation.get("targetReference"))
-        if store.resolve(target) is None:
+        if resolve(target) is None:
             raise _missing(f"relatesTo[{index}].targetReference",
                            f"{target} is not a stored case presentation")
     presented = session_date(session) or datetime.now(UTC).date()
@@ -126,11 +121,11 @@ def _missing(element: str, message: str) -> Unprocessable:
     return Unprocessable([error("required", message, f"{COMPOSITION}.{element}")])
 
 
-def _presenter(store: ResourceStore, composition: dict[str, Any]) -> tuple[str, str]:
+def _presenter(batch: WriteBatch, composition: dict[str, Any]) -> tuple[str, str]:
     """The presenter's PractitionerRole and the Organization (spoke) it works at."""
     roles = [_reference(a) for a in composition.get("author") or []]
     role_ref = next((r for r in roles if r.startswith("PractitionerRole/")), "")
-    role = store.resolve(role_ref) if role_ref else None
+    role = batch.ctx.resources.resolve(role_ref) if role_ref else None
     spoke = _reference((role or {}).get("organization"))
     if role is None or not spoke:
         raise _missing("author", "Composition.author must reference the presenter's "
@@ -171,13 +166,13 @@ def _tag_subject(bundle: dict[str, Any], case: DeidentifiedCase) -> None:
                        tag]
 
 
-def _follow_up_notes(store: ResourceStore, links: Links, case: DeidentifiedCase
+def _follow_up_notes(batch: WriteBatch, links: Links, case: DeidentifiedCase
                      ) -> list[Issue]:
     """Warn when a follow-up's earlier case has another subject key (another patient?)."""
     notes = []
     for relation in links.follow_ups:
         target = _reference(relation.get("targetReference"))
-        earlier = store.resolve(target) or {}
+        earlier = batch.ctx.resources.resolve(target) or {}
         keys = {t.get("code") for t in (earlier.get("meta") or {}).get("tag") or []
                 if t.get("system") == subject_key_system()}
         if case.subject_key and case.subject_key not in keys:
@@ -190,7 +185,7 @@ def _follow_up_notes(store: ResourceStore, links: Links, case: DeidentifiedCase
 # ---- extraction ---------------------------------------------------------------------------
 
 
-def _extracted(store: ResourceStore, bundle: dict[str, Any]) -> list[PendingWrite]:
+def _extracted(batch: WriteBatch, bundle: dict[str, Any]) -> list[PendingWrite]:
     """Composition, Conditions, Observations, MedicationStatements as their own writes."""
     _give_ids(bundle)
     local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
@@ -203,9 +198,10 @@ def _extracted(store: ResourceStore, bundle: dict[str, Any]) -> list[PendingWrit
             own = _rewrite(copy.deepcopy(resource), local)
             if own["resourceType"] != "Composition":
                 _owned_by(own, composition)
-            store.prepare(own)
-            writes.append(PendingWrite(own["resourceType"], own["id"], own, "POST"))
-    _refuse_resubmission(store, writes)
+            prepare(batch.ctx, own)
+            writes.append(PendingWrite(own["resourceType"], own["id"], own, "POST",
+                                       prepared=True, derived=True))
+    _refuse_resubmission(batch, writes)
     return writes
 
 
@@ -238,10 +234,10 @@ def _rewrite(node: Any, local: dict[str, str]) -> Any:
     return node
 
 
-def _refuse_resubmission(store: ResourceStore, writes: list[PendingWrite]) -> None:
+def _refuse_resubmission(batch: WriteBatch, writes: list[PendingWrite]) -> None:
     """Pseudonymous ids are deterministic: the same case sent twice maps to the same ids."""
     for write in writes:
-        current = store.current(write.res_type, [write.res_id]).get(write.res_id)
+        current = batch.ctx.resources.current(write.res_type, [write.res_id]).get(write.res_id)
         if current is not None and not current.deleted:
             raise Conflict([error("duplicate", f"this case was already submitted "
                                   f"({write.res_type}/{write.res_id}); present the patient "

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from registry.services.search.parameters import SearchParameterRegistry
-from registry.services.search.values import (
+from registry.storage.search.references import parse_reference
+from registry.storage.values import (
     MAX_TIME,
     MIN_TIME,
     clip,
@@ -101,19 +102,6 @@ def _references(node: Any, base: str) -> Iterator[Row]:
         yield {"target_type": None, "target_id": None, "url": clip(node.split("|")[0])}
     elif isinstance(node, dict) and isinstance(node.get("reference"), str):
         yield parse_reference(node["reference"], base)
-
-
-def parse_reference(reference: str, base: str) -> Row:
-    """``Type/id``, ``base/Type/id``, ``http://other/fhir/Type/id`` or ``urn:...`` as a row."""
-    ref = reference.split("/_history/")[0]
-    if ref.startswith(base + "/"):
-        ref = ref[len(base) + 1:]
-    parts = ref.split("/")
-    if len(parts) == 2 and "://" not in ref and not ref.startswith("urn:"):
-        return {"target_type": parts[0], "target_id": clip(parts[1]), "url": None}
-    if len(parts) >= 2 and "://" in ref:
-        return {"target_type": parts[-2], "target_id": clip(parts[-1]), "url": clip(ref)}
-    return {"target_type": None, "target_id": None, "url": clip(ref)}
 
 
 def _dates(node: Any, _base: str) -> Iterator[Row]:

@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from registry.services.search.expression import Extractor, compile_expression
+from registry.services.search.expression import compile_expression
+from registry.storage.search.model import SearchParameter
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 SEARCH_PARAMETER_DIR = SCHEMAS / "searchparameters"
 COMMON_BASES = ("Resource", "DomainResource")
-
-
-@dataclass(frozen=True)
-class SearchParameter:
-    code: str
-    type: str  # string | token | reference | date | number | quantity | uri | special
-    expression: str
-    bases: tuple[str, ...]
-    targets: tuple[str, ...] = ()
-    url: str = ""
-    description: str = ""
-    extract: Extractor = field(compare=False, repr=False, default=lambda r: [])
-
-    @property
-    def index_kind(self) -> str:
-        """Which index table holds this parameter's values."""
-        return "position" if self.type == "special" else self.type
 
 
 @dataclass

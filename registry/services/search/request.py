@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from registry.errors import InvalidRequest
-from registry.services.context import Node
-from registry.services.search.parameters import SearchParameter
+from registry.storage.search.model import (
+    Chain,
+    Criterion,
+    Include,
+    ReverseChain,
+    SearchParameter,
+    SearchQuery,
+)
 
-PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+if TYPE_CHECKING:  # the node holds the parameters this module reads
+    from registry.services.node import Node
+
 RESULT_PARAMETERS = frozenset({
     "_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_total",
     "_elements", "_format", "_pretty", "_contained", "_containedType",
@@ -31,58 +40,6 @@ MODIFIERS: dict[str, frozenset[str]] = {
     "special": frozenset({"missing"}),
 }
 _SPLIT = re.compile(r"(?<!\\),")
-
-
-@dataclass(frozen=True)
-class Chain:
-    """``organization.name=x``: the reference parameter followed and the target's parameter."""
-
-    reference: SearchParameter
-    target_types: tuple[str, ...]
-    source_type: str  # the searched type, which holds the reference
-
-
-@dataclass(frozen=True)
-class ReverseChain:
-    """``_has:PractitionerRole:practitioner:role=tutor``; may follow one chain step:
-    ``organization._has:HealthcareService:organization:_id=P`` (roles at the hub of program P).
-    """
-
-    source_type: str
-    reference_code: str
-
-
-@dataclass(frozen=True)
-class Criterion:
-    param: SearchParameter
-    modifier: str | None
-    values: tuple[str, ...]  # OR-ed
-    res_type: str  # the type ``param`` belongs to (the chain target for chained criteria)
-    chain: Chain | None = None
-    reverse: ReverseChain | None = None
-
-
-@dataclass(frozen=True)
-class Include:
-    source_type: str
-    param_code: str | None  # None for "*"
-    target_type: str | None
-    iterate: bool = False
-
-
-@dataclass
-class SearchQuery:
-    res_type: str
-    criteria: list[Criterion] = field(default_factory=list)
-    sort: list[tuple[str, bool]] = field(default_factory=list)  # (code, descending)
-    count: int = 50
-    offset: int = 0
-    includes: list[Include] = field(default_factory=list)
-    revincludes: list[Include] = field(default_factory=list)
-    summary: str | None = None
-    total: str | None = None
-    elements: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
 
 
 def split_values(raw: str) -> tuple[str, ...]:
@@ -207,12 +164,15 @@ def _non_negative(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _sort_key(res_type: str, key: str, node: Node) -> tuple[str, bool]:
+def _sort_key(res_type: str, key: str, node: Node) -> tuple[str, bool, str | None]:
     descending = key.startswith("-")
     code = key.lstrip("-")
-    if code not in ("_id", "_lastUpdated") and node.search_parameters.get(res_type, code) is None:
+    if code in ("_id", "_lastUpdated"):
+        return code, descending, None
+    param = node.search_parameters.get(res_type, code)
+    if param is None:
         raise InvalidRequest(f"Cannot sort by unknown parameter {code!r}", "_sort")
-    return code, descending
+    return code, descending, param.index_kind
 
 
 def _include(raw: str, node: Node, name: str) -> Include:
@@ -229,10 +189,3 @@ def _include(raw: str, node: Node, name: str) -> Include:
             raise InvalidRequest(f"{name}: {source}:{code} is not a reference parameter", name)
     target = parts[2] if len(parts) == 3 else None
     return Include(source, None if code == "*" else code, target, iterate)
-
-
-def split_prefix(value: str) -> tuple[str, str]:
-    """'ge2024-01-01' -> ('ge', '2024-01-01'); no prefix means eq."""
-    if len(value) > 2 and value[:2] in PREFIXES and not value[2].isalpha():
-        return value[:2], value[2:]
-    return "eq", value

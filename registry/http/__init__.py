@@ -1,0 +1,42 @@
+"""The HTTP layer: one request pipeline, the FHIR API, case submission, the OpenAPI docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from registry.http import cases, headers, pipeline
+from registry.http.errors import FhirApi
+from registry.http.fhir import views as fhir_views
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Telementoring Network Registry",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/docs",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+    )
+    api = FhirApi(app)
+    api.register_blueprint(fhir_views.blp)
+    api.register_blueprint(cases.blp)
+    app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
+    app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
+    pipeline.init_app(app)
+    headers.init_app(app)
+    headers.trust_proxies(app)  # last: outside every other WSGI layer
+
+
+def _swagger_asset(filename: str) -> Response:
+    return send_from_directory(swagger_ui_path, filename, max_age=86_400)
+
+
+def _swagger_init() -> Response:
+    return send_from_directory(STATIC, "swagger-init.js", max_age=3600)

@@ -1,0 +1,250 @@
+"""The FHIR REST interactions at ``/fhir``: each view parses, calls one service, responds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, request, send_file
+from flask_smorest import Blueprint
+
+from registry.errors import InvalidRequest, UnsupportedMediaType
+from registry.http.fhir.responses import (
+    PATCH_TYPES,
+    fhir_response,
+    json_body,
+    media_type,
+    prefer,
+    search_params,
+    strict_handling,
+    version_headers,
+    write_response,
+)
+from registry.http.pipeline import base_url, caller, node, unit
+from registry.services import bulk_export as bulk
+from registry.services import operations
+from registry.services.capability import capability_statement
+from registry.services.operations import parameters_of
+from registry.services.patch import apply_fhirpath_patch, apply_json_patch
+from registry.services.transaction import process_bundle
+from registry.services.validation import prevalidate_entries, prevalidated
+
+blp = Blueprint("fhir", __name__, url_prefix="/fhir",
+                description="FHIR R4 REST API (application/fhir+json)")
+
+TYPE = "/<string:res_type>"
+INSTANCE = "/<string:res_type>/<string:res_id>"
+
+
+@blp.route("/metadata", methods=["GET"])
+@blp.doc(summary="CapabilityStatement generated from what this server supports",
+         security=[])
+def metadata() -> Response:
+    return fhir_response(capability_statement(node(), base_url()))
+
+
+@blp.route("/", methods=["POST"], strict_slashes=False)
+@blp.doc(summary="Batch or transaction Bundle")
+def system_bundle() -> Response:
+    body = prevalidate_entries(json_body(), node().max_bundle_entries)
+    with unit(write=True) as service:
+        result = process_bundle(service, body)
+    return fhir_response(result)
+
+
+@blp.route("/_history", methods=["GET"])
+@blp.doc(summary="System history (_since, _at, _count, _type, _sort=_lastUpdated)")
+def system_history() -> Response:
+    return _history(None, None)
+
+
+@blp.route(TYPE, methods=["GET"])
+@blp.doc(summary="Search (GET)")
+def search(res_type: str) -> Response:
+    return _search(res_type)
+
+
+@blp.route(f"{TYPE}/_search", methods=["POST"])
+@blp.doc(summary="Search (POST, form-encoded)")
+def search_post(res_type: str) -> Response:
+    return _search(res_type)
+
+
+@blp.route(TYPE, methods=["POST"])
+@blp.doc(summary="Create (If-None-Exist for conditional create)")
+def create(res_type: str) -> Response:
+    body = prevalidated(json_body())  # structure checked before the transaction
+    with unit(write=True) as service:
+        outcome = service.create(body, res_type=res_type,
+                                 if_none_exist=request.headers.get("If-None-Exist"))
+    return write_response(outcome.stored, outcome.status, notes=outcome.notes)
+
+
+@blp.route(TYPE, methods=["PUT"])
+@blp.doc(summary="Conditional update by search criteria")
+def conditional_update(res_type: str) -> Response:
+    body = prevalidated(json_body())
+    with unit(write=True) as service:
+        outcome = service.conditional_update(res_type, search_params(), body)
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(TYPE, methods=["DELETE"])
+@blp.doc(summary="Conditional delete by search criteria")
+def conditional_delete(res_type: str) -> Response:
+    with unit(write=True) as service:
+        service.conditional_delete(res_type, search_params())
+    return fhir_response(b"", 204)
+
+
+@blp.route(f"{TYPE}/_history", methods=["GET"])
+@blp.doc(summary="Type history")
+def type_history(res_type: str) -> Response:
+    return _history(res_type, None)
+
+
+@blp.route(INSTANCE, methods=["GET"])
+@blp.doc(summary="Read")
+def read(res_type: str, res_id: str) -> Response:
+    with unit(write=False) as service:
+        stored = service.read(res_type, res_id)
+    if request.headers.get("If-None-Match") == stored.etag:
+        return fhir_response(b"", 304, version_headers(stored))
+    return fhir_response(stored.content or b"", 200, version_headers(stored))
+
+
+@blp.route(INSTANCE, methods=["PUT"])
+@blp.doc(summary="Update, or create with a client-chosen id")
+def update(res_type: str, res_id: str) -> Response:
+    body = prevalidated(json_body())
+    with unit(write=True) as service:
+        outcome = service.update(res_type, res_id, body,
+                                 if_match=request.headers.get("If-Match"))
+    return write_response(outcome.stored, outcome.status, notes=outcome.notes)
+
+
+@blp.route(INSTANCE, methods=["PATCH"])
+@blp.doc(summary="JSON Patch or FHIRPath Patch (Parameters)")
+def patch(res_type: str, res_id: str) -> Response:
+    if media_type() in PATCH_TYPES:
+        operations_ = json_body(PATCH_TYPES)
+        apply = lambda resource: apply_json_patch(resource, operations_)  # noqa: E731
+    elif media_type() in ("application/fhir+json", "application/json"):
+        parameters = json_body()
+        apply = lambda resource: apply_fhirpath_patch(resource, parameters)  # noqa: E731
+    else:
+        raise UnsupportedMediaType("PATCH takes application/json-patch+json or a FHIRPath "
+                                   "Patch Parameters resource as application/fhir+json")
+    with unit(write=True) as service:
+        outcome = service.patch(res_type, res_id, apply,
+                                if_match=request.headers.get("If-Match"))
+    return write_response(outcome.stored, outcome.status)
+
+
+@blp.route(INSTANCE, methods=["DELETE"])
+@blp.doc(summary="Delete (a versioned tombstone; reads then answer 410)")
+def delete(res_type: str, res_id: str) -> Response:
+    with unit(write=True) as service:
+        service.delete(res_type, res_id, if_match=request.headers.get("If-Match"))
+    return fhir_response(b"", 204)
+
+
+@blp.route(f"{INSTANCE}/_history", methods=["GET"])
+@blp.doc(summary="Instance history")
+def instance_history(res_type: str, res_id: str) -> Response:
+    return _history(res_type, res_id)
+
+
+@blp.route(f"{INSTANCE}/_history/<string:version>", methods=["GET"])
+@blp.doc(summary="Version read (vread)")
+def vread(res_type: str, res_id: str, version: str) -> Response:
+    with unit(write=False) as service:
+        stored = service.vread(res_type, res_id, version)
+    return fhir_response(stored.content or b"", 200, version_headers(stored))
+
+
+def _search(res_type: str) -> Response:
+    params = search_params()
+    with unit(write=False) as service:
+        page = service.search_bundle(res_type, params, strict=strict_handling())
+    return fhir_response(page)
+
+
+def _history(res_type: str | None, res_id: str | None) -> Response:
+    params = search_params()
+    with unit(write=False) as service:
+        page = service.history_bundle(params, res_type=res_type, res_id=res_id)
+    return fhir_response(page)
+
+
+def _operation_params() -> dict[str, str]:
+    params = {k: v for k, v in request.args.items()}
+    if request.method == "POST":
+        params.update(parameters_of(json_body()))
+    return params
+
+
+@blp.route(f"{TYPE}/$validate", methods=["POST"])
+@blp.doc(summary="$validate a resource (structure, profiles, terminology); writes nothing")
+def validate_type(res_type: str) -> Response:
+    body = json_body()
+    with unit(write=False) as service:
+        outcome = operations.validate(service, res_type, body)
+    return fhir_response(outcome)
+
+
+@blp.route(f"{INSTANCE}/$validate", methods=["GET", "POST"])
+@blp.doc(summary="$validate an update of this instance (or the stored version with GET)")
+def validate_instance(res_type: str, res_id: str) -> Response:
+    body = json_body() if request.method == "POST" else None
+    with unit(write=False) as service:
+        outcome = operations.validate(service, res_type, body, res_id)
+    return fhir_response(outcome)
+
+
+@blp.route("/ValueSet/$expand", methods=["GET", "POST"])
+@blp.doc(summary="Expand a network ValueSet (url, filter, displayLanguage)")
+def expand_value_set() -> Response:
+    return fhir_response(operations.expand(_operation_params()))
+
+
+@blp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
+@blp.doc(summary="Look up a code (system, code, displayLanguage)")
+def lookup_code() -> Response:
+    return fhir_response(operations.lookup(_operation_params()))
+
+
+def _export_directory() -> Path:
+    configured = current_app.config["REGISTRY"].export_dir
+    return Path(configured) if configured else Path(current_app.instance_path) / "exports"
+
+
+@blp.route("/$export", methods=["GET"])
+@blp.doc(summary="Bulk Data export kick-off (Prefer: respond-async; _type, _since)")
+def bulk_export() -> Response:
+    if prefer("respond-async") is None:
+        raise InvalidRequest("Bulk export needs the header Prefer: respond-async")
+    params = search_params()
+    with unit(write=False) as service:
+        wanted = bulk.parse_export(params, node(), service.access.subject, request.url)
+        job = bulk.run_export(service.ctx.conn, service.access.subject, caller(), wanted,
+                              _export_directory(), base_url())
+    return fhir_response(b"", 202, {"Content-Location": f"{base_url()}/$export-status/{job}"})
+
+
+@blp.route("/$export-status/<string:job>", methods=["GET", "DELETE"])
+@blp.doc(summary="Bulk Data export status (the manifest) or cancellation")
+def bulk_export_status(job: str) -> Response:
+    if request.method == "DELETE":
+        bulk.delete_job(_export_directory(), job, caller())
+        return fhir_response(b"", 202)
+    manifest: dict[str, Any] = bulk.manifest(_export_directory(), job, caller())
+    return Response(json.dumps(manifest), status=200, content_type="application/json")
+
+
+@blp.route("/$export-file/<string:job>/<string:name>", methods=["GET"])
+@blp.doc(summary="One NDJSON file of a finished export")
+def bulk_export_file(job: str, name: str) -> Response:
+    path = bulk.export_file(_export_directory(), job, name, caller())
+    return send_file(path, mimetype=bulk.NDJSON)

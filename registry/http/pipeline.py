@@ -1,0 +1,161 @@
+"""The one request pipeline: every request passes one before-step and one after-step.
+
+Before the view: the request's audit trail and public base URL are set; on the API (``/fhir``
+and ``/cases``) the caller is authenticated from its bearer token (401, or 429 once the
+address has spent its failed sign-ins), its request budget is charged (429), and the format it
+asks for is checked (406). Public endpoints (the CapabilityStatement, the docs) are charged to
+the client's address. After the view: the budget headers and the protective headers are added,
+and whatever the trail still holds (refusals at the edge: 401, 413, 429) is stored.
+
+Views read the request's state through ``caller()``, ``trail()``, ``base_url()`` and open their
+transaction with ``unit(write=...)``, which builds the one service every view calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response, current_app, g, request
+
+from registry.config import Settings
+from registry.errors import NotAcceptable, NotAuthenticated, TooManyRequests
+from registry.http import auth, headers
+from registry.services.audit import AuditTrail
+from registry.services.caller import Caller
+from registry.services.fhir import FhirService
+from registry.services.limits import Charge, RateLimits
+from registry.services.node import Node
+from registry.services.unit import flush_trail, unit_of_work
+from registry.storage.database import Database
+
+API_BLUEPRINTS = frozenset({"fhir", "cases"})
+PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
+UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file"})  # NDJSON files
+JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
+ACCEPTABLE = (*JSON_FORMATS[1:], "*/*", "application/*")
+
+
+def init_app(app: Flask) -> None:
+    settings: Settings = app.config["REGISTRY"]
+    app.extensions["registry.limits"] = RateLimits.from_text(settings.rate_limit)
+    app.before_request(before_request)
+    app.after_request(after_request)
+
+
+# ---- the request's state ---------------------------------------------------------------
+
+
+def database() -> Database:
+    return current_app.extensions["registry.database"]  # type: ignore[no-any-return]
+
+
+def node() -> Node:
+    return current_app.extensions["registry.node"]  # type: ignore[no-any-return]
+
+
+def caller() -> Caller:
+    return g.caller  # type: ignore[no-any-return]
+
+
+def trail() -> AuditTrail:
+    return g.trail  # type: ignore[no-any-return]
+
+
+def base_url() -> str:
+    """The public FHIR base: the configured one, else this request's own root + ``/fhir``
+    (the scheme and host a trusted proxy forwarded, when one is configured)."""
+    return node().base_url or request.url_root.rstrip("/") + "/fhir"
+
+
+@contextmanager
+def unit(*, write: bool) -> Iterator[FhirService]:
+    """The request's unit of work, and the service built from it."""
+    with unit_of_work(database(), node(), caller(), trail(), base_url(), write=write) as service:
+        yield service
+
+
+# ---- the steps -------------------------------------------------------------------------
+
+
+def before_request() -> None:
+    g.trail = AuditTrail()
+    g.caller = None
+    if not _is_api():
+        _charge(_address_key())
+        return
+    g.caller = _authenticate()
+    _charge(f"token:{g.caller.token_id}")
+    _check_format()
+
+
+def after_request(response: Response) -> Response:
+    charge: Charge | None = g.get("charge")
+    if charge is not None and charge.refused is None:
+        response.headers.extend(charge.headers())
+    headers.protect(response, request.path)
+    if response.status_code == 413:
+        trail().refused(g.get("caller"), "operation",
+                        f"The request body is larger than this server accepts "
+                        f"(from {request.remote_addr})")
+    if g.get("trail") is not None and trail().pending:
+        flush_trail(database(), node(), trail(), base_url())
+    return response
+
+
+def _is_api() -> bool:
+    return request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS
+
+
+def _authenticate() -> Caller:
+    """The bearer token's caller; a failure is audited and spends the address's failed
+    sign-ins, and once those are spent the answer is 429 rather than 401."""
+    try:
+        return auth.caller_of(database(), request.headers.get("Authorization", ""),
+                              request.remote_addr)
+    except NotAuthenticated as exc:
+        trail().authentication_failed(request.remote_addr, str(exc))
+        failures = limits().failure(database(), _address_key())
+        if failures.refused is not None:
+            _refuse(failures, "Too many failed sign-ins from this address")
+        raise
+
+
+def _charge(key: str) -> None:
+    if not limits().enabled:
+        return
+    charge = limits().charge(database(), key)
+    g.charge = charge
+    if charge is not None and charge.refused is not None:
+        _refuse(charge, f"Rate limit exceeded ({charge.refused})")
+
+
+def _refuse(charge: Charge, reason: str) -> None:
+    """429; audited once per client and window (the first request over the budget)."""
+    if charge.first_refusal:
+        trail().refused(g.get("caller"), "operation", f"{reason} (from {request.remote_addr})")
+    raise TooManyRequests(f"{reason}; retry after {charge.retry_after} s",
+                          headers={"Retry-After": str(charge.retry_after)})
+
+
+def _check_format() -> None:
+    """406 for anything but JSON, from ``_format`` or ``Accept``."""
+    if request.endpoint in UNFORMATTED_ENDPOINTS:
+        return
+    fmt = request.args.get("_format")
+    if fmt is not None:
+        if fmt.split(";")[0].strip().lower() not in JSON_FORMATS:
+            raise NotAcceptable(f"Only JSON is supported; _format={fmt} cannot be produced")
+        return
+    accept = request.headers.get("Accept")
+    if accept and not any(kind.split(";")[0].strip().lower() in ACCEPTABLE
+                          for kind in accept.split(",")):
+        raise NotAcceptable(f"Only application/fhir+json is supported; Accept: {accept}")
+
+
+def limits() -> RateLimits:
+    return current_app.extensions["registry.limits"]  # type: ignore[no-any-return]
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr or 'unknown'}"

@@ -1,0 +1,21 @@
+"""Who is asking: resolved from a bearer token, or the node itself for CLI commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, and what their token binds them to."""
+
+    name: str
+    role: str
+    binding: str | None = None  # "Organization/ID" or an ISO 3166 country code
+    token_id: int | None = None
+    address: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Caller:
+        """The node itself (CLI commands, migrations, demo loading)."""
+        return cls(name=name, role="network-admin")

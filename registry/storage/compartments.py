@@ -1,0 +1,66 @@
+"""The security compartment rows: which hub, spoke and country own a resource, and whether its
+hub published it. Derived by the services on every write (``registry.services.compartment``)
+and stored here in the same transaction, so the policy can hide resources inside SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from registry.storage.database import chunks
+from registry.storage.tables import resource, resource_compartment
+
+Key = tuple[str, str]
+r, rc = resource.c, resource_compartment.c
+
+
+@dataclass(frozen=True)
+class Compartment:
+    hub: str | None = None
+    spoke: str | None = None
+    country: str | None = None
+    published: bool = False
+
+    @property
+    def owned(self) -> bool:
+        return self.hub is not None or self.spoke is not None
+
+
+CompartmentRow = Compartment
+EMPTY = Compartment()
+
+
+def stored_compartments(conn: Connection, keys: Iterable[Key], *,
+                        unowned_too: bool = False) -> dict[Key, Compartment]:
+    """Compartments stored for (type, id) pairs. Keys without a row are absent, unless
+    ``unowned_too``: then every existing resource is there, with an empty compartment when it
+    has no row."""
+    wanted = sorted(set(keys))
+    found: dict[Key, Compartment] = {}
+    for chunk in chunks(wanted):
+        select = sa.select(r.res_type, r.res_id, rc.hub, rc.spoke, rc.country, rc.published)
+        select = (select.outerjoin(resource_compartment, rc.resource_pk == r.pk) if unowned_too
+                  else select.join(resource_compartment, rc.resource_pk == r.pk))
+        rows = conn.execute(select.where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
+        found.update({(row.res_type, row.res_id):
+                      Compartment(row.hub, row.spoke, row.country, bool(row.published))
+                      for row in rows})
+    return found
+
+
+def store_compartments(conn: Connection,
+                       rows: Sequence[tuple[int, Compartment | None, bool]]) -> None:
+    """Store (pk, compartment, replaces an earlier row?) triples; a ``None`` compartment (a
+    deletion) keeps the row it had, so a tombstone stays in its owner's compartment."""
+    kept = [(pk, c) for pk, c, _ in rows if c is not None]
+    if not kept:
+        return
+    replaced = [pk for pk, c, had in rows if c is not None and had]
+    for chunk in chunks(replaced):
+        conn.execute(resource_compartment.delete().where(rc.resource_pk.in_(chunk)))
+    conn.execute(resource_compartment.insert(), [
+        {"resource_pk": pk, "hub": c.hub, "spoke": c.spoke, "country": c.country,
+         "published": c.published} for pk, c in kept])

@@ -1,0 +1,54 @@
+"""What the store hands back: one stored version of a resource, and a resource's current row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from registry.errors import Gone
+
+
+@dataclass(slots=True)
+class Stored:
+    """One stored version of a resource, with its JSON text exactly as served.
+
+    Treated as immutable but not frozen: a search page builds a few hundred of these and a
+    history page up to a thousand, and a frozen dataclass sets each field the slow way.
+    """
+
+    res_type: str
+    res_id: str
+    version: int
+    last_updated: int  # microseconds since the epoch, UTC
+    deleted: bool
+    content: str | None
+    method: str = "PUT"
+    created: bool = False
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    @property
+    def location(self) -> str:
+        return f"{self.res_type}/{self.res_id}/_history/{self.version}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.res_type}/{self.res_id}"
+
+    def resource(self) -> dict[str, Any]:
+        if self.content is None:
+            raise Gone(f"{self.res_type}/{self.res_id} is deleted")
+        return orjson.loads(self.content)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Current:
+    """The current row of a resource: its key, version and whether it is a tombstone."""
+
+    pk: int
+    version: int
+    deleted: bool

@@ -1,0 +1,1 @@
+"""Search over the index tables: the query model and its SQL."""
