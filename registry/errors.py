@@ -153,5 +153,5 @@ STATUS_BY_ERROR: dict[type[RegistryError], int] = {
 def status_of(exc: RegistryError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 500

@@ -129,7 +129,7 @@ class Iso3166:
 
     url = ISO_3166
     name = "ISO 3166-1 Codes for the representation of names of countries"
-    version = None
+    version: str | None = None
 
     def concept(self, code: str) -> Concept | None:
         country = _country(code)
@@ -146,8 +146,11 @@ class Iso3166:
 def _country(code: str) -> Any | None:
     if not code or code != code.upper():
         return None
-    key = {2: "alpha_2", 3: "alpha_3"}.get(len(code))
-    return pycountry.countries.get(**{key: code}) if key and code.isalpha() else None
+    if not code.isalpha() or len(code) not in (2, 3):
+        return None
+    if len(code) == 2:
+        return pycountry.countries.get(alpha_2=code)
+    return pycountry.countries.get(alpha_3=code)
 
 
 def _country_concept(code: str, country: Any) -> Concept:
@@ -159,7 +162,7 @@ class Bcp47:
 
     url = BCP_47
     name = "Tags for the Identification of Languages (BCP-47)"
-    version = None
+    version: str | None = None
 
     def concept(self, code: str) -> Concept | None:
         if not self.defines(code):

@@ -7,7 +7,7 @@ otherwise echo data back); they give the operation index, its op and its JSON po
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import jsonpatch
 import jsonpointer
@@ -59,4 +59,4 @@ def apply_json_patch(resource: dict[str, Any], operations: Any) -> dict[str, Any
         problem = identity_change(resource, patched)
         if problem:
             raise Unprocessable(f"{label}: {problem}")
-    return patched
+    return cast(dict[str, Any], patched)

@@ -235,11 +235,12 @@ def _index_page(shape: QueryShape, scope: Scope | None) -> sa.Select[tuple[int]]
     if scope is not None and scope(shape.res_type, r.pk) is not None:
         return None
     selects = [index_pks(c, _criterion_name(i), scope) for i, c in enumerate(shape.criteria)]
-    if any(s is None for s in selects):
+    found = [select for select in selects if select is not None]
+    if len(found) < len(selects):
         return None
-    matching = (selects[0].distinct() if len(selects) == 1
-                else sa.intersect(*selects)).subquery()  # type: ignore[union-attr]
-    pk = matching.c[0]
+    combined: sa.Select[tuple[int]] | sa.CompoundSelect[tuple[int]] = (
+        found[0].distinct() if len(found) == 1 else sa.intersect(*found))
+    pk = combined.subquery().c[0]
     return sa.select(pk).order_by(pk).offset(PAGE_OFFSET).limit(PAGE_LIMIT)
 
 

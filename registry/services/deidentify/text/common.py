@@ -21,7 +21,8 @@ LANGUAGES = ("en", "es", "pt", "fr")
 
 def _frequencies(language: str) -> dict[str, int]:
     data = resources.files("spellchecker").joinpath("resources", f"{language}.json.gz")
-    return json.loads(gzip.decompress(data.read_bytes()))
+    found: dict[str, int] = json.loads(gzip.decompress(data.read_bytes()))
+    return found
 
 
 @cache

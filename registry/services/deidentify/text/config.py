@@ -53,12 +53,14 @@ def _schema_text(*parts: str) -> str:
 
 @cache
 def scrub_rules() -> dict[str, Any]:
-    return json.loads(_schema_text("scrub.json"))
+    found: dict[str, Any] = json.loads(_schema_text("scrub.json"))
+    return found
 
 
 @cache
 def lexicon_file(name: str) -> dict[str, Any]:
-    return json.loads(_schema_text("lexicon", f"{name}.json"))
+    found: dict[str, Any] = json.loads(_schema_text("lexicon", f"{name}.json"))
+    return found
 
 
 def _month_alternation(months: dict[str, list[str]], skip: frozenset[str]) -> str:
@@ -95,4 +97,4 @@ def pattern_rules() -> tuple[PatternRule, ...]:
 
 
 def placeholder(kind: str) -> str:
-    return scrub_rules()["placeholders"].get(kind, f"[{kind.upper()}]")
+    return str(scrub_rules()["placeholders"].get(kind, f"[{kind.upper()}]"))

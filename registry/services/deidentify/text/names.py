@@ -170,7 +170,7 @@ def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
 def _verb_follows(text: str, last: Word, lex: Lexicon) -> bool:
     """'Océane refiere...': an unknown word opening a sentence, then a reporting verb."""
     match = WORD.match(text, last.end + 1) if text[last.end:last.end + 1] == " " else None
-    return bool(match) and fold(match.group()) in lex.verbs
+    return match is not None and fold(match.group()) in lex.verbs
 
 
 def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .config import placeholder
 from .findings import Finding, merge
@@ -68,7 +70,7 @@ def _mask(segments: list[Segment]) -> str:
             parts.append(seg.text)
             continue
         m = TAG_NAME.match(seg.text)
-        inline = bool(m) and m.group(2).lower() in INLINE
+        inline = m is not None and m.group(2).lower() in INLINE
         parts.append((" " if inline else "\n") * len(seg.text))
     return "".join(parts)
 
@@ -87,7 +89,7 @@ def _rewrite(seg: Segment, offset: int, findings: list[Finding]) -> str:
     return "".join(out)
 
 
-def scrub_xhtml(div: str, find) -> tuple[str, Counter[str]]:
+def scrub_xhtml(div: str, find: Callable[[str], list[Any]]) -> tuple[str, Counter[str]]:
     """Scrub a narrative div with ``find`` (text -> findings); raises EmbeddedImage."""
     segments = _segments(div)
     findings = merge(find(_mask(segments)))
