@@ -22,18 +22,27 @@ DAY_S = 86_400
 c = rate_counter.c
 
 
-def hit(conn: Connection, key: str, window_end: int, now: int) -> int:
-    """Count one hit on ``key`` in the window ending at ``window_end`` (seconds since the
-    epoch); returns the hits in that window, this one included."""
-    insert = (postgresql.insert(rate_counter) if conn.dialect.name == "postgresql"
-              else sqlite.insert(rate_counter))
+def _upsert(dialect: str) -> sa.Insert:
+    """One hit on a key: a new row, a new window, or one more in the current window."""
+    insert = postgresql.insert(rate_counter) if dialect == "postgresql" else sqlite.insert(
+        rate_counter)
     ended = insert.excluded.window_end > c.window_end
-    statement = insert.values(key=key, window_end=window_end, hits=1).on_conflict_do_update(
+    return insert.values(key=sa.bindparam("key"), window_end=sa.bindparam("window_end"),
+                         hits=1).on_conflict_do_update(
         index_elements=[c.key],
         set_={"hits": sa.case((ended, 1), else_=c.hits + 1),
               "window_end": sa.case((ended, insert.excluded.window_end), else_=c.window_end)},
     ).returning(c.hits)
-    hits = int(conn.execute(statement).scalar_one())
+
+
+UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}  # built once
+
+
+def hit(conn: Connection, key: str, window_end: int, now: int) -> int:
+    """Count one hit on ``key`` in the window ending at ``window_end`` (seconds since the
+    epoch); returns the hits in that window, this one included."""
+    found = conn.execute(UPSERT[conn.dialect.name], {"key": key, "window_end": window_end})
+    hits = int(found.scalar_one())
     if random.random() < PURGE_CHANCE:  # noqa: S311 - housekeeping, not security
         conn.execute(rate_counter.delete().where(c.window_end < now - DAY_S))
     return hits

@@ -60,7 +60,7 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
     # Connections stay in autocommit and a transaction sends its own BEGIN (``_begin``), as on
     # SQLite: reads then switch no mode at check-out and reset none at check-in.
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                              pool_recycle=1800, pool_pre_ping=True, pool_timeout=10,
+                              pool_recycle=1800, pool_timeout=10,
                               hide_parameters=True, connect_args=connect_args,
                               isolation_level="AUTOCOMMIT")
     event.listen(engine, "begin", _begin)
