@@ -136,7 +136,7 @@ def _method(group: dict[str, Any]) -> str | None:
     for population in group["population"]:
         method = _extension(population, AGGREGATE_METHOD, "valueCode")
         if method:
-            return method
+            return str(method)
     return None
 
 

@@ -1,4 +1,4 @@
-"""Calendar reporting periods: ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM``, as the CLI and strata write them.
+"""Calendar reporting periods: ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM``, as the CLI writes them.
 
 A period is a run of whole days; MeasureReport.period gives its first and last day as FHIR
 dates. The same codes are the values of the period stratifiers, so a month stratum of a year's

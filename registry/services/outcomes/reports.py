@@ -120,7 +120,8 @@ def _check_strata(indicator: Indicator, figures: IndicatorFigures) -> None:
 
 def _check_partition(indicator: Indicator, code: str, total: Counted,
                      strata: list[Counted]) -> None:
-    pairs = [("count", total.count, sum(s.count for s in strata))]
+    pairs: list[tuple[str, float, float]] = [("count", total.count,
+                                              sum(s.count for s in strata))]
     if indicator.scoring == "proportion":
         pairs.append(("numerator", total.numerator or 0, sum(s.numerator or 0 for s in strata)))
     if indicator.carries_sum:
