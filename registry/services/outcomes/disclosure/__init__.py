@@ -191,7 +191,9 @@ def _tables(reports: Sequence[Mapping[str, Any]], prior: Sequence[Mapping[str, A
 
 
 def _unknown_prior(tables: Tables) -> set[int]:
-    return {i for i, cell in enumerate(tables.cells) if not cell.current and not cell.published}
+    """Figures masked in an earlier release: unknown to outsiders, and kept masked."""
+    return {i for i, cell in enumerate(tables.cells)
+            if (not cell.current and not cell.published) or cell.masked_before}
 
 
 def _audit(tables: Tables, hidden: set[int], policy: Policy) -> ReleaseAudit:

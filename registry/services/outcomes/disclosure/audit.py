@@ -46,7 +46,8 @@ class _Reduced:
 def feasible_intervals(tables: Tables, hidden: set[int], audited: Iterable[Var]
                        ) -> dict[Var, Interval]:
     """The feasible interval of each audited value, given which cells are hidden."""
-    free = {(c, layer) for c in hidden for layer in tables.layers[c]}
+    free = {(c, layer) for c in hidden if not tables.cells[c].shown_before
+            for layer in tables.layers[c]}
     free |= {(c, layer) for c, cell in enumerate(tables.cells) if cell.lower_bound
              for layer in tables.layers[c]}
     lower, upper = _simple_bounds(tables, free)
@@ -65,13 +66,17 @@ def feasible_intervals(tables: Tables, hidden: set[int], audited: Iterable[Var]
             _tighten(next(iter(terms.items())), relation.equality, rhs, lower, upper)
         elif terms:
             reduced.append(_Reduced(terms, relation.equality, rhs))
-    result: dict[Var, Interval] = {}
     wanted = set(audited)
+    result = {v: Interval(_value(tables, v), _value(tables, v)) for v in wanted - free}
     for group, relations in _components(free, reduced):
         targets = [v for v in group if v in wanted]
         if targets:
             result.update(_solve(group, relations, targets, lower, upper))
     return result
+
+
+def _value(tables: Tables, var: Var) -> float:
+    return float(tables.cells[var[0]].values.get(var[1]) or 0.0)
 
 
 def _simple_bounds(tables: Tables, free: set[Var]) -> tuple[dict[Var, float], dict[Var, float]]:

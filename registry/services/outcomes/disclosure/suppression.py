@@ -104,7 +104,8 @@ def _neighbours(tables: Tables) -> dict[Var, set[int]]:
 def _partner(tables: Tables, var: Var, deficit: float, hidden: set[int],
              neighbours: dict[Var, set[int]]) -> int | None:
     candidates = [(c, tables.cells[c]) for c in neighbours.get(var, set())
-                  if c not in hidden and tables.cells[c].current and tables.cells[c].published]
+                  if c not in hidden and tables.cells[c].current and tables.cells[c].published
+                  and not tables.cells[c].shown_before]
     layer = var[1]
     usable = [(c, cell, abs(cell.values.get(layer) or 0.0)) for c, cell in candidates
               if abs(cell.values.get(layer) or 0.0) > 0]

@@ -55,6 +55,8 @@ class Cell:
     is_total: bool = False
     primary: bool = False
     signed: bool = False  # observations may be negative (no bound at zero)
+    masked_before: bool = False  # masked in an earlier release: stays masked
+    shown_before: bool = False  # shown exactly in an earlier release: known for good
 
     @property
     def label(self) -> str:
@@ -129,7 +131,9 @@ def _add(tables: Tables, report: Placed, stratifier: str | None, value: str | No
         return index
     cell = Cell(identity, [ref], values, report.current, known,
                 lower_bound=known and figure.masked_inputs > 0,
-                is_total=stratifier is None, signed=indicator.method == "average")
+                is_total=stratifier is None, signed=indicator.method == "average",
+                masked_before=not report.current and not known,
+                shown_before=not report.current and known)
     tables.index[identity] = len(tables.cells)
     tables.layers[len(tables.cells)] = layers
     tables.cells.append(cell)
@@ -140,6 +144,8 @@ def _merge(cell: Cell, ref: CellRef, values: dict[str, float | None], current: b
            known: bool) -> None:
     """One figure met again in another report: the values must agree."""
     cell.refs.append(ref)
+    cell.masked_before = cell.masked_before or (not current and not known)
+    cell.shown_before = cell.shown_before or (not current and known)
     for layer, value in values.items():
         mine = cell.values.get(layer)
         if mine is not None and value is not None and abs(mine - value) > 1e-6:
