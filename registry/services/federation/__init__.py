@@ -7,7 +7,8 @@ The pieces here are pure or adapter-facing and know nothing of HTTP routes, tabl
   by the node being pulled;
 - ``smart``: the ``.well-known/smart-configuration`` document and the token endpoint's answers;
 - ``mirror``: how a pulled record becomes a read-only local mirror (its id, references,
-  ``meta.source``, Provenance) and how duplicates across nodes are found and queued;
+  ``meta.source``, Provenance);
+- ``duplicates``: suspected duplicates across nodes and the review-queue Task of each pair;
 - ``withdrawal``: the one rule deciding what a peer's ``_history`` shows when a write moves a
   record into or out of the peer's view.
 
