@@ -77,9 +77,13 @@ def default_key_path(instance_folder: Path) -> Path:
 def load_or_create(path: Path, algorithm: str = DEFAULT_ALGORITHM) -> NodeKey:
     """The key kept in ``path``, created first if there is none."""
     try:
-        return read_key(path)
-    except FileNotFoundError:
-        return _create(path, algorithm)
+        try:
+            return read_key(path)
+        except FileNotFoundError:
+            return _create(path, algorithm)
+    except OSError as failure:  # a folder, no permission, a read-only disk: one line, no trace
+        raise NodeKeyError(f"{path}: cannot keep the node key there "
+                           f"({failure.strerror or failure})") from None
 
 
 def read_key(path: Path) -> NodeKey:

@@ -123,3 +123,14 @@ def test_an_unknown_algorithm_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NodeKeyError, match="ES384, RS384"):
         keys.load_or_create(tmp_path / "k.pem", "HS256")
     assert not (tmp_path / "k.pem").exists()
+
+
+def test_a_path_that_cannot_hold_a_key_is_refused_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    with pytest.raises(NodeKeyError, match="cannot keep the node key there"):
+        keys.load_or_create(folder)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(NodeKeyError, match="cannot keep the node key there"):
+        keys.load_or_create(blocker / "node-key.pem")
