@@ -1,0 +1,201 @@
+"""How a record pulled from a peer becomes a read-only local mirror.
+
+Pure functions over FHIR JSON; the sync service calls them before the write pipeline.
+
+Mirror ids. A mirror's local id is derived from its origin's FHIR base and its remote id, so
+applying a page twice writes the same ids and two origins that use the same id never collide:
+
+- ``<tag>.<remote id>`` when the remote id fits (at most 51 characters), readable in a URL;
+- ``<tag>-<40 hex digits of SHA-256(remote id)>`` otherwise.
+
+``<tag>`` is 12 hex digits of SHA-256 of the origin's normalized base (``normalize_base``).
+The character after the fixed-length tag tells the two forms apart, so the mapping is one to
+one within an origin. Two origins collide only if their tags do: for 1,000 origins the chance
+is about n²/2·16⁻¹² ≈ 2·10⁻⁹ (and even then only for records sharing a remote id); the hashed
+form adds a 160-bit collision chance, which is negligible. A local record created through the
+API could still take such an id; the sync service must refuse to overwrite a record that is not
+a mirror.
+
+References. Every reference among records of the same origin (relative ``Type/id``, absolute
+``[origin]/Type/id``, either with ``/_history/n``) is rewritten to the local mirror id, so
+``_include``, chaining and ``partOf`` work on the puller. The version part is dropped: remote
+version ids mean nothing locally, and the Provenance of each mirror version names the remote
+version. References to other origins, contained (``#``) and ``urn:`` references, conditional
+references and canonical URLs are left alone.
+
+``meta.source`` is the origin's base, ``#`` and the remote version id. The Provenance of a
+pulled version targets the local version, names the origin's versioned record as its
+``source`` entity, and has two agents: the peer, and this node. R4 does not allow an Endpoint
+as ``Provenance.agent.who``, so the peer's Endpoint travels in the standard
+``alternate-reference`` extension on that Reference, beside the peer's base as identifier.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TAG_CHARS = 12
+HASH_CHARS = 40
+MAX_ID = 64
+READABLE_ID_CHARS = MAX_ID - TAG_CHARS - 1
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+VERSION = r"(?:/_history/[A-Za-z0-9\-.]{1,64})?"
+LOCAL_REFERENCE = re.compile(r"([A-Z][A-Za-z]*)/([A-Za-z0-9\-.]{1,64})" + VERSION)
+ABSOLUTE_REFERENCE = re.compile(r"(https?://.+)/([A-Z][A-Za-z]*)/([A-Za-z0-9\-.]{1,64})" + VERSION)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ALTERNATE_REFERENCE = "http://hl7.org/fhir/StructureDefinition/alternate-reference"
+URI_SYSTEM = "urn:ietf:rfc:3986"
+DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+OPERATIONS = ("CREATE", "UPDATE", "DELETE")
+
+
+@dataclass(frozen=True)
+class PulledVersion:
+    """One version of a record as its origin holds it."""
+
+    origin: str  # the origin's FHIR base
+    res_type: str
+    remote_id: str
+    remote_version: str
+
+    @property
+    def local_id(self) -> str:
+        return mirror_id(self.origin, self.remote_id)
+
+    @property
+    def remote_reference(self) -> str:
+        """The origin's versioned reference, absolute."""
+        return (f"{normalize_base(self.origin)}/{self.res_type}/{self.remote_id}"
+                f"/_history/{self.remote_version}")
+
+
+@functools.lru_cache(maxsize=256)
+def normalize_base(url: str) -> str:
+    """A FHIR base in one spelling: lower-case scheme and host, no default port, no final /."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    port = parts.port if parts.port not in (None, DEFAULT_PORTS.get(scheme)) else None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def origin_tag(origin: str) -> str:
+    """The short, fixed-length tag every mirror id of one origin starts with."""
+    return hashlib.sha256(normalize_base(origin).encode()).hexdigest()[:TAG_CHARS]
+
+
+def mirror_id(origin: str, remote_id: str) -> str:
+    """The local id of the mirror of ``remote_id`` from ``origin`` (a valid FHIR id)."""
+    tag = origin_tag(origin)
+    if FHIR_ID.fullmatch(remote_id) and len(remote_id) <= READABLE_ID_CHARS:
+        return f"{tag}.{remote_id}"
+    return f"{tag}-{hashlib.sha256(remote_id.encode()).hexdigest()[:HASH_CHARS]}"
+
+
+def provenance_id(pulled: PulledVersion) -> str:
+    """The id of the Provenance of one pulled version: the same however often it is applied."""
+    key = f"{pulled.res_type}/{pulled.remote_id}/_history/{pulled.remote_version}"
+    return f"{origin_tag(pulled.origin)}-p{hashlib.sha256(key.encode()).hexdigest()[:HASH_CHARS]}"
+
+
+def source(origin: str, remote_version: str | None = None) -> str:
+    """``meta.source`` of a mirror: the origin's base, then ``#`` and the remote version id."""
+    base = normalize_base(origin)
+    return f"{base}#{remote_version}" if remote_version else base
+
+
+def parse_source(value: str) -> tuple[str, str | None]:
+    """The origin base and remote version id written by ``source``."""
+    base, _, version = value.partition("#")
+    return base, version or None
+
+
+def local_reference(reference: str, origin: str) -> str | None:
+    """The local form of ``reference`` when it points into ``origin``; None when it does not."""
+    if "?" in reference or "#" in reference:
+        return None
+    match = LOCAL_REFERENCE.fullmatch(reference)
+    if match is not None:
+        kind, remote = match.group(1), match.group(2)
+    else:
+        match = ABSOLUTE_REFERENCE.fullmatch(reference)
+        if match is None or normalize_base(match.group(1)) != normalize_base(origin):
+            return None
+        kind, remote = match.group(2), match.group(3)
+    return f"{kind}/{mirror_id(origin, remote)}"
+
+
+def rewrite_references(resource: dict[str, Any], origin: str) -> dict[str, Any]:
+    """A copy of ``resource`` whose references into ``origin`` name local mirrors."""
+    copied = copy.deepcopy(resource)
+    _rewrite(copied, origin)
+    return copied
+
+
+def _rewrite(node: Any, origin: str) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _rewrite(item, origin)
+    elif isinstance(node, dict):
+        reference = node.get("reference")
+        if isinstance(reference, str):
+            local = local_reference(reference, origin)
+            node["reference"] = local if local is not None else reference
+        for value in node.values():
+            if isinstance(value, dict | list):
+                _rewrite(value, origin)
+
+
+def to_mirror(resource: dict[str, Any], pulled: PulledVersion) -> dict[str, Any]:
+    """The local mirror of a pulled version: its id, ``meta.source`` and references local."""
+    mirror = rewrite_references(resource, pulled.origin)
+    mirror["id"] = pulled.local_id
+    meta = {k: v for k, v in mirror.get("meta", {}).items()
+            if k not in ("versionId", "lastUpdated", "source")}
+    mirror["meta"] = {**meta, "source": source(pulled.origin, pulled.remote_version)}
+    return mirror
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A node as a Provenance agent: its FHIR base, its name, and its Endpoint when it has one."""
+
+    base: str
+    name: str
+    endpoint: str | None = None  # "Endpoint/<id>" on this node
+
+
+def provenance(pulled: PulledVersion, local_version: str, peer: Agent, node: Agent, *,
+               recorded: str, operation: str = "UPDATE") -> dict[str, Any]:
+    """The Provenance of the local version ``local_version`` of the mirror of ``pulled``."""
+    if operation not in OPERATIONS:
+        raise ValueError(f"operation must be one of {', '.join(OPERATIONS)}, not {operation!r}")
+    target = f"{pulled.res_type}/{pulled.local_id}/_history/{local_version}"
+    return {
+        "resourceType": "Provenance",
+        "id": provenance_id(pulled),
+        "target": [{"reference": target}],
+        "recorded": recorded,
+        "activity": {"coding": [{"system": DATA_OPERATION, "code": operation}]},
+        "agent": [_agent(peer, "custodian"), _agent(node, "assembler")],
+        "entity": [{"role": "source", "what": {"reference": pulled.remote_reference}}],
+    }
+
+
+def _agent(agent: Agent, role: str) -> dict[str, Any]:
+    who: dict[str, Any] = {
+        "identifier": {"system": URI_SYSTEM, "value": normalize_base(agent.base)},
+        "display": agent.name,
+    }
+    if agent.endpoint:
+        who["extension"] = [{"url": ALTERNATE_REFERENCE,
+                             "valueReference": {"reference": agent.endpoint}}]
+    return {"type": {"coding": [{"system": PARTICIPANT_TYPE, "code": role}]}, "who": who}
