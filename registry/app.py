@@ -51,4 +51,5 @@ def build_node(settings: Settings, instance: Path) -> Node:
         default_count=settings.default_count,
         max_count=settings.max_count,
         max_bundle_entries=settings.max_bundle_entries,
+        max_array_items=settings.max_array_items,
     )

@@ -27,6 +27,8 @@ class Settings:
     base_url: str = ""
     max_body_bytes: int = 10 * 1024 * 1024
     max_bundle_entries: int = 10_000
+    # Longest array a request body may hold (Bundle.entry: max_bundle_entries).
+    max_array_items: int = 10_000
     default_count: int = 50
     max_count: int = 1_000
     database_pool_size: int = 10
@@ -58,7 +60,8 @@ class Settings:
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"REGISTRY_BASE_URL must start with http:// or https://: "
                               f"{self.base_url!r}")
-        for name in ("max_body_bytes", "max_bundle_entries", "default_count", "max_count"):
+        for name in ("max_body_bytes", "max_bundle_entries", "max_array_items", "default_count",
+                     "max_count"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"REGISTRY_{name.upper()} must be a positive integer")
         if self.default_count > self.max_count:

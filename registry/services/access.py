@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from registry.errors import Forbidden, NotFound, RegistryError
+from registry.errors import Forbidden, NotFound, RegistryError, Unprocessable
 from registry.services import policy
 from registry.services.audit import AuditTrail
 from registry.services.bundles import pairs
 from registry.services.caller import Caller
-from registry.services.compartment import OWNER_EXTENSION, derive
+from registry.services.compartment import OWNER_EXTENSION, derive, owner_keys
 from registry.services.context import Context
 from registry.services.policy import Subject
 from registry.services.writes.pending import PendingWrite
@@ -33,6 +33,7 @@ from registry.storage.rows import Stored
 from registry.storage.scope import Restrictions
 
 UNSTAMPED = frozenset({"Bundle"})  # not a DomainResource: no extensions
+OWNED_BY_REFERENCE = frozenset({"recommendation", "response"})  # case-level, own no case
 
 
 @dataclass
@@ -115,11 +116,63 @@ class Access:
     def authorize(self, writes: Sequence[PendingWrite]) -> None:
         """Check every write of a batch before anything is written; the first refusal wins."""
         self._stamp_owners(writes)
+        self._require_known_owners(writes)
         after = derive(self.ctx.conn, self.ctx.base_url, writes)
         before = self._compartments([(w.res_type, w.res_id) for w in writes
                                      if w.current is not None])
         for write, new in zip(writes, after, strict=True):
             self._authorize_one(write, before.get((write.res_type, write.res_id)), new)
+
+    def _require_known_owners(self, writes: Sequence[PendingWrite]) -> None:
+        """A recommendation or an evaluation response must be about something the caller can
+        see: one about a resource hidden from it is refused exactly as one about a resource
+        that does not exist, so neither answer tells the two apart."""
+        pending = self.ctx.resources.pending
+        for write in writes:
+            if write.resource is None or policy.category(write.res_type) not in OWNED_BY_REFERENCE:
+                continue
+            for res_type, res_id in owner_keys(write.resource, self.ctx.base_url)[:1]:
+                reference = f"{res_type}/{res_id}"
+                known = reference in pending or (
+                    self.ctx.resources.resolve(reference) is not None
+                    and self.may_read(res_type, res_id))
+                if not known:
+                    self._refuse(Unprocessable(f"{reference} is not known: a {write.res_type} "
+                                               "must be about a resource this token can see",
+                                               *_at(write.where)), "create", [reference])
+
+    def reads_every(self, res_type: str) -> bool:
+        return policy.scope(self.subject, "read", res_type) is policy.ALL
+
+    def refuse_unknown(self, res_type: str, res_id: str) -> None:
+        """404 worded as for a resource this caller may not see (which it may be)."""
+        self._refuse(NotFound(f"{res_type}/{res_id} is not known"), "update",
+                     [f"{res_type}/{res_id}"])
+
+    def may_read(self, res_type: str, res_id: str) -> bool:
+        """Whether the caller may read this stored resource (no audit: for the pipeline's own
+        look-ups, whose answers the caller never sees)."""
+        if policy.scope(self.subject, "read", res_type) is policy.ALL:
+            return True
+        found = self._compartments([(res_type, res_id)])
+        return policy.permits(self.subject, "read", res_type, found.get((res_type, res_id)))
+
+    def same_hub(self, reference: str, organization: str) -> bool:
+        """Whether a resource and an Organization belong to the same hub, as stored or as the
+        batch being written will store them."""
+        hubs = {self._compartment_of(ref).hub for ref in (reference, organization)}
+        return len(hubs) == 1 and None not in hubs
+
+    def _compartment_of(self, reference: str) -> Compartment:
+        res_type, _, res_id = reference.partition("/")
+        pending = self.ctx.resources.pending
+        if reference not in pending:
+            return self._compartments([(res_type, res_id)]).get((res_type, res_id), EMPTY)
+        writes = [PendingWrite(*key.split("/", 1), body, "PUT")  # type: ignore[misc]
+                  for key, body in pending.items()]
+        derived = derive(self.ctx.conn, self.ctx.base_url, writes)
+        found = dict(zip(pending, derived, strict=True))
+        return found.get(reference) or EMPTY
 
     def require_visible(self, res_type: str, res_id: str, where: str | None = None) -> None:
         """404 for a write aimed at an existing resource the caller may not even read, before

@@ -57,8 +57,6 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "Encounter": ("serviceProvider", "partOf"),
     "Group": ("managingEntity",),
     "CarePlan": ("author", "encounter"),
-    "Composition": ("author", "custodian", "encounter"),
-    "Bundle": ("entry.resource.author", "entry.resource.custodian"),
     "Condition": ("encounter",),
     "Observation": ("encounter", "performer"),
     "MedicationStatement": ("context",),
@@ -68,7 +66,13 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "Provenance": ("target",),
 }
 
+# Kinds that name their owner in one of the network's extensions: a session belongs to the hub
+# whose program it is part of.
+OWNER_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "Encounter": ("https://telementoring.example.org/fhir/StructureDefinition/session-program",),
+}
 Key = tuple[str, str]
+CASE_OWNED = frozenset({"Composition", "Bundle"})  # owned by the case's presenter
 
 
 class Written(Protocol):
@@ -121,10 +125,36 @@ def stored_compartments(conn: Connection, keys: Iterable[Key]) -> dict[Key, Comp
 
 
 def owner_keys(body: dict[str, Any], base_url: str) -> list[Key]:
-    """Local references that may name the owner of ``body``, in order of preference."""
-    paths = OWNER_REFERENCES.get(body.get("resourceType", ""), ())
-    keys = [k for path in paths for k in _local_keys(_walk(body, path.split(".")), base_url)]
+    """Local references that may name the owner of ``body``, in order of preference. A case
+    (its Composition, or the document Bundle that carries it) has one: its presenter."""
+    if body.get("resourceType") in CASE_OWNED:
+        presenter = case_presenter(body)
+        keys = list(_local_keys([{"reference": presenter}] if presenter else [], base_url))
+    else:
+        paths = OWNER_REFERENCES.get(body.get("resourceType", ""), ())
+        keys = [k for path in paths
+                for k in _local_keys(_walk(body, path.split(".")), base_url)]
+    owning = OWNER_EXTENSIONS.get(body.get("resourceType", ""), ())
+    keys += [k for url in owning for k in _local_keys(_extension_values(body, url), base_url)]
     return keys + list(_local_keys(_owner_extensions(body), base_url))
+
+
+def case_presenter(body: dict[str, Any]) -> str | None:
+    """The presenter of a case: the first ``Composition.author`` that is a PractitionerRole
+    (of the Composition, or of a document Bundle's first entry). The one reading of the author
+    that the compartment, the spoke of the subject key and the authorization all use."""
+    composition = body
+    if body.get("resourceType") == "Bundle":
+        entries = body.get("entry")
+        first = entries[0] if isinstance(entries, list) and entries else None
+        composition = first.get("resource") if isinstance(first, dict) else None
+        if not isinstance(composition, dict) or composition.get("resourceType") != "Composition":
+            return None
+    for author in composition.get("author") or []:
+        reference = author.get("reference") if isinstance(author, dict) else None
+        if isinstance(reference, str) and reference.startswith("PractitionerRole/"):
+            return reference
+    return None
 
 
 def has_owner_extension(body: dict[str, Any]) -> bool:
@@ -210,8 +240,12 @@ def _walk(node: Any, path: list[str]) -> Iterator[Any]:
 
 
 def _owner_extensions(body: dict[str, Any]) -> Iterator[Any]:
+    return _extension_values(body, OWNER_EXTENSION)
+
+
+def _extension_values(body: dict[str, Any], url: str) -> Iterator[Any]:
     for ext in body.get("extension") or []:
-        if isinstance(ext, dict) and ext.get("url") == OWNER_EXTENSION:
+        if isinstance(ext, dict) and ext.get("url") == url:
             yield ext.get("valueReference")
 
 

@@ -81,6 +81,10 @@ class FhirService:
             raise InvalidRequest(f"The body's id {body.get('id')!r} does not match the URL id "
                                  f"{res_id!r}", f"{res_type}.id")
         current = self.ctx.resources.current(res_type, [res_id]).get(res_id)
+        if current is None and not self.access.reads_every(res_type):
+            # Create-on-update only for callers that see every instance of the type: for the
+            # others a free id and a hidden one must answer alike (create with POST instead).
+            self.access.refuse_unknown(res_type, res_id)
         check_version(current, if_match, res_type, res_id)
         result = self._run(PendingWrite(res_type, res_id, body, "PUT", current, prepared=True))
         stored = result.stored[0]

@@ -10,6 +10,8 @@ from registry.services.node import Node
 from registry.storage.history import HistoryQuery
 from registry.storage.values import date_range
 
+MAX_INTEGER = 2**63 - 1  # cursors and counts are 64-bit in the store
+
 
 def parse_history_query(params: Mapping[str, list[str]], node: Node, *,
                         res_type: str | None = None, res_id: str | None = None) -> HistoryQuery:
@@ -55,6 +57,7 @@ def _count(value: str | None, node: Node) -> int:
 def _int(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.lstrip("-").isdigit():
+    digits = value[1:] if value.startswith("-") else value
+    if not (digits.isascii() and digits.isdigit()) or abs(int(value)) > MAX_INTEGER:
         raise InvalidRequest(f"{name} must be an integer, got {value!r}", name)
     return int(value)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from registry.errors import Issue
 from registry.services.search.parameters import SearchParameterRegistry
 from registry.services.secret import NodeSecret
+from registry.services.validation import BodyLimits
 
 if TYPE_CHECKING:  # the steps are built on the node; they import it themselves
     from registry.services.writes.pipeline import WriteStep
@@ -37,6 +38,11 @@ class Node:
     default_count: int = 50
     max_count: int = 1000
     max_bundle_entries: int = 10_000
+    max_array_items: int = 10_000
+
+    @property
+    def body_limits(self) -> BodyLimits:
+        return BodyLimits(self.max_array_items, self.max_bundle_entries)
 
     @property
     def resource_types(self) -> list[str]:

@@ -97,6 +97,10 @@ def _parse_entry(service: FhirService, index: int, raw: Any) -> Entry:
     resource = raw.get("resource")
     if method in ("POST", "PUT") and not isinstance(resource, dict):
         raise InvalidRequest(f"{where} needs a resource for {method}", f"{where}.resource")
+    if resource is not None and method in ("POST", "PUT") and (
+            resource.get("resourceType") != res_type):
+        raise InvalidRequest(f"{where}.resource is a {resource.get('resourceType')!r}, but "
+                             f"request.url names {res_type}", f"{where}.resource.resourceType")
     return Entry(index, method, res_type, res_id, params, resource, raw.get("fullUrl"),
                  request.get("ifMatch"), request.get("ifNoneExist"), request["url"])
 

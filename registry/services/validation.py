@@ -7,16 +7,53 @@ rejected body may hold data that must not be echoed back or logged.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from registry.errors import InvalidRequest, Issue, error
+from registry.errors import InvalidRequest, Issue, PayloadTooLarge, error
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 MAX_ISSUES = 20
+MAX_DEPTH = 64  # FHIR resources nest a dozen levels; deeper is an attack, not data
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How much work one request body may ask for, besides its size in bytes."""
+
+    max_array_items: int = 10_000  # one array (100,000 names cost seconds to index)
+    max_bundle_entries: int = 10_000  # Bundle.entry, which has its own setting
+
+
+def check_body(body: Any, limits: BodyLimits) -> None:
+    """400 for a body nested deeper than ``MAX_DEPTH``, holding a NUL character (no database
+    stores one in text) or a null member (not FHIR JSON), 413 for an array longer than the
+    limits allow. Walked
+    without recursion, so no body can exhaust the stack."""
+    stack: list[tuple[Any, int, str]] = [(body, 0, "")]
+    while stack:
+        node, depth, key = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidRequest(f"The body is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1, name) for name, value in node.items())
+            if any("\x00" in name for name in node):
+                raise InvalidRequest("The body holds a NUL character (\\u0000)")
+            empty = next((name for name, value in node.items() if value is None), None)
+            if empty is not None:  # FHIR JSON allows null only inside primitive arrays
+                raise InvalidRequest(f"{empty} is null; leave an element out instead", empty)
+        elif isinstance(node, list):
+            allowed = limits.max_bundle_entries if key == "entry" else limits.max_array_items
+            if len(node) > allowed:
+                raise PayloadTooLarge(f"The array {key or '(top)'} has {len(node)} items; this "
+                                      f"server accepts at most {allowed}")
+            stack.extend((value, depth + 1, key) for value in node)
+        elif isinstance(node, str) and "\x00" in node:
+            raise InvalidRequest("The body holds a NUL character (\\u0000)")
 
 
 @cache
@@ -47,7 +84,12 @@ def check_structure(resource: Any) -> None:
         raise InvalidRequest("Resource id must be 1-64 characters of A-Z a-z 0-9 - .",
                              f"{res_type}.id")
     try:
-        model_class(res_type).model_validate(resource)
+        model = model_class(res_type)
+    except ValueError:
+        raise InvalidRequest(f"{res_type!r} is not a FHIR R4 resource type",
+                             "resourceType") from None
+    try:
+        model.model_validate(resource)
     except ValidationError as exc:
         raise InvalidRequest(_issues(res_type, exc)) from None
 

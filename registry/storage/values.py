@@ -7,6 +7,7 @@ compared in the same form (folded strings, date ranges in epoch microseconds, nu
 from __future__ import annotations
 
 import calendar
+import math
 import re
 import time
 import unicodedata
@@ -118,14 +119,20 @@ def _time_range(year: int, month: int, day: int, g: dict[str, str | None]) -> tu
     return base, base + 59_999_999
 
 
+DOUBLE_EXPONENT = 308  # decimal exponents a double can hold
+
+
 def number_range(text: str) -> tuple[float, float] | None:
     """The interval a search number stands for given its precision: '100' -> [99.5, 100.5)."""
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         return None
-    if not value.is_finite():
-        return None
+    if not value.is_finite() or not -DOUBLE_EXPONENT <= value.adjusted() <= DOUBLE_EXPONENT:
+        return None  # beyond what a double holds: no stored value can be compared with it
     exponent = value.as_tuple().exponent
     half = Decimal(5).scaleb(int(exponent) - 1)
-    return float(value - half), float(value + half)
+    low, high = float(value - half), float(value + half)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None  # beyond what a double holds: no stored value can be compared with it
+    return low, high

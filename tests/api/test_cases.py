@@ -174,7 +174,8 @@ def test_image_is_refused_and_nothing_is_written(app: Flask, fhir: Fhir,
 
 def test_a_case_needs_its_session_and_presenter(fhir: Fhir, refs: dict[str, str]) -> None:
     no_session = document(refs, encounter={"reference": "Encounter/unknown"})
-    assert fhir.post("Bundle", no_session).status_code == 404
+    missing = fhir.post("Bundle", no_session)  # 422 like a session of another hub: no oracle
+    assert missing.status_code == 422 and "is not a session" in missing.get_data(as_text=True)
     not_a_session = document(refs, encounter={"reference": refs["hub"]})
     assert fhir.post("Bundle", not_a_session).status_code == 422
     no_author = document(refs, author=[{"reference": "Practitioner/x"}])

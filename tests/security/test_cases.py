@@ -81,7 +81,11 @@ def test_the_hubs_recommendation_reaches_the_presenting_spoke(network: Network) 
     assert not visible(network.client_as("hub-admin", "Organization/hub-2"), key)
     assert not visible(network.client_as("spoke-clinician", "Organization/spoke-2"), key)
     other_hub = network.client_as("hub-admin", "Organization/hub-2")
-    assert other_hub.post("Communication", recommendation(composition)).status_code == 403
+    hidden = other_hub.post("Communication", recommendation(composition))
+    missing = other_hub.post("Communication", recommendation("Composition/no-such-case"))
+    assert hidden.status_code == missing.status_code == 422  # no existence oracle
+    assert hidden.json["issue"][0]["diagnostics"].replace(composition, "X") == (
+        missing.json["issue"][0]["diagnostics"].replace("Composition/no-such-case", "X"))
 
 
 def test_a_case_in_a_transaction_goes_through_the_same_pipeline(network: Network) -> None:

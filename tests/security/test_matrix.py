@@ -110,10 +110,11 @@ MATRIX = parse_matrix(MATRIX_TEXT)
 
 def refused(response: Any, *statuses: int, subject: str = "") -> bool:
     """False for a proper refusal (asserted); True for success. Case content may also be
-    refused by the transform step (422)."""
+    refused by the transform step (422), and so is a recommendation or response about a
+    resource the token cannot see (422, as for one about a resource that does not exist)."""
     if response.status_code in (200, 201, 204):
         return True
-    if policy.category(subject.split("/")[0]) == "case":
+    if policy.category(subject.split("/")[0]) in ("case", "recommendation", "response"):
         statuses = (*statuses, 422)
     assert response.status_code in statuses, response.get_data(as_text=True)
     assert response.json["resourceType"] == "OperationOutcome"

@@ -16,8 +16,9 @@ from registry.errors import (
     information,
     operation_outcome,
 )
-from registry.http.pipeline import base_url
+from registry.http.pipeline import base_url, node
 from registry.services.bundles import last_modified
+from registry.services.validation import check_body
 from registry.storage.rows import Stored
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -38,10 +39,12 @@ def json_body(allowed: tuple[str, ...] = JSON_TYPES) -> Any:
     if not data:
         raise InvalidRequest("The request has no body")
     try:
-        return orjson.loads(data)
+        body = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"The body is not valid JSON: {exc.msg} at position {exc.pos}"
                              ) from None
+    check_body(body, node().body_limits)
+    return body
 
 
 def prefer(name: str) -> str | None:
@@ -68,11 +71,14 @@ def search_params() -> dict[str, list[str]]:
 
 
 def parameters(*sources: MultiDict[str, str]) -> dict[str, list[str]]:
-    """Each parameter's values, in order, from every source in turn."""
+    """Each parameter's values, in order, from every source in turn; 400 for a NUL."""
     params: dict[str, list[str]] = {}
     for source in sources:
         for key in source:
-            params.setdefault(key, []).extend(source.getlist(key))
+            values = source.getlist(key)
+            if "\x00" in key or any("\x00" in v for v in values):
+                raise InvalidRequest("A parameter holds a NUL character (%00)")
+            params.setdefault(key, []).extend(values)
     return params
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from registry.errors import Conflict, Issue, Unprocessable, error, information
-from registry.services.compartment import OWNER_EXTENSION
+from registry.services.compartment import OWNER_EXTENSION, case_presenter
 from registry.services.deidentify import DeidentifiedCase, deidentify_case
 from registry.services.deidentify.rules import load_rules
 from registry.services.sessions import check_session, session_date
@@ -89,18 +89,37 @@ def read_links(batch: WriteBatch, bundle: dict[str, Any]) -> Links:
     if not session_ref.startswith("Encounter/"):
         raise _missing("encounter", "a case is presented in a session: Composition.encounter "
                        "must reference the session Encounter (Encounter/ID)")
-    resolve = batch.ctx.resources.resolve
-    session = check_session(resolve(session_ref), session_ref)
     author, spoke = _presenter(batch, composition)
+    session = _session(batch, session_ref, spoke)
     follow_ups = [r for r in composition.get("relatesTo") or []
                   if _reference(r.get("targetReference")).startswith("Composition/")]
     for index, relation in enumerate(follow_ups):
         target = _reference(relation.get("targetReference"))
-        if resolve(target) is None:
+        if not _readable(batch, target):
             raise _missing(f"relatesTo[{index}].targetReference",
-                           f"{target} is not a stored case presentation")
+                           f"{target} is not a case presentation this presenter can follow "
+                           "up")
     presented = session_date(session) or datetime.now(UTC).date()
     return Links(session_ref, author, spoke, presented, follow_ups)
+
+
+def _session(batch: WriteBatch, session_ref: str, spoke: str) -> dict[str, Any]:
+    """The session, when it belongs to the presenting spoke's hub; the same refusal otherwise,
+    whether or not it exists (no oracle for Encounter ids or for another hub's schedule)."""
+    found = batch.ctx.resources.resolve(session_ref)
+    if found is None or not batch.access.same_hub(session_ref, spoke):
+        raise _missing("encounter", f"{session_ref} is not a session this presenter can "
+                       "present in (a session of the spoke's own hub)")
+    return check_session(found, session_ref)
+
+
+def _readable(batch: WriteBatch, reference: str) -> bool:
+    """Stored (or in this batch) and readable by the caller, as the policy says."""
+    if reference in batch.ctx.resources.pending:
+        return True
+    res_type, _, res_id = reference.partition("/")
+    return (batch.ctx.resources.resolve(reference) is not None
+            and batch.access.may_read(res_type, res_id))
 
 
 def _composition(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -122,9 +141,9 @@ def _missing(element: str, message: str) -> Unprocessable:
 
 
 def _presenter(batch: WriteBatch, composition: dict[str, Any]) -> tuple[str, str]:
-    """The presenter's PractitionerRole and the Organization (spoke) it works at."""
-    roles = [_reference(a) for a in composition.get("author") or []]
-    role_ref = next((r for r in roles if r.startswith("PractitionerRole/")), "")
+    """The presenter's PractitionerRole (``case_presenter``: the one reading of the author
+    that the compartment uses too) and the Organization (spoke) it works at."""
+    role_ref = case_presenter(composition) or ""
     role = batch.ctx.resources.resolve(role_ref) if role_ref else None
     spoke = _reference((role or {}).get("organization"))
     if role is None or not spoke:
@@ -134,8 +153,10 @@ def _presenter(batch: WriteBatch, composition: dict[str, Any]) -> tuple[str, str
 
 
 def _without_links(bundle: dict[str, Any]) -> dict[str, Any]:
-    """A copy for the engine: session and follow-up references taken out (put back later)."""
+    """A copy for the engine: session and follow-up references taken out (put back later),
+    and any subject key the client sent taken out (only the node mints one)."""
     copied = copy.deepcopy(bundle)
+    _drop_subject_keys(copied)
     composition = copied["entry"][0]["resource"]
     composition.pop("encounter", None)
     kept = [r for r in composition.get("relatesTo") or []
@@ -145,6 +166,21 @@ def _without_links(bundle: dict[str, Any]) -> dict[str, Any]:
     else:
         composition.pop("relatesTo", None)
     return copied
+
+
+def _drop_subject_keys(bundle: dict[str, Any]) -> None:
+    system = subject_key_system()
+    for resource in [bundle, *[e.get("resource") for e in bundle.get("entry") or []
+                               if isinstance(e, dict)]]:
+        if not isinstance(resource, dict):
+            continue
+        meta = resource.get("meta")
+        if isinstance(meta, dict) and isinstance(meta.get("tag"), list):
+            meta["tag"] = [t for t in meta["tag"]
+                           if not (isinstance(t, dict) and t.get("system") == system)]
+        if isinstance(resource.get("identifier"), list):
+            resource["identifier"] = [i for i in resource["identifier"]
+                                      if not (isinstance(i, dict) and i.get("system") == system)]
 
 
 def _restore_links(composition: dict[str, Any], links: Links) -> None:

@@ -74,7 +74,7 @@ def _tokens(node: Any, _base: str) -> Iterator[Row]:
 def _complex_tokens(node: dict[str, Any]) -> Iterator[Row]:
     if "coding" in node or ("text" in node and "code" not in node and "value" not in node):
         text = node.get("text")
-        for coding in node.get("coding", []):
+        for coding in node.get("coding") or []:
             yield _token(coding.get("system"), coding.get("code"),
                          text or coding.get("display"))
         if text and not node.get("coding"):

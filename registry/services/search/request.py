@@ -158,9 +158,13 @@ def _result_parameter(query: SearchQuery, name: str, raw: str, node: Node) -> No
         query.elements = [e.strip() for e in raw.split(",") if e.strip()]
 
 
+MAX_OFFSET = 2**31 - 1
+
+
 def _non_negative(raw: str, name: str) -> int:
-    if not raw.isdigit():
-        raise InvalidRequest(f"{name} must be a non-negative integer, got {raw!r}", name)
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_OFFSET:
+        raise InvalidRequest(f"{name} must be an integer from 0 to {MAX_OFFSET}, got {raw!r}",
+                             name)
     return int(raw)
 
 

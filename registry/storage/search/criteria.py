@@ -375,8 +375,21 @@ def _uri_plan(value: str, criterion: Criterion, _base: str) -> tuple[Hashable, A
     if criterion.modifier == "below":
         return "below", (value, prefix_upper_bound(value))
     if criterion.modifier == "above":
-        return "above", ([value[:i] for i in range(1, len(value) + 1)],)
+        return "above", (uri_parents(value, criterion.param.code),)
     return "eq", (value,)
+
+
+MAX_URI = 4096
+
+
+def uri_parents(value: str, code: str) -> list[str]:
+    """The URI and its parents on path boundaries, as ``:above`` matches them
+    (``.../ValueSet/1/_history/2`` -> ``.../ValueSet/1/_history``, ``.../ValueSet/1``, ...):
+    as many as the URI has segments, never one per character."""
+    if len(value) > MAX_URI:
+        raise InvalidRequest(f"{code}:above takes a URI of at most {MAX_URI} characters", code)
+    parts = value.split("/")
+    return sorted({"/".join(parts[:n]) for n in range(1, len(parts) + 1)} - {""})
 
 
 def _uri_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
@@ -405,6 +418,9 @@ def _near_sql(table: sa.Table, _variant: Hashable, take: Take) -> Condition:
     return sa.and_(in_box, dx * dx + dy * dy <= take())
 
 
+MAX_NEAR_KM = 20_038.0  # half the Earth's circumference: every point is nearer
+
+
 def parse_near(value: str, code: str) -> tuple[float, float, float]:
     parts = value.split("|")
     try:
@@ -415,7 +431,11 @@ def parse_near(value: str, code: str) -> tuple[float, float, float]:
     unit = parts[3] if len(parts) > 3 and parts[3] else "km"
     if unit not in UNITS_TO_KM or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidRequest("near: unit must be km, m or mi and coordinates in range", code)
-    return lat, lon, distance * UNITS_TO_KM[unit]
+    km = distance * UNITS_TO_KM[unit]
+    if not 0 <= km <= MAX_NEAR_KM:  # also refuses inf and nan
+        raise InvalidRequest(f"near: the distance must be between 0 and {MAX_NEAR_KM:,.0f} km",
+                             code)
+    return lat, lon, km
 
 
 PLANNERS: dict[str, Callable[[str, Criterion, str], tuple[Hashable, Args]]] = {

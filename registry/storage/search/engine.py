@@ -326,8 +326,9 @@ def _total(conn: Connection, query: SearchQuery, bound: BoundQuery,
         return _count(conn, bound)
     if not result.has_more and (query.offset == 0 or result.matches):
         return query.offset + len(result.matches)
-    if query.total == "estimate":
-        return _estimate(conn, bound)
+    if query.total == "estimate":  # never less than what the pages already show
+        shown = query.offset + len(result.matches) + (1 if result.has_more else 0)
+        return max(_estimate(conn, bound), shown)
     return None
 
 
