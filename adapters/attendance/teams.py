@@ -32,7 +32,7 @@ def _borrow_addresses(joins: list[Visit], totals: list[Visit]) -> list[Visit]:
     return [_with_address(visit, known) for visit in joins]
 
 
-def _with_address(visit: Visit, known: dict[str, str | None]) -> Visit:
+def _with_address(visit: Visit, known: dict[str, str]) -> Visit:
     address = known.get(name_key(visit.who.display_name))
     if visit.who.email or not address:
         return visit

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from registry.errors import RegistryError, error, operation_outcome, status_of
+from registry.errors import Issue, RegistryError, error, operation_outcome, status_of
 from registry.storage.database import is_timeout, is_unavailable
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -27,7 +27,7 @@ HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-fo
                     415: "not-supported", 422: "invalid", 429: "throttled"}
 
 
-def outcome_response(status: int, issues: list, headers: dict[str, str] | None = None
+def outcome_response(status: int, issues: list[Issue], headers: dict[str, str] | None = None
                      ) -> Response:
     body = orjson.dumps(operation_outcome(issues))
     response = Response(body, status=status, content_type=FHIR_JSON)
@@ -36,7 +36,7 @@ def outcome_response(status: int, issues: list, headers: dict[str, str] | None =
     return response
 
 
-class FhirApi(Api):
+class FhirApi(Api):  # type: ignore[misc]  # flask-smorest ships no types: Api is Any
     """flask-smorest Api whose error handler renders OperationOutcomes."""
 
     def _register_error_handlers(self) -> None:
@@ -47,7 +47,7 @@ class FhirApi(Api):
         app.register_error_handler(sa.exc.TimeoutError, handle_database_error)
         app.register_error_handler(Exception, handle_unexpected)
 
-    def handle_http_exception(self, exc: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, exc: HTTPException) -> Response:
         status = exc.code or 500
         if status == 422:  # webargs validation failures are bad requests in FHIR
             status = 400

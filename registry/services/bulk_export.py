@@ -106,7 +106,9 @@ def job_folder(directory: Path, job: str, caller: Caller) -> Path:
 
 
 def manifest(directory: Path, job: str, caller: Caller) -> dict[str, Any]:
-    return json.loads((job_folder(directory, job, caller) / "manifest.json").read_text())
+    found: dict[str, Any] = json.loads(
+        (job_folder(directory, job, caller) / "manifest.json").read_text())
+    return found
 
 
 def export_file(directory: Path, job: str, name: str, caller: Caller) -> Path:

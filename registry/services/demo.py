@@ -43,7 +43,8 @@ ATTENDEE_CODES = frozenset({"mentee", "presenter"})
 @cache
 def _data(name: str) -> dict[str, Any]:
     path = package_files.files("schemas") / "demo" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return found
 
 
 def _coding(system: str, code: str) -> dict[str, str]:
@@ -97,7 +98,8 @@ class Hub:
 
     @property
     def language(self) -> str:
-        return _data("places")["countries"][self.country]["languages"][0]
+        language: str = _data("places")["countries"][self.country]["languages"][0]
+        return language
 
 
 def _town(country: str, name: str) -> tuple[Any, ...]:
@@ -192,8 +194,8 @@ class _People:
         self.count = 0
         self.names = _data("people")["languages"]
         weights = _data("network")["mentee_disciplines"]
-        self.mentee_disciplines = list(weights)
-        self.mentee_weights = list(weights.values())
+        self.mentee_disciplines: list[str] = list(weights)
+        self.mentee_weights: list[float] = list(weights.values())
 
     def _name(self, language: str) -> tuple[dict[str, Any], str]:
         pool, rng = self.names[language], self.rng
@@ -357,7 +359,7 @@ def expected_resources(scale: float = 1.0) -> int:
         len(h["programs"]) for h in hubs)
     staff = len(hubs) * sum(_scaled(n, scale) for n in network["staff_per_hub"].values())
     low, high = network["mentees_per_spoke"]
-    per_spoke = 3 + 2 * (low + high) / 2
+    per_spoke: float = 3 + 2 * (low + high) / 2
     return round(fixed + 2 * staff + _scaled(network["spokes"], scale) * per_spoke)
 
 
@@ -419,7 +421,9 @@ def rosters(resources: Iterable[dict[str, Any]]) -> list[Roster]:
         elif res.get("resourceType") == "PractitionerRole" and res.get("active", True):
             codes = {c.get("code") for cc in res.get("code", []) for c in cc.get("coding", [])}
             bucket = hosts if codes & HOST_CODES else attendees if codes & ATTENDEE_CODES else None
-            for service in res.get("healthcareService", []) if bucket is not None else []:
+            if bucket is None:
+                continue
+            for service in res.get("healthcareService", []):
                 bucket.setdefault(service["reference"], []).append(f"PractitionerRole/{res['id']}")
     return [_roster(ref, svc, hosts[ref], attendees[ref]) for ref, svc in services.items()
             if hosts.get(ref) and attendees.get(ref)]

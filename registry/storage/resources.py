@@ -104,7 +104,7 @@ def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
     """(pk, type, id, version, content) of every current, non-deleted resource."""
     rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
                         .where(r.deleted.is_(False)).order_by(r.pk))
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 # ---- writes ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ MAX_VALIDATION_ISSUES = 10
 
 @dataclass(frozen=True)
 class DeidentifiedCase:
-    bundle: dict  # the de-identified document Bundle (valid R4B)
+    bundle: dict[str, Any]  # the de-identified document Bundle (valid R4B)
     issues: list[Issue]  # information issues: what was changed
     subject_key: str | None
 
@@ -64,7 +64,7 @@ def _validate(bundle: dict[str, Any]) -> None:
         raise Unprocessable(issues) from None
 
 
-def deidentify_case(bundle: dict, *, secret: bytes, spoke: str,
+def deidentify_case(bundle: dict[str, Any], *, secret: bytes, spoke: str,
                     presented_at: date) -> DeidentifiedCase:
     """De-identify a case presentation Bundle; the input is left untouched.
 

@@ -30,7 +30,7 @@ class Result:
 
     value: Any
     ext: Any = None
-    extra: dict[str, list[Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

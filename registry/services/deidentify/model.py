@@ -14,6 +14,7 @@ from functools import cache
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 PRIMITIVE_EXTENSION = "FHIRPrimitiveExtension"
 ALIASES = {"encodedBytes": "base64Binary", "uuidVersion": "uuid"}
@@ -28,7 +29,7 @@ class ElementInfo:
 
 
 @cache
-def model_class(name: str) -> type | None:
+def model_class(name: str) -> type[FHIRAbstractModel] | None:
     try:
         return get_fhir_model_class(name)
     except (KeyError, ValueError, AttributeError):
@@ -62,7 +63,7 @@ def _type_name(annotation: object) -> tuple[str, bool]:
         name = name[0].lower() + name[1:]
         return ALIASES.get(name, name), True
     if annotation in PLAIN:
-        return PLAIN[annotation], True  # type: ignore[index]
+        return PLAIN[annotation], True
     name = getattr(annotation, "__name__", "")
     return (name[:-4] if name.endswith("Type") else name), False
 

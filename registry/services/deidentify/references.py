@@ -25,7 +25,8 @@ def build_reference_map(run: Run, entries: list[Any]) -> None:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
-        resource = entry.get("resource") if isinstance(entry.get("resource"), dict) else {}
+        found = entry.get("resource")
+        resource: dict[str, Any] = found if isinstance(found, dict) else {}
         rtype, rid, full = resource.get("resourceType"), resource.get("id"), entry.get("fullUrl")
         source = full or (f"{rtype}/{rid}" if rid else f"entry-{i}")
         message = f"{run.spoke}|{run.subject_key}|{run.presented_at.isoformat()}|{source}"

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from .model import ElementInfo, is_resource
 
@@ -29,23 +29,23 @@ class Rules:
 
     @property
     def systems(self) -> dict[str, str]:
-        return self.raw["systems"]
+        return cast(dict[str, str], self.raw["systems"])
 
     @property
     def extensions(self) -> dict[str, str]:
-        return self.raw["extensions"]
+        return cast(dict[str, str], self.raw["extensions"])
 
     def method(self, owner: str, name: str, info: ElementInfo) -> str:
         elements = self.raw["elements"]
         for key in (f"{owner}.{name}", f"Resource.{name}" if is_resource(owner) else None):
             if key and key in elements:
-                return elements[key]
+                return cast(str, elements[key])
         if info.type_name in self.raw["datatypes"]:
-            return self.raw["datatypes"][info.type_name]
+            return cast(str, self.raw["datatypes"][info.type_name])
         if owner in self.raw["ownerDefaults"]:
-            return self.raw["ownerDefaults"][owner]
+            return cast(str, self.raw["ownerDefaults"][owner])
         if info.primitive:
-            return self.raw["primitives"].get(info.type_name, self.raw["fallback"])
+            return cast(str, self.raw["primitives"].get(info.type_name, self.raw["fallback"]))
         return "descend"
 
 

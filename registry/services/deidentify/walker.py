@@ -18,16 +18,18 @@ from .pseudonyms import is_own_uuid, pseudonym_uuid
 
 Method = Callable[[Run, Element], Result | None]
 WHOLE = frozenset({"keep", "remove", "refuse", "subject-key", "keep-own-extensions"})
-EMPTY = (None, "", [], {})
+EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
-def walk_resource(run: Run, resource: Any, path: str, *, contained: bool = False) -> dict | None:
+def walk_resource(run: Run, resource: Any, path: str, *,
+                  contained: bool = False) -> dict[str, Any] | None:
     rtype = resource.get("resourceType") if isinstance(resource, dict) else None
     refused = run.rules.raw["refusedResourceTypes"]
     if rtype in refused:
         run.refuse(path, f"{rtype} resources are refused: {refused[rtype]}")
         return None
-    if rtype not in run.rules.raw["acceptedResourceTypes"] or not is_resource(rtype):
+    if (not isinstance(rtype, str) or rtype not in run.rules.raw["acceptedResourceTypes"]
+            or not is_resource(rtype)):
         run.refuse(path, f"resource type {rtype or '(none)'} is not accepted in a case")
         return None
     saved = run.contained, run.in_contained
@@ -39,7 +41,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, contained: bool = False
     return out
 
 
-def _contained_map(run: Run, resource: dict) -> dict[str, str]:
+def _contained_map(run: Run, resource: dict[str, Any]) -> dict[str, str]:
     mapping = {}
     for item in resource.get("contained") or []:
         cid = item.get("id") if isinstance(item, dict) else None
@@ -50,12 +52,12 @@ def _contained_map(run: Run, resource: dict) -> dict[str, str]:
     return mapping
 
 
-def _names(obj: dict) -> list[str]:
+def _names(obj: dict[str, Any]) -> list[str]:
     names = [k for k in obj if k != "resourceType" and not k.startswith("_")]
     return names + [k[1:] for k in obj if k.startswith("_") and k[1:] not in obj]
 
 
-def walk_object(run: Run, obj: dict, owner: str, path: str) -> dict:
+def walk_object(run: Run, obj: dict[str, Any], owner: str, path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _names(obj):
         info = element_info(owner, name)

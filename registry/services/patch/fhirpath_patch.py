@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from registry.errors import Unprocessable
 from registry.services.patch import properties
@@ -148,4 +148,4 @@ def apply_fhirpath_patch(resource: dict[str, Any], parameters: dict[str, Any]) -
         problem = identity_change(resource, patched)
         if problem:
             raise Unprocessable(problem, operation.where)
-    return properties.prune_empty(patched)
+    return cast(dict[str, Any], properties.prune_empty(patched))

@@ -45,9 +45,10 @@ def read_value(part: dict[str, Any], target: Model | None, where: str) -> Value:
 
 
 def _name(part: Any, where: str) -> str:
-    if not isinstance(part, dict) or not isinstance(part.get("name"), str):
+    name = part.get("name") if isinstance(part, dict) else None
+    if not isinstance(name, str):
         raise InvalidRequest("Each part must be an object with a name", where)
-    return part["name"]
+    return name
 
 
 def _object(parts: Any, model: Model | None, where: str) -> dict[str, Any]:

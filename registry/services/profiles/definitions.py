@@ -79,7 +79,8 @@ def _binding(sd: dict[str, Any], element: dict[str, Any]) -> str | None:
         terminology.value_set(binding.get("valueSet", ""))
     except NotFound as exc:
         raise _fail(sd, element, str(exc)) from None
-    return binding["valueSet"]
+    value_set: str = binding["valueSet"]
+    return value_set
 
 
 def _slice_url(sd: dict[str, Any], element: dict[str, Any]) -> str | None:
@@ -96,7 +97,8 @@ def _slice_url(sd: dict[str, Any], element: dict[str, Any]) -> str | None:
             or types[0].get("code") != "Extension" or len(types[0].get("profile", [])) != 1
             or element["id"] != f"{element['path']}:{element['sliceName']}"):
         raise _fail(sd, element, "a slice must be an extension with exactly one profile")
-    return types[0]["profile"][0]
+    profile: str = types[0]["profile"][0]
+    return profile
 
 
 def _targets(sd: dict[str, Any], element: dict[str, Any]) -> tuple[str, ...]:
@@ -175,9 +177,9 @@ def _check_references(catalog: ProfileCatalog) -> None:
         for url in wanted:
             if catalog.type_of(url) is None:
                 raise ProfileDefinitionError(f"{profile.url}: unknown profile {url}")
-    for rule in catalog.selection:
-        if rule["profile"] not in catalog.profiles:
-            raise ProfileDefinitionError(f"selection names unknown profile {rule['profile']}")
+    for selected in catalog.selection:
+        if selected["profile"] not in catalog.profiles:
+            raise ProfileDefinitionError(f"selection names unknown profile {selected['profile']}")
 
 
 @cache

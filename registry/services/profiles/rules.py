@@ -38,7 +38,7 @@ def matches(value: Any, pattern: Any) -> bool:
     if isinstance(pattern, list):
         items = value if isinstance(value, list) else [value]
         return all(any(matches(v, p) for v in items) for p in pattern)
-    return value == pattern
+    return bool(value == pattern)
 
 
 def evaluate(rule: ElementRule, root: Node, ctx: Context) -> Iterator[Issue]:

@@ -86,7 +86,8 @@ def by_kind(resource: dict[str, Any], catalog: ProfileCatalog,
     rtype = resource.get("resourceType")
     for rule in catalog.selection:
         if rule["resourceType"] == rtype and _holds(rule, resource, catalog, resolve):
-            return rule["profile"]
+            profile: str = rule["profile"]
+            return profile
     return None
 
 

@@ -32,11 +32,11 @@ def persist(ctx: Context, writes: Sequence[PendingWrite]) -> list[Stored]:
     search_parameters = ctx.node.search_parameters
     for part in chunks(range(len(writes)), WRITES_PER_STATEMENT):
         rows.write_rows(ctx.conn, [
-            RowWrite(writes[i].res_type, writes[i].res_id, writes[i].current, stored[i],
-                     {} if writes[i].resource is None else index_rows(
-                         writes[i].resource, search_parameters, ctx.base_url),
+            RowWrite(w.res_type, w.res_id, w.current, stored[i],
+                     {} if w.resource is None else index_rows(
+                         w.resource, search_parameters, ctx.base_url),
                      compartments[i])
-            for i in part])
+            for i in part for w in [writes[i]]])
     return stored
 
 

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -214,7 +214,7 @@ def _any_type(scope: Scope, types: tuple[str, ...]) -> Condition:
     branches = []
     for res_type in types:
         restriction = scope(res_type, CHAIN_TARGET.c.pk)
-        is_type = res_type == CHAIN_TARGET_TYPE_UNINDEXED
+        is_type = CHAIN_TARGET_TYPE_UNINDEXED == res_type  # noqa: SIM300 - column first: SQL
         branches.append(is_type if restriction is None else sa.and_(is_type, restriction))
     return sa.or_(*branches) if branches else sa.false()
 
@@ -285,7 +285,7 @@ def _reference_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
         return sa.and_(c.target_type == take(), c.target_id == take())
     if variant == "url":
         return c.url == take()
-    _, types = variant  # type: ignore[misc]
+    _, types = cast(tuple[str, tuple[str, ...]], variant)  # ("id", types) from _reference_plan
     condition = c.target_id == take()
     return sa.and_(condition, c.target_type.in_(types)) if types else condition
 
@@ -362,7 +362,7 @@ def _quantity_plan(value: str, criterion: Criterion, base: str) -> tuple[Hashabl
 
 
 def _quantity_sql(table: sa.Table, variant: Hashable, take: Take) -> Condition:
-    prefix, by_code, by_system = variant  # type: ignore[misc]
+    prefix, by_code, by_system = cast(tuple[Hashable, bool, bool], variant)  # _quantity_plan's
     condition = _number_sql(table, prefix, take)
     if by_code:
         condition = sa.and_(condition, table.c.code == take())

@@ -285,7 +285,7 @@ def _type_condition(shape: QueryShape) -> sa.ColumnElement[bool]:
     selective = any(c.criterion.modifier not in ("not", "missing") for c in shape.criteria)
     if not selective:
         return r.res_type == shape.res_type
-    return shape.res_type == RES_TYPE_UNINDEXED
+    return RES_TYPE_UNINDEXED == shape.res_type  # noqa: SIM300 - column first: SQL, not bool
 
 
 def _order(shape: QueryShape) -> list[sa.ColumnElement[object]]:
