@@ -30,8 +30,9 @@ run: install ## Migrate the SQLite database, load the demo network if empty, ser
 test: install ## Run the test suite (SQLite and, where reachable, PostgreSQL)
 	$(BIN)/python -m pytest
 
-lint: install ## ruff and Alembic drift check
+lint: install ## ruff, mypy (strict), import contracts and Alembic drift check
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/registry db upgrade
 	$(BIN)/alembic check

@@ -168,7 +168,7 @@ class Access:
         pending = self.ctx.resources.pending
         if reference not in pending:
             return self._compartments([(res_type, res_id)]).get((res_type, res_id), EMPTY)
-        writes = [PendingWrite(*key.split("/", 1), body, "PUT")  # type: ignore[misc]
+        writes = [PendingWrite(key.partition("/")[0], key.partition("/")[2], body, "PUT")
                   for key, body in pending.items()]
         derived = derive(self.ctx.conn, self.ctx.base_url, writes)
         found = dict(zip(pending, derived, strict=True))

@@ -143,7 +143,7 @@ def case_presenter(body: dict[str, Any]) -> str | None:
     """The presenter of a case: the first ``Composition.author`` that is a PractitionerRole
     (of the Composition, or of a document Bundle's first entry). The one reading of the author
     that the compartment, the spoke of the subject key and the authorization all use."""
-    composition = body
+    composition: Any = body
     if body.get("resourceType") == "Bundle":
         entries = body.get("entry")
         first = entries[0] if isinstance(entries, list) and entries else None
