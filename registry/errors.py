@@ -17,7 +17,9 @@ issue's diagnostics as a one-line message.
      ├── PayloadTooLarge       413
      ├── UnsupportedMediaType  415
      ├── Unprocessable         422  profile / business rule / de-identification refusal
-     └── TooManyRequests       429
+     ├── TooManyRequests       429
+     ├── UriTooLong            414
+     └── HeadersTooLarge       431
 """
 
 from __future__ import annotations
@@ -133,6 +135,14 @@ class TooManyRequests(RegistryError):
     default_code = "throttled"
 
 
+class UriTooLong(RegistryError):
+    default_code = "too-costly"
+
+
+class HeadersTooLarge(RegistryError):
+    default_code = "too-costly"
+
+
 STATUS_BY_ERROR: dict[type[RegistryError], int] = {
     InvalidRequest: 400,
     NotAuthenticated: 401,
@@ -147,6 +157,8 @@ STATUS_BY_ERROR: dict[type[RegistryError], int] = {
     UnsupportedMediaType: 415,
     Unprocessable: 422,
     TooManyRequests: 429,
+    UriTooLong: 414,
+    HeadersTooLarge: 431,
 }
 
 

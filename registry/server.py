@@ -60,4 +60,11 @@ def run_gunicorn(app: Flask | None = None, *, host: str, port: int, workers: int
         "post_fork": _post_fork,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        # gunicorn's own refusals are HTML pages; the registry bounds request lines and
+        # headers itself and answers with an OperationOutcome (registry.http.pipeline). Put a
+        # reverse proxy in front in production: it bounds them before any memory is spent.
+        "limit_request_line": 0,
+        "limit_request_field_size": 0,
+        # No control socket: several servers on one machine would share (and remove) one.
+        "control_socket_disable": True,
     }).run()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.routing import BaseConverter
 
 from registry.http import cases, headers, pipeline
 from registry.http.errors import FhirApi
@@ -14,7 +15,14 @@ from registry.http.fhir import views as fhir_views
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
+class FhirTypeConverter(BaseConverter):
+    """A FHIR resource type name in a URL."""
+
+    regex = r"[A-Z][A-Za-z]{0,63}"
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["fhirtype"] = FhirTypeConverter
     app.config.update(
         API_TITLE="Telementoring Network Registry",
         API_VERSION="1.0",

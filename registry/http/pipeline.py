@@ -19,7 +19,13 @@ from contextlib import contextmanager
 from flask import Flask, Response, current_app, g, request
 
 from registry.config import Settings
-from registry.errors import NotAcceptable, NotAuthenticated, TooManyRequests
+from registry.errors import (
+    HeadersTooLarge,
+    NotAcceptable,
+    NotAuthenticated,
+    TooManyRequests,
+    UriTooLong,
+)
 from registry.http import auth, headers
 from registry.services.audit import AuditTrail
 from registry.services.caller import Caller
@@ -78,9 +84,14 @@ def unit(*, write: bool) -> Iterator[FhirService]:
 # ---- the steps -------------------------------------------------------------------------
 
 
+MAX_REQUEST_LINE = 8_192  # bytes of path and query string
+MAX_HEADER_BYTES = 16_384  # one header's value
+
+
 def before_request() -> None:
     g.trail = AuditTrail()
     g.caller = None
+    _check_request_size()
     if not _is_api():
         _charge(_address_key())
         return
@@ -103,8 +114,20 @@ def after_request(response: Response) -> Response:
     return response
 
 
+def _check_request_size() -> None:
+    """414 and 431 as OperationOutcomes (the server in front of the app answers neither)."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target) > MAX_REQUEST_LINE:
+        raise UriTooLong(f"The request target is longer than {MAX_REQUEST_LINE} bytes")
+    if any(len(value) > MAX_HEADER_BYTES for _, value in request.headers.items()):
+        raise HeadersTooLarge(f"A request header is longer than {MAX_HEADER_BYTES} bytes")
+
+
 def _is_api() -> bool:
-    return request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS
+    """A request that needs a token: the API's, but for the CapabilityStatement and for
+    OPTIONS (a browser's CORS preflight never carries credentials)."""
+    return (request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS
+            and request.method != "OPTIONS")
 
 
 def _authenticate() -> Caller:

@@ -9,10 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.services import policy
+from registry.services.cases.transform import ALWAYS_CASE
 from registry.services.node import Node
 
-TYPE_INTERACTIONS = ("read", "vread", "update", "patch", "delete", "history-instance",
-                     "history-type", "create", "search-type")
+READ_INTERACTIONS = ("read", "vread", "history-instance", "history-type", "search-type")
+# Each write interaction, and the policy interaction some role must be granted for it.
+WRITE_INTERACTIONS = (("update", "update"), ("patch", "update"), ("delete", "delete"),
+                      ("create", "create"))
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 SEARCH_RESULT_PARAMETERS = ("_count", "_sort", "_include", "_revinclude", "_summary", "_total",
                             "_elements")
@@ -33,10 +37,10 @@ def capability_statement(node: Node, base_url: str) -> dict[str, Any]:
         "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [{
             "mode": "server",
-            "security": {"description": "Bearer tokens issued by `registry token create`",
-                         "service": [{"coding": [{
-                             "system": "http://terminology.hl7.org/CodeSystem/"
-                                       "restful-security-service", "code": "OAuth"}]}]},
+            "security": {"description": "Every interaction but this CapabilityStatement needs "
+                                        "an Authorization: Bearer token issued by the node's "
+                                        "operator (`registry token create`); what a token "
+                                        "may do follows its role and binding."},
             "resource": [_resource(node, t) for t in node.resource_types],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             "operation": [{"name": "export", "definition":
@@ -49,15 +53,19 @@ def capability_statement(node: Node, base_url: str) -> dict[str, Any]:
 def _resource(node: Node, res_type: str) -> dict[str, Any]:
     params = node.search_parameters.for_type(res_type)
     references = sorted(f"{res_type}:{p.code}" for p in params.values() if p.type == "reference")
+    writable = res_type not in ALWAYS_CASE  # written only inside a case Bundle
+    granted = {code for code, interaction in WRITE_INTERACTIONS
+               if writable and policy.granted_to_some_role(interaction, res_type)}
     return {
         "type": res_type,
-        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+        "interaction": [{"code": code} for code in
+                        (*READ_INTERACTIONS, *sorted(granted))],
         "versioning": "versioned-update",
         "readHistory": True,
-        "updateCreate": True,
-        "conditionalCreate": True,
-        "conditionalUpdate": True,
-        "conditionalDelete": "single",
+        "updateCreate": "update" in granted,
+        "conditionalCreate": "create" in granted,
+        "conditionalUpdate": "update" in granted,
+        "conditionalDelete": "single" if "delete" in granted else "not-supported",
         "conditionalRead": "not-supported",
         "referencePolicy": ["literal", "logical"],
         "searchInclude": [*references, f"{res_type}:*"],

@@ -160,6 +160,11 @@ def restriction(subject: Subject, interaction: str, res_type: str) -> Restrictio
     return Restriction(reach, held)
 
 
+def granted_to_some_role(interaction: str, res_type: str) -> bool:
+    """Whether any role may ``interaction`` some ``res_type`` (what the server advertises)."""
+    return any(scope(Subject(role), interaction, res_type) is not NONE for role in ROLES)
+
+
 def is_case_level(res_type: str) -> bool:
     return category(res_type) in CASE_LEVEL
 

@@ -11,12 +11,16 @@ import re
 import secrets
 import time
 
+import pycountry
+
 from registry.errors import InvalidRequest, NotAuthenticated, NotFound
 from registry.services import policy
 from registry.services.caller import Caller
+from registry.services.compartment import organization_kind
 from registry.services.validation import is_valid_id
 from registry.storage import tokens as rows
 from registry.storage.database import Connection
+from registry.storage.resources import read_current
 from registry.storage.tokens import TokenRow
 
 ROLES = policy.ROLES
@@ -42,6 +46,7 @@ def create_token(conn: Connection, *, role: str, name: str, binding: str | None 
     if role not in ROLES:
         raise InvalidRequest(f"Unknown role {role!r}; roles are: {', '.join(ROLES)}")
     binding = check_binding(role, binding)
+    check_binding_exists(conn, role, binding)
     if days is not None and days < 1:
         raise InvalidRequest("A token must be valid for at least one day")
     plaintext = "tnr_" + secrets.token_urlsafe(TOKEN_BYTES)
@@ -69,6 +74,26 @@ def check_binding(role: str, binding: str | None) -> str | None:
     if binding:
         raise InvalidRequest(f"The {role} role takes no --org or --country")
     return None
+
+
+ORGANIZATION_KIND = {"hub-admin": "hub", "spoke-clinician": "spoke"}
+
+
+def check_binding_exists(conn: Connection, role: str, binding: str | None) -> None:
+    """A binding must name what exists: a hub for hub-admin, a spoke for spoke-clinician (both
+    in the directory, not deleted), an ISO 3166-1 country for national-program."""
+    if binding is None:
+        return
+    if role in policy.COUNTRY_ROLES:
+        if pycountry.countries.get(alpha_2=binding) is None:
+            raise InvalidRequest(f"{binding} is not an ISO 3166-1 alpha-2 country code")
+        return
+    kind = ORGANIZATION_KIND[role]
+    stored = read_current(conn, "Organization", binding.split("/", 1)[1])
+    if stored is None or stored.deleted:
+        raise InvalidRequest(f"{binding} is not in the directory; register the {kind} first")
+    if organization_kind(stored.resource()) != kind:
+        raise InvalidRequest(f"{binding} is not a {kind}: a {role} token acts for a {kind}")
 
 
 def authenticate(conn: Connection, plaintext: str) -> Caller:

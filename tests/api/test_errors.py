@@ -133,3 +133,23 @@ def test_unexpected_error_is_500_without_internals(app: Flask, fhir: Fhir,
     body = assert_outcome(response, 500)
     assert "secret" not in response.get_data(as_text=True)
     assert body["issue"][0]["diagnostics"] == "Internal server error"
+
+
+def test_the_capability_statement_advertises_only_what_some_role_may_do(anonymous: Fhir) -> None:
+    statement = anonymous.get("metadata").json
+    rest = statement["rest"][0]
+    kinds = {r["type"]: {i["code"] for i in r["interaction"]} for r in rest["resource"]}
+    assert "create" not in kinds["AuditEvent"] and "read" in kinds["AuditEvent"]
+    assert "create" not in kinds["Composition"]  # only inside a case Bundle
+    assert {"create", "update", "delete"} <= kinds["Organization"]
+    assert "OAuth" not in str(rest["security"])
+
+
+def test_options_lists_only_the_methods_of_its_own_endpoint(anonymous: Fhir) -> None:
+    allowed = anonymous.client.open("/fhir/$export", method="OPTIONS").headers["Allow"]
+    assert set(allowed.replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_an_over_long_request_line_is_an_operation_outcome(fhir: Fhir) -> None:
+    body = assert_outcome(fhir.get("Organization?name=" + "a" * 9000), 414)
+    assert body["issue"][0]["code"] == "too-costly"

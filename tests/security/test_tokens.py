@@ -71,3 +71,24 @@ def test_an_unknown_role_is_denied_everything(app: Flask) -> None:
         response = client.get(path)
         assert response.status_code == 403 or response.json.get("entry") is None
     assert client.post("Organization", {"resourceType": "Organization"}).status_code == 403
+
+
+def test_token_bindings_must_name_what_the_directory_holds(app: Flask, fhir: Fhir) -> None:
+    from tests import factories as f
+
+    hub = fhir.create(f.hub("Binding Hub"))["id"]
+    spoke = fhir.create(f.spoke("Binding Spoke", f"Organization/{hub}"))["id"]
+    failures = [
+        (("--role", "hub-admin", "--org", "Organization/hub-lima"), "not in the directory"),
+        (("--role", "hub-admin", "--org", f"Organization/{spoke}"), "is not a hub"),
+        (("--role", "spoke-clinician", "--org", f"Organization/{hub}"), "is not a spoke"),
+        (("--role", "national-program", "--country", "XX"), "not an ISO 3166-1"),
+    ]
+    for args, message in failures:
+        code, out, err = cli(app, "token", "create", *args)
+        assert code == 1 and message in err and len(err.strip().splitlines()) == 1, err
+        assert "tnr_" not in out
+    assert cli(app, "token", "create", "--role", "hub-admin", "--org",
+               f"Organization/{hub}")[0] == 0
+    assert cli(app, "token", "create", "--role", "spoke-clinician", "--org",
+               f"Organization/{spoke}")[0] == 0

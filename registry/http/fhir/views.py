@@ -33,8 +33,10 @@ from registry.services.validation import prevalidate_entries, prevalidated
 blp = Blueprint("fhir", __name__, url_prefix="/fhir",
                 description="FHIR R4 REST API (application/fhir+json)")
 
-TYPE = "/<string:res_type>"
-INSTANCE = "/<string:res_type>/<string:res_id>"
+# A resource type is a capitalized name: operations ($export) and metadata never match it, so
+# OPTIONS on them lists only their own methods.
+TYPE = "/<fhirtype:res_type>"
+INSTANCE = "/<fhirtype:res_type>/<string:res_id>"
 
 
 @blp.route("/metadata", methods=["GET"])
