@@ -17,7 +17,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from registry.errors import Issue, RegistryError, error, operation_outcome, status_of
-from registry.storage.database import is_timeout, is_unavailable
+from registry.storage.database import is_conflict, is_timeout, is_unavailable
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 log = logging.getLogger(__name__)
@@ -89,6 +89,10 @@ def handle_database_error(exc: sa.exc.SQLAlchemyError) -> Response:
                     request.method, request.path)
         return outcome_response(503, [error("timeout", "The request took longer than this "
                                             "server allows; narrow the search or page it")],
+                                {"Retry-After": "1"})
+    if is_conflict(exc):
+        return outcome_response(409, [error("conflict", "Another request changed the same "
+                                            "resource at the same time; retry")],
                                 {"Retry-After": "1"})
     if is_unavailable(exc):
         log.error("database unavailable while handling %s %s: %s", request.method,

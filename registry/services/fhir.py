@@ -30,6 +30,7 @@ from registry.services.search.request import parse_search
 from registry.services.shaping import elements, summary
 from registry.services.writes.pending import PendingWrite, check_version, ensure_id, new_id
 from registry.services.writes.pipeline import WritePipeline, WriteResult
+from registry.storage.database import lock_condition
 from registry.storage.history import HistoryPage, history
 from registry.storage.rows import Stored
 from registry.storage.search.engine import SearchResult, run_search
@@ -140,6 +141,7 @@ class FhirService:
         self.ctx.resources.check_type(res_type)
         self.access.require_kind(res_type, "update", "update", alternative="create")
         self.pipeline.prepare(body, res_type)
+        lock_condition(self.ctx.conn, f"{res_type}?{sorted(params.items())}")
         existing = self.single_match(res_type, params)
         if existing is None:
             res_id = ensure_id(body.get("id") or new_id(), res_type)
@@ -209,8 +211,12 @@ class FhirService:
         return self.pipeline.run([write])
 
     def conditional_match(self, res_type: str, criteria: str) -> Stored | None:
+        """The resource ``If-None-Exist`` criteria match. Writers testing the same criteria
+        take turns until each ends, so two cannot both find none and both create."""
         text = criteria.split("?", 1)[1] if "?" in criteria else criteria
-        return self.single_match(res_type, parse_qs(text, keep_blank_values=True))
+        params = parse_qs(text, keep_blank_values=True)
+        lock_condition(self.ctx.conn, f"{res_type}?{sorted(params.items())}")
+        return self.single_match(res_type, params)
 
     def single_match(self, res_type: str, params: Mapping[str, list[str]]) -> Stored | None:
         """The one resource the conditions match; 412 when they match several."""
@@ -267,6 +273,10 @@ def search_page(base_url: str, res_type: str, params: Mapping[str, list[str]],
                              outcome=outcome, shape=shaped(query))
 
 
+def cursor_text(cursor: tuple[int, int]) -> str:
+    return f"{cursor[0]}.{cursor[1]}"
+
+
 def history_page(base_url: str, path: str, params: Mapping[str, list[str]],
                  page: HistoryPage) -> Iterator[bytes]:
     """The history Bundle for one page; ``next`` carries the cursor of the following page."""
@@ -274,5 +284,5 @@ def history_page(base_url: str, path: str, params: Mapping[str, list[str]],
     if page.next_cursor is not None:
         kept = bundles.pairs(params, drop=("_cursor",))
         links["next"] = bundles.page_url(base_url, path,
-                                         [*kept, ("_cursor", str(page.next_cursor))])
+                                         [*kept, ("_cursor", cursor_text(page.next_cursor))])
     return bundles.history(base_url, page.versions, links=links, high_water=page.high_water)

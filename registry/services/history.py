@@ -33,7 +33,7 @@ def parse_history_query(params: Mapping[str, list[str]], node: Node, *,
         at=_instant(one("_at"), "_at", low=False),
         count=_count(one("_count"), node),
         ascending=sort == "_lastUpdated",
-        cursor=_int(one("_cursor"), "_cursor"),
+        cursor=_cursor(one("_cursor")),
     )
 
 
@@ -52,6 +52,18 @@ def _count(value: str | None, node: Node) -> int:
     number = _int(value, "_count")
     assert number is not None
     return max(0, min(number, node.max_count))
+
+
+def _cursor(value: str | None) -> tuple[int, int] | None:
+    """``_cursor=<lastUpdated>.<seq>``, as the server writes it in ``next`` links."""
+    if value is None:
+        return None
+    time_part, _, seq_part = value.partition(".")
+    time_value, seq = _int(time_part, "_cursor"), _int(seq_part, "_cursor")
+    if time_value is None or seq is None or time_value < 0 or seq < 0:
+        raise InvalidRequest(f"_cursor must be the one a next link gives, got {value!r}",
+                             "_cursor")
+    return time_value, seq
 
 
 def _int(value: str | None, name: str) -> int | None:

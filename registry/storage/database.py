@@ -1,14 +1,14 @@
 """Engines and the one place where transactions are opened.
 
 Every request, CLI command and sync page runs in exactly one ``transaction()``; services receive
-its connection and never commit. Write transactions are serialized: on SQLite with
-``BEGIN IMMEDIATE``, on PostgreSQL with a transaction-scoped advisory lock taken first. That makes
-commit order equal ``resource_version.seq`` order, which is what lets history paging and
-federation cursors promise never to skip or repeat a version while writes go on.
+its connection and never commit. On SQLite write transactions are serialized (``BEGIN
+IMMEDIATE``: it has one writer). On PostgreSQL writers run side by side, locking only the rows
+they change; history paging stays exact through the frontier of ``registry.storage.history``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -23,7 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-WRITE_LOCK_KEY = 7_330_001  # pg_advisory_xact_lock key that serializes writers
+CONDITION_LOCKS = 7_330_002  # advisory-lock class of conditional creates (see lock_condition)
 LIST_CHUNK = 500  # values bound into one IN list (SQLite binds each as its own parameter)
 T = TypeVar("T")
 _ONE_PLAN_BLOCK = "one_plan_block"  # conn.info: statements now run in a block that fits
@@ -108,6 +108,18 @@ def is_unavailable(exc: BaseException) -> bool:
     return "database is locked" in str(original)
 
 
+CONFLICT_SQLSTATES = ("23505", "40P01", "40001")  # unique key taken, deadlock, serialization
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Was this database error two writers colliding (the same new id, a deadlock), which the
+    client may retry, rather than a fault?"""
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    return isinstance(exc, sa.exc.IntegrityError) and "UNIQUE constraint failed" in str(original)
+
+
 def is_timeout(exc: BaseException) -> bool:
     """Was this database error a statement cancelled by the time-out?"""
     original = getattr(exc, "orig", exc)
@@ -172,9 +184,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 if write and engine.dialect.name == "postgresql":
                     # The server's plan choice for this transaction, whatever mode a read
                     # left the session in (see ``one_plan_for_any_value``).
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k), "
-                                         "set_config('plan_cache_mode', 'auto', true)"),
-                                 {"k": WRITE_LOCK_KEY})
+                    conn.execute(SET_PLAN_MODE)
                 yield conn
         finally:
             conn.info.pop("write", None)
@@ -208,6 +218,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+SET_PLAN_MODE = sa.text("SELECT set_config('plan_cache_mode', 'auto', true)")
+
+
+def lock_condition(conn: Connection, condition: str) -> None:
+    """Serialize the write transactions that test the same condition (a conditional create's
+    criteria) until they end, so two of them cannot both find no match and both create. Only
+    writers with the same condition wait; SQLite's single writer needs nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(condition.encode()).digest()[:4], "big", signed=True)
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+                 {"kind": CONDITION_LOCKS, "key": key})
 
 
 @contextmanager

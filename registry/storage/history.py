@@ -1,10 +1,29 @@
-"""History at instance, type and system level, paged by the server-issued version sequence.
+"""History at instance, type and system level, paged exactly while writers commit.
 
-Paging uses a cursor on ``resource_version.seq``, never an offset: because writers are
-serialized, ``seq`` order is commit order, so a page boundary can neither skip a version that
-commits later nor repeat one, however many writes happen while a client pages. Newest first by
-default, as the specification says; ``ascending`` pages oldest first, which is what a
-synchronizing peer wants.
+Why a cursor never skips or repeats a version, with writers running side by side:
+
+- Every write transaction takes one time for all its versions (``resources.clock``), and
+  times are strictly increasing in the order transactions take them. On PostgreSQL
+  ``registry_write_stamp()`` hands them out under a brief lock and registers each transaction
+  as *in flight* (a shared advisory lock keyed by its time) until it commits or rolls back.
+- A reader asks for the *frontier* first (``registry_history_frontier()``): the time of the
+  oldest transaction in flight, or, when none is, one past the last time handed out. Every
+  version older than the frontier is final: its transaction has committed (or rolled back, and
+  left nothing), and no transaction still to commit can ever write a version older than it,
+  because times are handed out in increasing order and the in-flight one holds the frontier.
+- Pages show only versions older than the frontier, ordered by (lastUpdated, seq), and the
+  cursor is the (lastUpdated, seq) of the last version shown. A version that becomes visible
+  later is newer than the frontier the earlier page was cut below, hence after its cursor: it
+  is on a later page or pass, never skipped. The high-water mark given to a peer (the Bundle's
+  ``meta.lastUpdated``) is the newest final version: a later ``_since`` (inclusive, as FHIR
+  says) can miss nothing and repeats at most that one transaction's versions, which a peer
+  de-duplicates by version id.
+- A reader therefore waits for nothing; a long-running writer only delays the visibility of
+  newer versions until it ends (bounded by the statement and idle-in-transaction time-outs).
+
+SQLite has one writer at a time, who takes its time under the write lock: commit order is time
+order, and every committed version is final. Newest first by default, as the specification
+says; ``ascending`` pages oldest first, which is what a synchronizing peer wants.
 """
 
 from __future__ import annotations
@@ -31,14 +50,14 @@ class HistoryQuery:
     at: int | None = None
     count: int = 50
     ascending: bool = False
-    cursor: int | None = None
+    cursor: tuple[int, int] | None = None  # (lastUpdated, seq) of the last version shown
 
 
 @dataclass(frozen=True)
 class HistoryPage:
     versions: list[Stored]
-    next_cursor: int | None
-    high_water: int | None  # lastUpdated of the newest version visible to this query
+    next_cursor: tuple[int, int] | None
+    high_water: int | None  # lastUpdated of the newest final version of the node
 
 
 def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
@@ -50,21 +69,24 @@ def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
     node's: a peer that resumes from it can miss nothing it may see.
     """
     restriction = _restriction(query, restrictions, known_types)
-    top_seq, high_water = _high_water(conn)
+    frontier = _frontier(conn)
     stmt = sa.select(rv.seq, rv.res_type, rv.res_id, rv.version, rv.last_updated, rv.method,
-                     rv.content).where(rv.seq <= top_seq)
+                     rv.content)
+    if frontier is not None:
+        stmt = stmt.where(rv.last_updated < frontier)
     if restriction is not None:
         stmt = stmt.where(restriction)
     for condition in _conditions(query):
         stmt = stmt.where(condition)
-    order = rv.seq.asc() if query.ascending else rv.seq.desc()
-    rows = conn.execute(stmt.order_by(order).limit(query.count + 1)).all()
+    order = ((rv.last_updated.asc(), rv.seq.asc()) if query.ascending
+             else (rv.last_updated.desc(), rv.seq.desc()))
+    rows = conn.execute(stmt.order_by(*order).limit(query.count + 1)).all()
     more = len(rows) > query.count
     rows = rows[:query.count]
     versions = [Stored(r.res_type, r.res_id, r.version, r.last_updated, r.method == "DELETE",
                        r.content, r.method) for r in rows]
-    next_cursor = rows[-1].seq if more and rows else None
-    return HistoryPage(versions, next_cursor, high_water)
+    next_cursor = (rows[-1].last_updated, rows[-1].seq) if more and rows else None
+    return HistoryPage(versions, next_cursor, _high_water(conn, frontier))
 
 
 def _restriction(query: HistoryQuery, restrictions: Restrictions,
@@ -93,7 +115,9 @@ def _conditions(query: HistoryQuery) -> list[sa.ColumnElement[bool]]:
     if query.at is not None:
         conditions.append(_current_at(query.at))
     if query.cursor is not None:
-        conditions.append(rv.seq > query.cursor if query.ascending else rv.seq < query.cursor)
+        position = sa.tuple_(rv.last_updated, rv.seq)
+        conditions.append(position > query.cursor if query.ascending
+                          else position < query.cursor)
     return conditions
 
 
@@ -106,12 +130,21 @@ def _current_at(at: int) -> sa.ColumnElement[bool]:
     return sa.and_(rv.last_updated <= at, ~superseded)
 
 
-def _high_water(conn: Connection) -> tuple[int, int | None]:
-    """The newest committed version, read first so the page and the mark agree.
+FRONTIER = sa.text("SELECT registry_history_frontier()")
 
-    Every version with a smaller ``seq`` is already committed (writers are serialized), so a
-    client that later asks ``_since=<mark>`` cannot miss anything this page did not show.
-    """
-    row = conn.execute(
-        sa.select(rv.seq, rv.last_updated).order_by(rv.seq.desc()).limit(1)).first()
-    return (row.seq, row.last_updated) if row else (0, None)
+
+def _frontier(conn: Connection) -> int | None:
+    """Below this time every version is final (see the module docstring); None on SQLite,
+    where every committed version is."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return int(conn.execute(FRONTIER).scalar_one())
+
+
+def _high_water(conn: Connection, frontier: int | None) -> int | None:
+    """lastUpdated of the newest final version: where a peer resumes (``_since``)."""
+    newest = sa.select(sa.func.max(rv.last_updated))
+    if frontier is not None:
+        newest = newest.where(rv.last_updated < frontier)
+    found = conn.execute(newest).scalar()
+    return None if found is None else int(found)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.storage.compartments import CompartmentRow, store_compartments
-from registry.storage.database import DIALECTS, chunks, one_of, scratch
+from registry.storage.database import DIALECTS, chunks, is_write, one_of, scratch
 from registry.storage.rows import Current, Stored
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 
@@ -82,11 +82,16 @@ def read_many(conn: Connection, keys: Iterable[tuple[str, str]]) -> list[Stored]
 
 
 def current_rows(conn: Connection, res_type: str, ids: Sequence[str]) -> dict[str, Current]:
-    """pk, version and deleted flag of the given ids (for writes and conditionals)."""
+    """pk, version and deleted flag of the given ids (for writes and conditionals). In a write
+    transaction on PostgreSQL the rows are locked until it ends (in key order, so two writers
+    of the same resources cannot deadlock): concurrent writers of one resource take turns,
+    and each sees the version the other wrote."""
     found: dict[str, Current] = {}
-    for chunk in chunks(list(ids)):
-        rows = conn.execute(sa.select(r.res_id, r.pk, r.version, r.deleted)
-                            .where(r.res_type == res_type, r.res_id.in_(chunk)))
+    lock = is_write(conn) and conn.dialect.name == "postgresql"
+    for chunk in chunks(sorted(set(ids))):
+        select = (sa.select(r.res_id, r.pk, r.version, r.deleted)
+                  .where(r.res_type == res_type, r.res_id.in_(chunk)))
+        rows = conn.execute(select.order_by(r.pk).with_for_update() if lock else select)
         found.update({row.res_id: Current(row.pk, row.version, row.deleted) for row in rows})
     return found
 
@@ -110,14 +115,23 @@ def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
 # ---- writes ------------------------------------------------------------------------------
 
 
+WRITE_STAMP = sa.text("SELECT registry_write_stamp()")
+
+
 def clock(conn: Connection) -> int:
-    """The transaction's time: strictly after every version already written, one per
-    transaction and shared by every write on its connection."""
+    """The transaction's time (its versions' lastUpdated): one per transaction, shared by every
+    write on its connection, and strictly after every version of a transaction that took its
+    time before. On PostgreSQL ``registry_write_stamp()`` gives it and registers the
+    transaction as in flight until it ends (``registry.storage.history``); SQLite's single
+    writer takes it under its write lock."""
     held: int | None = scratch(conn).get("clock")
     if held:
         return held
-    latest = conn.execute(sa.select(sa.func.max(rv.last_updated))).scalar() or 0
-    stamp = max(time.time_ns() // 1000, latest + 1)
+    if conn.dialect.name == "postgresql":
+        stamp = int(conn.execute(WRITE_STAMP).scalar_one())
+    else:
+        latest = conn.execute(sa.select(sa.func.max(rv.last_updated))).scalar() or 0
+        stamp = max(time.time_ns() // 1000, latest + 1)
     scratch(conn)["clock"] = stamp
     return stamp
 

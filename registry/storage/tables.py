@@ -60,6 +60,8 @@ resource_version = sa.Table(
     sa.UniqueConstraint("res_type", "res_id", "version"),
     sa.Index(None, "res_type", "seq"),
     sa.Index(None, "last_updated"),
+    sa.Index(None, "last_updated", "seq"),  # history pages, in (time, seq) order
+    sa.Index(None, "res_type", "last_updated", "seq"),
 )
 
 

@@ -85,3 +85,23 @@ def test_history_is_gap_free_under_concurrent_writes(app: Flask, fhir: Fhir) -> 
         created = {i for f in futures for i in f.result()}
     assert {i for i, _ in collected} == created, "a version was skipped"
     assert len(collected) == writers * per_writer
+
+
+def test_concurrent_creates_of_one_new_id_give_one_version_each_and_no_error(
+        app: Flask, fhir: Fhir) -> None:
+    """Four clients PUT the same new id at once: one creates it, the others update it in turn
+    or are told to retry (409); never a server error, never a lost version."""
+    barrier = threading.Barrier(4)
+
+    def put(n: int) -> int:
+        client = Fhir(app.test_client(), fhir.token)
+        barrier.wait()
+        return client.put("Organization/same-new-id",
+                          {**HUB, "id": "same-new-id", "name": f"writer {n}"}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(put, range(4)))
+    assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}
+    current = fhir.get("Organization/same-new-id").json
+    written = statuses.count(200) + statuses.count(201)
+    assert current["meta"]["versionId"] == str(written)
