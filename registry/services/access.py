@@ -40,6 +40,8 @@ OWNED_BY_REFERENCE = frozenset({"recommendation", "response"})  # case-level, ow
 class Access:
     ctx: Context
     _subject: Subject | None = field(default=None, init=False, repr=False)
+    _seen: dict[tuple[str, str], Compartment | None] = field(default_factory=dict, init=False,
+                                                             repr=False)
 
     @property
     def caller(self) -> Caller:
@@ -122,6 +124,7 @@ class Access:
                                      if w.current is not None])
         for write, new in zip(writes, after, strict=True):
             self._authorize_one(write, before.get((write.res_type, write.res_id)), new)
+            write.compartment, write.compartment_known = new, True  # persist stores it
 
     def _require_known_owners(self, writes: Sequence[PendingWrite]) -> None:
         """A recommendation or an evaluation response must be about something the caller can
@@ -231,8 +234,17 @@ class Access:
 
     def _compartments(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str],
                                                                        Compartment]:
-        """Stored compartments of existing resources; one without a row has an empty one."""
-        return compartments.stored_compartments(self.ctx.conn, keys, unowned_too=True)
+        """Stored compartments of existing resources; one without a row has an empty one.
+        Looked up once per unit of work (a write batch forgets them: see ``forget``)."""
+        wanted = [k for k in keys if k not in self._seen]
+        if wanted:
+            found = compartments.stored_compartments(self.ctx.conn, wanted, unowned_too=True)
+            self._seen.update({k: found.get(k) for k in wanted})
+        return {k: c for k in keys if (c := self._seen[k]) is not None}
+
+    def forget(self) -> None:
+        """Drop what was looked up: the store has just changed."""
+        self._seen.clear()
 
     def _refuse(self, error: RegistryError, interaction: str, references: Sequence[str],
                 query: str | None = None) -> None:

@@ -95,14 +95,17 @@ class _Stored:
 __all__ = ["EMPTY", "Compartment", "derive", "rebuild", "stored_compartments"]
 
 
-def derive(conn: Connection, base_url: str, writes: Sequence[Written]
-           ) -> list[Compartment | None]:
+def derive(conn: Connection, base_url: str, writes: Sequence[Written],
+           known: dict[Key, Compartment] | None = None) -> list[Compartment | None]:
     """The compartment of each write (``None`` for deletions), resolving owners written in the
-    same batch first and stored ones second, whatever the order of the batch."""
+    same batch first and stored ones second, whatever the order of the batch. ``known`` are
+    compartments already derived for other writes of the batch (owners not yet stored)."""
     bodies = {(w.res_type, w.res_id): w.resource for w in writes if w.resource is not None}
+    found = dict(known or {})
     wanted = {k for body in bodies.values() for k in owner_keys(body, base_url)}
-    stored = stored_compartments(conn, [k for k in wanted if k not in bodies])
-    resolver = _Resolver(bodies, stored, base_url)
+    found.update(stored_compartments(conn, [k for k in wanted
+                                            if k not in bodies and k not in found]))
+    resolver = _Resolver(bodies, found, base_url)
     return [None if w.resource is None else resolver.resolve((w.res_type, w.res_id))
             for w in writes]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from registry.storage.database import chunks
@@ -58,9 +59,21 @@ def store_compartments(conn: Connection,
     kept = [(pk, c) for pk, c, _ in rows if c is not None]
     if not kept:
         return
-    replaced = [pk for pk, c, had in rows if c is not None and had]
-    for chunk in chunks(replaced):
-        conn.execute(resource_compartment.delete().where(rc.resource_pk.in_(chunk)))
-    conn.execute(resource_compartment.insert(), [
-        {"resource_pk": pk, "hub": c.hub, "spoke": c.spoke, "country": c.country,
-         "published": c.published} for pk, c in kept])
+    values = [{"resource_pk": pk, "hub": c.hub, "spoke": c.spoke, "country": c.country,
+               "published": c.published} for pk, c in kept]
+    if not any(had for _, c, had in rows if c is not None):
+        conn.execute(resource_compartment.insert(), values)
+        return
+    conn.execute(UPSERT[conn.dialect.name], values)
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    """A compartment row written, or rewritten in place: one statement, not DELETE + INSERT."""
+    insert = (postgresql.insert(resource_compartment) if dialect == "postgresql"
+              else sqlite.insert(resource_compartment))
+    return insert.on_conflict_do_update(
+        index_elements=[rc.resource_pk],
+        set_={name: insert.excluded[name] for name in ("hub", "spoke", "country", "published")})
+
+
+UPSERT = {dialect: _upsert(dialect) for dialect in ("postgresql", "sqlite")}  # built once

@@ -15,15 +15,17 @@ Why a cursor never skips or repeats a version, with writers running side by side
   cursor is the (lastUpdated, seq) of the last version shown. A version that becomes visible
   later is newer than the frontier the earlier page was cut below, hence after its cursor: it
   is on a later page or pass, never skipped. The high-water mark given to a peer (the Bundle's
-  ``meta.lastUpdated``) is the newest final version: a later ``_since`` (inclusive, as FHIR
-  says) can miss nothing and repeats at most that one transaction's versions, which a peer
-  de-duplicates by version id.
+  ``meta.lastUpdated``) is the newest final version, read before the page, which shows nothing
+  newer: a later ``_since`` (inclusive, as FHIR says) can miss nothing and repeats at most that
+  one transaction's versions, which a peer de-duplicates by version id.
 - A reader therefore waits for nothing; a long-running writer only delays the visibility of
   newer versions until it ends (bounded by the statement and idle-in-transaction time-outs).
 
 SQLite has one writer at a time, who takes its time under the write lock: commit order is time
-order, and every committed version is final. Newest first by default, as the specification
-says; ``ascending`` pages oldest first, which is what a synchronizing peer wants.
+order, and every committed version is final; a page shows nothing newer than the high-water
+mark read before it (each statement of a read sees its own snapshot). Newest first by default,
+as the specification says; ``ascending`` pages oldest first, which is what a synchronizing peer
+wants.
 """
 
 from __future__ import annotations
@@ -70,10 +72,12 @@ def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
     """
     restriction = _restriction(query, restrictions, known_types)
     frontier = _frontier(conn)
+    high_water = _high_water(conn, frontier)  # first: the page can then show no newer version
     stmt = sa.select(rv.seq, rv.res_type, rv.res_id, rv.version, rv.last_updated, rv.method,
                      rv.content)
-    if frontier is not None:
-        stmt = stmt.where(rv.last_updated < frontier)
+    if high_water is None:
+        return HistoryPage([], None, None)
+    stmt = stmt.where(rv.last_updated <= high_water)
     if restriction is not None:
         stmt = stmt.where(restriction)
     for condition in _conditions(query):
@@ -86,7 +90,7 @@ def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
     versions = [Stored(r.res_type, r.res_id, r.version, r.last_updated, r.method == "DELETE",
                        r.content, r.method) for r in rows]
     next_cursor = (rows[-1].last_updated, rows[-1].seq) if more and rows else None
-    return HistoryPage(versions, next_cursor, _high_water(conn, frontier))
+    return HistoryPage(versions, next_cursor, high_water)
 
 
 def _restriction(query: HistoryQuery, restrictions: Restrictions,

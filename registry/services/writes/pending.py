@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from registry.errors import InvalidRequest, PreconditionFailed
 from registry.services.validation import is_valid_id
+from registry.storage.compartments import Compartment
 from registry.storage.rows import Current
 
 MAX_VERSION = 2**31 - 1  # version numbers are 32-bit in the store
@@ -25,6 +26,9 @@ class PendingWrite:
     prepared: bool = False  # structure and rules already checked
     record: bool = False  # the node's own record of the batch (its AuditEvent)
     derived: bool = False  # added by a transform (a case's parts), not asked for
+    # Its security compartment, once the authorize step derived it (persist stores it).
+    compartment: Compartment | None = field(default=None, repr=False)
+    compartment_known: bool = field(default=False, repr=False)
 
     @property
     def reference(self) -> str:

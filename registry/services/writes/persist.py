@@ -12,6 +12,7 @@ from registry.services.context import Context
 from registry.services.search.index import index_rows
 from registry.services.writes.pending import PendingWrite
 from registry.storage import resources as rows
+from registry.storage.compartments import Compartment
 from registry.storage.database import chunks, is_write
 from registry.storage.resources import RowWrite
 from registry.storage.rows import Stored
@@ -28,7 +29,7 @@ def persist(ctx: Context, writes: Sequence[PendingWrite]) -> list[Stored]:
         raise RuntimeError("persist() needs a write transaction")
     stamp = rows.clock(ctx.conn)
     stored = [_stamped(w, stamp) for w in writes]
-    compartments = derive(ctx.conn, ctx.base_url, writes)  # owners may come later in the batch
+    compartments = _compartments(ctx, writes)
     search_parameters = ctx.node.search_parameters
     for part in chunks(range(len(writes)), WRITES_PER_STATEMENT):
         rows.write_rows(ctx.conn, [
@@ -38,6 +39,19 @@ def persist(ctx: Context, writes: Sequence[PendingWrite]) -> list[Stored]:
                      compartments[i])
             for i in part for w in [writes[i]]])
     return stored
+
+
+def _compartments(ctx: Context, writes: Sequence[PendingWrite]) -> list[Compartment | None]:
+    """What the authorize step derived, and the compartments of the writes steps added later
+    (a case's parts, the batch's AuditEvent), derived knowing the others."""
+    missing = [w for w in writes if not w.compartment_known]
+    if missing:
+        known = {(w.res_type, w.res_id): w.compartment for w in writes
+                 if w.compartment_known and w.compartment is not None}
+        for write, found in zip(missing, derive(ctx.conn, ctx.base_url, missing, known),
+                                strict=True):
+            write.compartment, write.compartment_known = found, True
+    return [w.compartment for w in writes]
 
 
 def _stamped(w: PendingWrite, stamp: int) -> Stored:

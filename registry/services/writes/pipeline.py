@@ -70,6 +70,7 @@ class WritePipeline:
         for step in self.ctx.node.write_steps:
             step(batch)
         stored = persist(self.ctx, batch.writes)
+        self.access.forget()
         asked = {id(w) for w in batch.asked}
         return WriteResult([s for w, s in zip(batch.writes, stored, strict=True)
                             if id(w) in asked], batch.notes)
