@@ -176,14 +176,15 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         try:
             if not write and engine.dialect.name == "postgresql":
                 # Nothing to begin or commit: the driver is in autocommit and a read sends no
-                # BEGIN (``_begin``). Skipping SQLAlchemy's bookkeeping saves tens of µs a read;
+                # BEGIN (``_begin``). Skipping SQLAlchemy's bookkeeping is cheaper;
                 # a statement through ``Connection.execute`` still autobegins, as a no-op.
                 yield conn
                 return
             with conn.begin():
-                if write and engine.dialect.name == "postgresql":
-                    # The server's plan choice for this transaction, whatever mode a read
-                    # left the session in (see ``one_plan_for_any_value``).
+                if (write and engine.dialect.name == "postgresql"
+                        and conn.info.get(_PLAN_MODE, _AUTO) != _AUTO):
+                    # The server's plan choice for this transaction, when a read left the
+                    # session forcing generic plans (see ``one_plan_for_any_value``).
                     conn.execute(SET_PLAN_MODE)
                 yield conn
         finally:
@@ -275,12 +276,12 @@ def starts_with(column: sa.ColumnElement[str], low: sa.BindParameter[str],
     The range is what the index serves. ``estimate_as_prefix`` repeats the test with ``^@`` on
     PostgreSQL, for a look-up nested in a larger statement (a chain's targets): a prepared
     statement's generic plan estimates a range of unknown bounds at 0.5 % of the rows, which
-    made a chained search's generic plan look four times dearer than a custom one, so
-    PostgreSQL planned it anew on every execution (0.45 ms of its CPU per search). The repeated
+    made a chained search's generic plan look far dearer than a custom one, so PostgreSQL
+    planned it anew on every execution. The repeated
     test changes no result (every value in the range starts with the prefix) and brings the
-    generic plan's row estimate down to the few rows a prefix matches, which is enough up to
-    ~100k resources; at 1M the generic plan's index scan is still costed as reading 0.5 % of
-    the range, and PostgreSQL keeps planning anew there. Not for a search's own criteria:
+    generic plan's row estimate down to the few rows a prefix matches; in a very large store
+    the generic plan's index scan is still costed as reading a fixed share of the range, and
+    PostgreSQL keeps planning anew there. Not for a search's own criteria:
     it lowers the custom plans' estimates too, and a plain name search, whose generic plan
     PostgreSQL mostly keeps, was then re-planned every time.
     """
@@ -318,8 +319,8 @@ def one_plan_for_any_value(conn: Connection, fits: bool) -> Iterator[None]:
 
     psycopg prepares a statement after five executions; PostgreSQL then keeps a generic plan
     only when its estimate is close to the custom plans'. For a prefix look-up under a chain
-    that estimate is far off at 1M resources (a range of unknown bounds is taken as 0.5 % of
-    the rows), so the server planned such a search anew on every execution, which cost more
+    that estimate is far off in a large store (a range of unknown bounds is taken as a fixed
+    share of the rows), so the server planned such a search anew on every execution, which cost more
     than running it. The caller says when the plan cannot depend on the values: equality,
     prefix and list look-ups on the index tables, always the same index scans. One-sided
     ranges (dates, numbers) do not fit: a generic plan assumes a third of the rows match them.

@@ -187,7 +187,7 @@ def unindexed(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return column + ""
 
 
-# Built once, as constructing them costs tens of microseconds per search. Each alias appears at
+# Built once, as constructing them per search is measurable. Each alias appears at
 # most once on any path from the outer query down (chains and _has nest, never into
 # themselves), so sharing the object never makes SQLAlchemy correlate a subquery to itself.
 CHAIN_TARGET = resource.alias("chain_target")

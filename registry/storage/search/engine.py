@@ -28,7 +28,7 @@ from registry.storage.tables import INDEX_TABLES, idx_reference, resource
 ESTIMATE_CAP = 10_000
 MAX_INCLUDED = 5_000
 r = resource.c
-# Built once (each costs tens of microseconds to construct); see ``criteria.unindexed``.
+# Built once: constructing them per search is measurable; see ``criteria.unindexed``.
 RES_TYPE_UNINDEXED = unindexed(r.res_type)
 REF_TYPE_UNINDEXED = unindexed(idx_reference.c.res_type)
 REF_PARAM_UNINDEXED = unindexed(idx_reference.c.param)
@@ -213,7 +213,7 @@ def _index_page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[A
         return _with_includes(page, shape.includes)
     # Joined from the page, not ``pk IN (page)``: PostgreSQL then reads the resources in the
     # page's order, where the semi-join de-duplicated the pks in a hash and sorted the page's
-    # rows again afterwards (about a tenth of a 50-entry page's round trip at 1M).
+    # rows again afterwards.
     pks = page.subquery("page")
     return (MATCH_ROWS.select_from(pks.join(resource, r.pk == pks.c[0]))
             .order_by(pks.c[0]))
@@ -226,9 +226,9 @@ def _index_page(shape: QueryShape, scope: Scope | None) -> sa.Select[tuple[int]]
     index rows match are exactly the matching resources (see ``criteria.index_pks``): the
     page is then cut from those pks, sorted in the index, and only its resources are read.
     Otherwise every match is read from ``resource`` to be filtered before the page is cut,
-    which costs one row read per match (thousands for a common family name at 1M).
-    PostgreSQL only: SQLite already walks the pk list in order and stops at the page, and
-    the extra step made its searches ~8 % slower at 1M.
+    which costs one row read per match (thousands for a common family name in a large
+    store). PostgreSQL only: SQLite already walks the pk list in order and stops at the page,
+    and the extra step only slowed its searches.
     """
     if not shape.criteria or shape.sort:
         return None
@@ -250,8 +250,8 @@ def _with_includes(page: sa.Select[tuple[int]], includes: tuple[Include, ...]
     ``_include``s (part ``INCLUDE``) in one statement, as the SQL floor reads them.
 
     Only the ``page_count`` matches shown are followed, not the extra row that tells whether
-    there is a next page. Separately the targets cost a second round trip, about a fifth of
-    an ``_include`` search in-process at 1M. Each target comes once per include that reaches it;
+    there is a next page. Separately the targets would cost a second round trip. Each target
+    comes once per include that reaches it;
     ``_follow``'s admission sorts, de-duplicates and checks them as it does its own.
     """
     pks = page.cte("page")
