@@ -70,8 +70,12 @@ def trail() -> AuditTrail:
 
 def base_url() -> str:
     """The public FHIR base: the configured one, else this request's own root + ``/fhir``
-    (the scheme and host a trusted proxy forwarded, when one is configured)."""
-    return node().base_url or request.url_root.rstrip("/") + "/fhir"
+    (the scheme and host a trusted proxy forwarded, when one is configured). Worked out once
+    per request: werkzeug builds ``url_root`` anew on every access."""
+    known: str | None = g.get("base_url")
+    if known is None:
+        known = g.base_url = node().base_url or request.url_root.rstrip("/") + "/fhir"
+    return known
 
 
 @contextmanager
