@@ -185,3 +185,20 @@ def assert_address_audited(app: Flask, address: str) -> None:
     admin = Fhir(app.test_client(), make_token(app))
     [event] = [e["resource"] for e in admin.search("AuditEvent?outcome=8")["entry"]]
     assert event["agent"][0]["network"]["address"] == address
+
+
+def test_a_budget_holds_across_processes_sharing_the_database(
+        database_url: str, engine: Engine) -> None:
+    """Two workers (two apps on one database) spend one token's budget together: neither
+    grants the whole budget on its own, and together they overrun it by at most the hits each
+    may hold back (a hundredth of the budget)."""
+    budget = 200
+    with joined(engine) as conn:
+        workers = [join(build_app(database_url, rate_limit=f"{budget} per minute"), engine, conn)
+                   for _ in range(2)]
+        token = make_token(workers[0])
+        clients = [Fhir(w.test_client(), token) for w in workers]
+        statuses = [clients[i % 2].get("Organization?_count=1").status_code for i in range(300)]
+    ok = statuses.count(200)
+    assert budget - 2 * 2 <= ok <= budget + 2 * (budget // 100)
+    assert statuses[-10:] == [429] * 10
