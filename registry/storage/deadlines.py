@@ -1,0 +1,125 @@
+"""A client-side bound on every wait for PostgreSQL's answer.
+
+The server bounds its own work (``statement_timeout``) and the kernel notices a peer that stops
+acknowledging (TCP keepalives, ``tcp_user_timeout``). Neither notices a path that accepts every
+byte and answers nothing — a proxy or middlebox that hangs, a server whose process is frozen:
+the driver then waits forever, and so does the request, holding a worker thread. So each wait
+gets a deadline (the statement time-out plus a grace for the answer to travel); a watchdog
+thread shuts the socket of a connection whose wait outlived it. The driver then fails at once
+with a connection error, SQLAlchemy drops the connection from the pool, and the request answers
+503 like any other lost database.
+
+Waits are a statement (``before``/``after_cursor_execute``), COMMIT and ROLLBACK (from the
+``commit``/``rollback`` events, and the pool's reset on return, until the connection is checked
+in). The watchdog shuts a socket while holding the lock that ``stop`` takes, and a connection
+is closed only after ``stop`` ran for it (the pool's ``invalidate`` and ``close`` events come
+before the driver's close), so a closed and reused descriptor is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+TICK_S = 0.25
+
+
+class Deadlines:
+    """Connections waiting for the server, each with the moment its wait must end."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self.lock = threading.Lock()
+        self.waiting: dict[int, tuple[float, Any]] = {}
+        self.owner = 0  # the process whose watchdog thread runs (a fork has none)
+
+    def start(self, dbapi_connection: Any) -> None:
+        with self.lock:
+            self.waiting[id(dbapi_connection)] = (time.monotonic() + self.limit_s,
+                                                  dbapi_connection)
+            if self.owner != os.getpid():
+                self.owner = os.getpid()
+                threading.Thread(target=self._watch, name="database-deadlines",
+                                 daemon=True).start()
+
+    def stop(self, dbapi_connection: Any) -> None:
+        with self.lock:
+            self.waiting.pop(id(dbapi_connection), None)
+
+    def expire(self, now: float) -> int:
+        """Shut the sockets of the waits past their deadline; how many were shut."""
+        with self.lock:
+            late = [(key, conn) for key, (deadline, conn) in self.waiting.items()
+                    if deadline < now]
+            for key, conn in late:
+                del self.waiting[key]
+                _shut(conn)
+        return len(late)
+
+    def _watch(self) -> None:
+        pid = os.getpid()
+        while self.owner == pid:
+            time.sleep(TICK_S)
+            if self.expire(time.monotonic()):
+                log.error("the database did not answer within %.0f s: connection closed",
+                          self.limit_s)
+
+
+def _shut(dbapi_connection: Any) -> None:
+    """Shut the connection's socket down (a duplicate descriptor: libpq keeps its own)."""
+    with contextlib.suppress(Exception):
+        if dbapi_connection.closed:
+            return
+        fd = dbapi_connection.pgconn.socket
+        with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def bound_waits(engine: sa.Engine, limit_s: float) -> Deadlines:
+    """Give every wait of ``engine``'s connections for the server a deadline of ``limit_s``.
+
+    Registered before any other listener, so a statement another listener sends first (the
+    plan mode) is bounded too.
+    """
+    deadlines = Deadlines(limit_s)
+
+    def before(_conn: Any, cursor: Any, *_args: Any) -> None:
+        deadlines.start(cursor.connection)
+
+    def after(_conn: Any, cursor: Any, *_args: Any) -> None:
+        deadlines.stop(cursor.connection)
+
+    def ending(conn: sa.Connection, *_args: Any) -> None:
+        if not conn.invalidated:
+            deadlines.start(conn.connection.dbapi_connection)
+
+    def failed(context: sa.engine.ExceptionContext) -> None:
+        conn = context.connection
+        if conn is not None and not conn.invalidated:
+            deadlines.stop(conn.connection.dbapi_connection)
+
+    def pooled(dbapi_connection: Any, *_args: Any) -> None:
+        deadlines.stop(dbapi_connection)
+
+    def resetting(dbapi_connection: Any, *_args: Any) -> None:
+        deadlines.start(dbapi_connection)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "commit", ending)
+    event.listen(engine, "rollback", ending)
+    event.listen(engine, "handle_error", failed)
+    event.listen(engine.pool, "reset", resetting)
+    event.listen(engine.pool, "checkin", pooled)
+    event.listen(engine.pool, "close", pooled)
+    event.listen(engine.pool, "invalidate", pooled)
+    return deadlines
