@@ -114,6 +114,7 @@ def interaction(summary: str, *, ok: int, body: str | dict[str, str] | None = No
                            "style": "form", "explode": True,
                            "schema": {"type": "object",
                                       "additionalProperties": {"type": "string"}},
+                           "example": {},  # "Try it out" sends none unless asked
                            "description": "Any search parameter of the type, with its "
                                           "modifiers and prefixes (see /fhir/metadata)"})
     if parameters:

@@ -40,14 +40,14 @@ class Deadlines:
         self.limit_s = limit_s
         self.lock = threading.Lock()
         self.waiting: dict[int, tuple[float, Any]] = {}
-        self.owner = 0  # the process whose watchdog thread runs (a fork has none)
+        self.watcher = 0  # the process whose watchdog runs; 0: none (a fork inherits none)
 
     def start(self, dbapi_connection: Any) -> None:
         with self.lock:
             self.waiting[id(dbapi_connection)] = (time.monotonic() + self.limit_s,
                                                   dbapi_connection)
-            if self.owner != os.getpid():
-                self.owner = os.getpid()
+            if self.watcher != os.getpid():
+                self.watcher = os.getpid()
                 threading.Thread(target=self._watch, name="database-deadlines",
                                  daemon=True).start()
 
@@ -66,12 +66,16 @@ class Deadlines:
         return len(late)
 
     def _watch(self) -> None:
-        pid = os.getpid()
-        while self.owner == pid:
+        """Runs while some connection waits, so an idle or disposed engine keeps no thread."""
+        while True:
             time.sleep(TICK_S)
             if self.expire(time.monotonic()):
                 log.error("the database did not answer within %.0f s: connection closed",
                           self.limit_s)
+            with self.lock:
+                if not self.waiting:
+                    self.watcher = 0
+                    return
 
 
 def _shut(dbapi_connection: Any) -> None:
