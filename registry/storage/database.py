@@ -23,7 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from registry.storage.deadlines import bound_waits
+from registry.storage.deadlines import TransactionTooLong, bound_transactions, bound_waits
 
 CONDITION_LOCKS = 7_330_002  # advisory-lock class of conditional creates (see lock_condition)
 LIST_CHUNK = 500  # values bound into one IN list (SQLite binds each as its own parameter)
@@ -42,10 +42,12 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
     ``hide_parameters`` keeps bound values — resource bodies, token hashes — out of the text
     of database errors, which end up in logs. ``statement_timeout_ms`` (0 = none) cancels a
     statement that runs too long: PostgreSQL's ``statement_timeout``; on SQLite a progress
-    handler that interrupts once the transaction has run that long. On PostgreSQL the other
-    waits are bounded too: connecting (``connect_timeout``), a silent network (TCP keepalives
-    close a connection whose server stopped answering within about 25 s, ``tcp_user_timeout``
-    one whose sent data stays unacknowledged), a transaction left idle by a stuck client
+    handler that interrupts once the transaction has run that long; a PostgreSQL transaction
+    is bounded as a whole too (``registry.storage.deadlines.bound_transactions``). On
+    PostgreSQL the other waits are bounded too: connecting (``connect_timeout``), a silent
+    network (TCP keepalives close a connection whose server stopped answering within about
+    25 s, ``tcp_user_timeout`` one whose sent data stays unacknowledged), a transaction left
+    idle by a stuck client
     (``idle_in_transaction_session_timeout``, which releases its locks), a pool with no free
     connection (``pool_timeout``) and a path that accepts every byte and answers nothing (the
     client-side deadline of ``registry.storage.deadlines``: the statement time-out plus the
@@ -69,6 +71,7 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
                               isolation_level="AUTOCOMMIT")
     if statement_timeout_ms:
         bound_waits(engine, statement_timeout_ms / 1000 + connect_timeout_s)
+        bound_transactions(engine, statement_timeout_ms / 1000)
     event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
@@ -129,8 +132,8 @@ def is_conflict(exc: BaseException) -> bool:
 def is_timeout(exc: BaseException) -> bool:
     """Was this database error a statement cancelled by the time-out?"""
     original = getattr(exc, "orig", exc)
-    if type(original).__name__ == "QueryCanceled":  # psycopg, statement_timeout
-        return True
+    if type(original).__name__ == "QueryCanceled" or isinstance(original, TransactionTooLong):
+        return True  # psycopg's statement_timeout, or our bound on a whole transaction
     return "interrupted" in str(original).lower() and "sqlite" in type(original).__module__
 
 

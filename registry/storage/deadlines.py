@@ -31,6 +31,11 @@ from sqlalchemy import event
 
 log = logging.getLogger(__name__)
 TICK_S = 0.25
+_TRANSACTION_DEADLINE = "transaction_deadline"  # conn.info
+
+
+class TransactionTooLong(Exception):
+    """A unit of work ran longer than the statement time-out allows a whole transaction."""
 
 
 class Deadlines:
@@ -127,3 +132,30 @@ def bound_waits(engine: sa.Engine, limit_s: float) -> Deadlines:
     event.listen(engine.pool, "close", pooled)
     event.listen(engine.pool, "invalidate", pooled)
     return deadlines
+
+
+def bound_transactions(engine: sa.Engine, limit_s: float) -> None:
+    """A unit of work on ``engine`` may run ``limit_s`` in all, as SQLite's progress handler
+    allows a transaction there: PostgreSQL bounds each statement, so a request made of many
+    (a transaction Bundle of thousands of entries) could otherwise outlive any worker time-out.
+    A statement sent past the deadline fails before it leaves, and the transaction rolls back.
+    """
+
+    def begun(conn: sa.Connection) -> None:
+        conn.info[_TRANSACTION_DEADLINE] = time.monotonic() + limit_s
+
+    def ended(conn: sa.Connection, *_args: Any) -> None:
+        if not conn.invalidated:
+            conn.info.pop(_TRANSACTION_DEADLINE, None)
+
+    def before(conn: sa.Connection, _cursor: Any, statement: str, parameters: Any,
+               *_args: Any) -> None:
+        deadline = conn.info.get(_TRANSACTION_DEADLINE)
+        if deadline is not None and time.monotonic() > deadline:
+            raise sa.exc.OperationalError(statement, parameters, TransactionTooLong(
+                f"the transaction ran longer than {limit_s:.0f} s"), hide_parameters=True)
+
+    event.listen(engine, "begin", begun)
+    event.listen(engine, "commit", ended)
+    event.listen(engine, "rollback", ended)
+    event.listen(engine, "before_cursor_execute", before)
