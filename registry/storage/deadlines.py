@@ -24,6 +24,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,9 +44,15 @@ class Deadlines:
 
     def __init__(self, limit_s: float) -> None:
         self.limit_s = limit_s
+        self.watcher = 0  # the process whose watchdog runs; 0: none (a fork inherits none)
+        self.forked()
+        _ALL.add(self)
+
+    def forked(self) -> None:
+        """A fresh lock and table: a forked worker inherits neither the parent's waits nor,
+        should the parent's watchdog have held it at the fork, a lock no thread will release."""
         self.lock = threading.Lock()
         self.waiting: dict[int, tuple[float, Any]] = {}
-        self.watcher = 0  # the process whose watchdog runs; 0: none (a fork inherits none)
 
     def start(self, dbapi_connection: Any) -> None:
         with self.lock:
@@ -81,6 +88,17 @@ class Deadlines:
                 if not self.waiting:
                     self.watcher = 0
                     return
+
+
+_ALL: weakref.WeakSet[Deadlines] = weakref.WeakSet()
+
+
+def _forked_all() -> None:
+    for deadlines in list(_ALL):
+        deadlines.forked()
+
+
+os.register_at_fork(after_in_child=_forked_all)
 
 
 def _shut(dbapi_connection: Any) -> None:
