@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_token
-from tests.fuzz.test_openapi_fuzz import EXAMPLES, SEED, written
+from tests.fuzz.budget import EXAMPLES, SEED, written
 
 FUZZ = settings(max_examples=EXAMPLES * 8, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))

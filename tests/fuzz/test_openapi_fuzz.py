@@ -9,7 +9,6 @@ mode (a few by default, so it runs in ``make test``; raise it for a long hunt);
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,15 +20,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from tests.conftest import make_token
-
-EXAMPLES = int(os.environ.get("REGISTRY_FUZZ_EXAMPLES", "6"))
-SEED = int(os.environ.get("REGISTRY_FUZZ_SEED", "35"))
-HISTORY_COUNT = "/fhir/_history?_summary=count"
-
-
-def written(client: Any, headers: dict[str, str]) -> Any:
-    """The node's history total: it grows with every version written."""
-    return client.get(HISTORY_COUNT, headers=headers).json.get("total")
+from tests.fuzz.budget import EXAMPLES, SEED, written
 
 
 def check(response: Any, client: Any, headers: dict[str, str], before: Any,
