@@ -40,14 +40,15 @@ def registry_command(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def served_demo(folder: Path) -> Iterator[Served]:
-    """Serve a demo registry from ``folder`` until the block ends."""
+def served_demo(folder: Path, scale: str = DEMO_SCALE) -> Iterator[Served]:
+    """Serve a demo registry (``registry demo --scale scale``) from ``folder`` until the block
+    ends."""
     env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{folder / 'registry.db'}",
            "REGISTRY_NODE_SECRET": "served-test-node-secret",
            "REGISTRY_EXPORT_DIR": str(folder / "exports")}
     env.pop("REGISTRY_BASE_URL", None)
     registry_command(env, "db", "upgrade")
-    registry_command(env, "demo", "--scale", DEMO_SCALE)
+    registry_command(env, "demo", "--scale", scale)
     token = registry_command(env, "token", "create", "--role", "network-admin",
                              "--name", "served-test").strip().splitlines()[-1]
     port = free_port()
