@@ -102,8 +102,12 @@ def pks_of(conn: Connection, keys: Sequence[tuple[str, str]]) -> list[int]:
     return [row.pk for row in rows]
 
 
-def is_empty(conn: Connection) -> bool:
-    return conn.execute(sa.select(r.pk).limit(1)).first() is None
+def is_empty(conn: Connection, ignoring: Iterable[str] = ()) -> bool:
+    """No resource stored, apart from those of the ``ignoring`` types."""
+    query = sa.select(r.pk).limit(1)
+    if ignoring:
+        query = query.where(r.res_type.not_in(list(ignoring)))
+    return conn.execute(query).first() is None
 
 
 def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:

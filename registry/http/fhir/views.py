@@ -239,6 +239,15 @@ def expand_value_set() -> Response:
     return fhir_response(operations.expand(_operation_params()))
 
 
+@blp.route("/ValueSet/<res_id>/$expand", methods=["GET", "POST"])
+@blp.doc(summary="Expand a stored ValueSet (filter, displayLanguage)")
+def expand_stored_value_set(res_id: str) -> Response:
+    params = _operation_params()
+    with unit(write=False) as service:
+        url = service.read("ValueSet", res_id).resource().get("url")
+    return fhir_response(operations.expand(params, url))
+
+
 @blp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
 @blp.doc(**interaction("Look up a code", ok=200, returns="Parameters",
                        query={"system": {"type": "string"}, "code": {"type": "string"},
