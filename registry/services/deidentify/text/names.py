@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .common import is_common
-from .config import fold
+from .config import UPPER, fold
 from .findings import Finding
 from .lexicon import Lexicon, lexicon
 
@@ -23,6 +23,12 @@ SENTENCE_END = re.compile(r"(?:[.!?:;•\n\r\t*-]|^)\s*[\"'“(¿¡]*\s*$")
 NAME_PRIORITY = 50
 LOCATION_PRIORITY = 45
 CUE_WINDOW = 40
+CAPS = f"[{UPPER}][\\w'’-]*"
+HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
+HEAD_AFTER = re.compile(r"(?:['’]s?)?[\s-]+([^\W\d_]+)")
+EPONYM_AFTER_HEAD = re.compile(
+    rf"(?<![\w-])([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*({CAPS}(?:[ -]{CAPS})?)")
+EPONYM_BEFORE_HEAD = re.compile(rf"({CAPS}(?: {CAPS})?)(?:['’]s?)?[\s-]+([^\W\d_]+)")
 
 
 @dataclass
@@ -58,17 +64,67 @@ def _known(w: Word, lex: Lexicon) -> bool:
     return any(p in lex.any_name for p in _parts(w))
 
 
+def _glued(text: str, w: Word) -> bool:
+    """Part of an alphanumeric token ('HbA1c', 'B12') or a short slash pair ('Ag/Ab')."""
+    before, after = text[w.start - 1:w.start] if w.start else "", text[w.end:w.end + 1]
+    if before.isdigit() or after.isdigit():
+        return True
+    return len(w.text) <= 3 and "/" in (before, after)
+
+
+def _inner_capital(w: Word, lex: Lexicon) -> bool:
+    """'GeneXpert', 'PEth', 'HBeAg': capitals inside a word mark a term, unless 'McLeod'."""
+    letters = w.text
+    if len(letters) >= 3 and letters[:2].isupper() and any(c.islower() for c in letters[2:]):
+        return True
+    for i in range(1, len(letters)):
+        if letters[i].isupper() and letters[i - 1].islower():
+            return fold(letters[:i]) not in lex.name_prefixes
+    return False
+
+
 def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
     if _is_initial(text, w):
         return True
-    if len(w.text) < 2 or not w.text[0].isupper() or w.key in lex.not_names \
-            or w.key in lex.honorifics:
+    if len(w.text) < 2 or not w.text[0].isupper() or w.key in lex.honorifics:
+        return False
+    if w.key in lex.eponyms:
+        return True  # judged with its neighbours: 'Tobias Crohn' is a name, 'Crohn' alone not
+    if w.key in lex.not_names or _glued(text, w) or _inner_capital(w, lex):
         return False
     if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
         return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
     if w.text.isupper():
-        return _known(w, lex)
+        return _known(w, lex) if len(w.text) >= 5 else _known(w, lex) and _caps_beside(text, w)
     return any(c.islower() for c in w.text)
+
+
+def _caps_beside(text: str, w: Word) -> bool:
+    """A short capitalised word is a name only beside another one ('JOSÉ LUIS'), not 'EVA'."""
+    before = re.search(r"([^\W\d_]{2,})[ ]$", text[max(0, w.start - 30):w.start])
+    after = re.match(r" ([^\W\d_]{2,})", text[w.end:w.end + 30])
+    return any(m is not None and m.group(1).isupper() for m in (before, after))
+
+
+def in_clinical_context(text: str, start: int, end: int) -> bool:
+    """'enfermedad de Wilson', 'Bell's palsy', 'Braden scale': an eponym naming a condition."""
+    heads = lexicon().clinical_heads
+    before = HEAD_BEFORE.search(text[max(0, start - 40):start])
+    after = HEAD_AFTER.match(text[end:end + 30])
+    return any(m is not None and fold(m.group(1)) in heads for m in (before, after))
+
+
+def clinical_spans(text: str) -> list[tuple[int, int]]:
+    """Capitalised words that name a condition, scale or sign by the words around them."""
+    heads = lexicon().clinical_heads
+    spans = []
+    for match in EPONYM_AFTER_HEAD.finditer(text):
+        if fold(match.group(1)) in heads:
+            spans.append(match.span(2))
+    for match in EPONYM_BEFORE_HEAD.finditer(text):
+        if fold(match.group(2)) in heads:
+            spans.append(match.span(1))
+    return spans
 
 
 def _protected(words: list[Word], lex: Lexicon) -> set[int]:
@@ -148,8 +204,16 @@ def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
     caps = [w for w in run if not _is_initial(text, w)]
     if not caps:
         return "name" if _cued(text, run[0].start, lex) or _initials_lead(text, run) else None
+    if in_clinical_context(text, run[0].start, run[-1].end):
+        return None
     if _cued(text, run[0].start, lex):
         return "name"
+    if all(w.key in lex.eponyms or w.key in lex.not_names for w in caps):
+        return None  # 'Crohn', 'Guillain-Barré': an eponym alone names a condition
+    if all(w.text.isupper() for w in caps):
+        return "name" if any(_known(w, lex) for w in caps) else None
+    if len(caps) >= 2 and caps[-1].key in lex.place_suffixes:
+        return "location"
     if " ".join(w.key for w in caps) in lex.regions:
         return None
     parts = [p for w in caps for p in _parts(w)]
