@@ -113,7 +113,36 @@ def alnum_id(text: str, start: int, end: int) -> Span | None:
     return (start, end) if len(_digits(text[start:end])) >= 5 else None
 
 
+SCORE_CUE = re.compile(
+    r"(?:score|scale|escala|eva|vas|nrs|pain|dolor|dor|douleur|strength|fuerza|for[çc]a|force|"
+    r"dose|dosis|ratio|grade|grado|grau|mg|x)\W*$")
+UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|µg|ml|g|%|tab|comp|cp)\b", re.IGNORECASE)
+
+
+def day_month(text: str, start: int, end: int) -> Span | None:
+    """'9/29' and '5/5' are dates; '7/10' (a score out of ten) and '16/4 mg' are not."""
+    a, b = (int(p) for p in text[start:end].split("/"))
+    if b == 10 or not (1 <= a <= 12 or 1 <= b <= 12) or UNIT_AFTER.match(text[end:end + 8]):
+        return None
+    if SCORE_CUE.search(fold(text[max(0, start - 24):start])):
+        return None
+    return start, end
+
+
+def broken_email(text: str, start: int, end: int) -> Span | None:
+    """An address split by a line break is one when its joined domain ends in a TLD."""
+    domain = re.sub(r"\s+", "", text[start:end].split("@", 1)[1])
+    return (start, end) if re.search(r"\.[A-Za-z]{2,}$", domain) else None
+
+
+def three_digits(text: str, start: int, end: int) -> Span | None:
+    return (start, end) if len(_digits(text[start:end])) >= 3 else None
+
+
 VALIDATORS: dict[str, Validator] = {
+    "day-month": day_month,
+    "broken-email": broken_email,
+    "three-digits": three_digits,
     "plate": plate,
     "alnum-id": alnum_id,
     "trim-url": trim_url,
