@@ -24,7 +24,8 @@ TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 RUN_GAP = re.compile(
     r"^[\s,.;:/\-–]*(?:(?:oh|o|tra[çc]o|tiret|gui[oó]n|dash)[\s,.;:/\-–]*)?$", re.I)
 DATE_GAP = re.compile(r"^[\s,]*(?:(?:de|del|of|the|le|du|el|o)\s+)*$", re.I)
-AGE_AFTER = re.compile(r"^[\s-]*(?:years?|yrs?|y/o|años|año|anos?|ans)\b", re.I)
+AGE_WORDS = r"(?:years?|yrs?|y/o|años|año|anos?|ans)\b"
+AGE_AFTER = re.compile(rf"^[\s-]*{AGE_WORDS}", re.I)
 AGE_BEFORE = re.compile(
     r"(?:aged?|age of|edad(?: de)?|idade(?: de)?|âgée?(?: de)?|tiene|tem|a|has|is)\s*:?\s*$",
     re.I)
@@ -93,10 +94,19 @@ def _identifiers(runs: list[list[Spelled]]) -> list[Finding]:
             if len(run) >= 3 and sum(len(re.sub(r"\D", "", s.digits)) for s in run) >= 5]
 
 
+def _is_age(text: str, s: Spelled) -> bool:
+    if not 90 <= s.value < 130:
+        return False
+    if AGE_AFTER.match(text[s.end:s.end + 12]):
+        return True
+    if AGE_BEFORE.search(text[max(0, s.start - 14):s.start]):
+        return True
+    # '92 años (noventa y dos)': the same age given in digits elsewhere in the case
+    return re.search(rf"(?<![\d.,]){int(s.value)}\s*-?\s*{AGE_WORDS}", text) is not None
+
+
 def _ages(text: str, spelled: list[Spelled]) -> list[Finding]:
-    return [Finding(s.start, s.end, "age", AGE_PRIORITY) for s in spelled
-            if 90 <= s.value < 130 and (AGE_AFTER.match(text[s.end:s.end + 12])
-                                         or AGE_BEFORE.search(text[max(0, s.start - 14):s.start]))]
+    return [Finding(s.start, s.end, "age", AGE_PRIORITY) for s in spelled if _is_age(text, s)]
 
 
 def _date_tail(text: str, run: list[Spelled]) -> int:

@@ -114,9 +114,9 @@ def alnum_id(text: str, start: int, end: int) -> Span | None:
 
 
 SCORE_CUE = re.compile(
-    r"(?:score|scale|escala|eva|vas|nrs|pain|dolor|dor|douleur|strength|fuerza|for[çc]a|force|"
-    r"dose|dosis|ratio|grade|grado|grau|mg|x)\W*$")
-UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|µg|ml|g|%|tab|comp|cp)\b", re.IGNORECASE)
+    r"\b(?:score|scale|escala|eva|vas|nrs|pain|dolor|dor|douleur|strength|fuerza|for[çc]a|force|"
+    r"dose|dosis|ratio|grade|grado|grau|mg|x|pa|ta|bp|tension|presion|pressao)\W*$")
+UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|µg|ml|g|%|tab|comp|cp|mmhg|cmh2o)\b", re.IGNORECASE)
 
 
 def day_month(text: str, start: int, end: int) -> Span | None:
