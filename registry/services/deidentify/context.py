@@ -22,6 +22,7 @@ class Element:
     value: Any
     ext: Any
     path: str
+    parent: Any = None  # the object holding the element, for rules that read a sibling
 
 
 @dataclass

@@ -128,8 +128,8 @@ def pseudonymize_reference(run: Run, el: Element) -> Result | None:
         return Result(mapped or ref, el.ext)
     match = REFERENCE_TYPE.search(ref)
     target = match.group(1) if match else None
-    if target in run.rules.raw["externalReferences"]["keepTypes"]:
-        return Result(ref, el.ext)
+    if target in run.rules.raw["externalReferences"]["keepTypes"] and "://" not in ref:
+        return Result(ref, el.ext)  # a directory entry of this network; another host's URL names it
     if el.owner == "Reference" and target == "Patient" and run.subject_key:
         run.changed(el.path, report.SUBJECT_REF)
         key = {"system": run.rules.systems["subjectKey"], "value": run.subject_key}

@@ -30,6 +30,7 @@ from registry.services.deidentify.text import find_identifiers
 MARK = re.compile(r"⟦([a-z_]+)\|(.*?)⟧|⟪(.*?)⟫", re.S)
 SECRET = b"evaluation-secret-0123456789abcdef"
 PRESENTED = date(2024, 6, 1)
+LONG_VALUE = 8
 
 
 @dataclass
@@ -159,6 +160,28 @@ def _codings(node: Any) -> set[tuple[str, str]]:
     return found
 
 
+def _at(node: Any, path: str) -> Any:
+    """The value at a planted path ('Bundle.entry[1].resource.name[0].family'), or None."""
+    for name, index in re.findall(r"\.?([A-Za-z_]+)(?:\[(\d+)\])?", path)[1:]:
+        node = node.get(name) if isinstance(node, dict) else None
+        if index and isinstance(node, list):
+            node = node[int(index)] if int(index) < len(node) else None
+    return node
+
+
+def _removed(planted: dict[str, Any], out: dict[str, Any], serialized: str) -> bool:
+    """Gone from its place; a long value must also be gone from the whole Bundle.
+
+    A short value ('93', 'Graves') may rightly appear elsewhere (a score, 'Graves disease'),
+    so only its own element is checked.
+    """
+    value = planted["value"]
+    here = _at(out, planted["path"])
+    if here is not None and value in json.dumps(here, ensure_ascii=False):
+        return False
+    return len(value) < LONG_VALUE or value not in serialized
+
+
 def evaluate_structured(path: Path) -> Tally:
     """Planted values must be absent from the de-identified Bundle; clinical codes kept."""
     tally = Tally()
@@ -171,11 +194,12 @@ def evaluate_structured(path: Path) -> Tally:
             out = deidentify_case(record["bundle"], secret=SECRET, spoke="Organization/eval",
                                   presented_at=PRESENTED).bundle
         except Unprocessable as exc:
-            tally.notes.append(f"refused {record['id']}: {len(exc.issues)} issue(s)")
+            reasons = "; ".join(f"{i.diagnostics} at {', '.join(i.expression)}" for i in exc.issues)
+            tally.notes.append(f"refused {record['id']}: {reasons}")
             continue
         serialized = json.dumps(out, ensure_ascii=False)
         for planted in record["planted"]:
-            hit = planted["value"] not in serialized
+            hit = _removed(planted, out, serialized)
             tally.add_planted(hit)
             if not hit:
                 tally.notes.append(f"kept {planted['kind']} {record['id']} at "
