@@ -202,7 +202,8 @@ def known_concept(run: Run, el: Element) -> Result | None:
     value = el.value if isinstance(el.value, dict) else {}
     result = descend(run, el)
     out = dict(result.value) if result is not None and isinstance(result.value, dict) else {}
-    codings = value.get("coding") if isinstance(value.get("coding"), list) else []
+    found = value.get("coding")
+    codings: list[Any] = found if isinstance(found, list) else []
     displays = [c["display"] for c in codings if isinstance(c, dict)
                 and not allowlist.coding_allowed(run, c) and isinstance(c.get("display"), str)]
     if displays and "text" not in out:
