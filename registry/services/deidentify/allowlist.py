@@ -9,11 +9,13 @@ code says it is an age. The walker applies these decisions; this module only mak
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import report
 from .context import Element, Result, Run
 
+AGE_WORD = re.compile(r"\b(?:age|edad|idade|âge)\b", re.IGNORECASE)
 YEAR_UNITS = frozenset({"a", "yr", "yrs", "year", "years", "ano", "anos", "año", "años", "an",
                         "ans", "y"})
 
@@ -44,10 +46,14 @@ def _is_age_unit(quantity: dict[str, Any]) -> bool:
 
 def _says_age(run: Run, parent: Any) -> bool:
     code = parent.get("code") if isinstance(parent, dict) else None
-    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(code, dict) or not isinstance(code.get("coding"), list):
+        return False
+    codings = code["coding"]
     codes = run.rules.raw["allowList"]["ageCodes"]
-    return isinstance(codings, list) and any(
-        isinstance(c, dict) and c.get("code") in codes for c in codings)
+    if any(isinstance(c, dict) and c.get("code") in codes for c in codings):
+        return True
+    words = [code.get("text"), *(c.get("display") for c in codings if isinstance(c, dict))]
+    return any(isinstance(w, str) and AGE_WORD.search(w) for w in words)
 
 
 def _over(run: Run, value: Any) -> bool:

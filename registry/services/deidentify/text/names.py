@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .common import is_common
-from .config import UPPER, fold
+from .config import UPPER, fold, scrub_rules
 from .findings import Finding
 from .lexicon import Lexicon, lexicon
 
@@ -23,6 +24,8 @@ SENTENCE_END = re.compile(r"(?:[.!?:;•\n\r\t*-]|^)\s*[\"'“(¿¡]*\s*$")
 NAME_PRIORITY = 50
 LOCATION_PRIORITY = 45
 CUE_WINDOW = 40
+MIN_LOWER = 4
+LOWER_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 CAPS = f"[{UPPER}][\\w'’-]*"
 HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
 HEAD_AFTER = re.compile(r"(?:['’]s?)?[\s-]+([^\W\d_]+)")
@@ -243,9 +246,65 @@ def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:
     return run
 
 
-def find_names(text: str) -> list[Finding]:
+@cache
+def _cue_pattern() -> re.Pattern[str]:
+    cfg = scrub_rules()["names"]
+    cues = sorted({*cfg["cues"], *cfg["honorifics"]}, key=len, reverse=True)
+    alternation = "|".join(re.escape(c) for c in cues)
+    return re.compile(rf"(?<![\w.])((?i:{alternation}))\.?\s*:?[ \t]+(?=[a-zà-ÿ])")
+
+
+@cache
+def _strong_cues() -> frozenset[str]:
+    cfg = scrub_rules()["names"]
+    return frozenset(fold(c) for c in (*cfg["honorifics"], *cfg["lowerCaseCues"]))
+
+
+def _lower_name_words(text: str, start: int, lex: Lexicon, strong: bool) -> int:
+    """End of the lower-case name that starts at ``start``, or ``start`` when there is none."""
+    end, pending = start, start
+    for match in LOWER_WORD.finditer(text, start):
+        if text[pending:match.start()].strip(" \t") or match.start() - pending > 2:
+            break
+        key = fold(match.group())
+        if key in lex.particles and end > start:
+            pending = match.end()
+            continue
+        known = key in lex.given or key in lex.surnames
+        if not (known or strong and lower_name_word(key, lex)):
+            break
+        end = pending = match.end()
+    return end
+
+
+def lower_name_word(key: str, lex: Lexicon) -> bool:
+    """A folded word written in lower case that can still be taken for part of a name."""
+    if key in lex.not_names or "'" in key or "’" in key:
+        return False
+    if key in lex.given or key in lex.surnames:
+        return True
+    return len(key) >= MIN_LOWER and not is_common(key)
+
+
+def find_lower_case_names(text: str) -> list[Finding]:
+    """'pt name: harlan voskuijlen', 'dra ximena': names typed without capitals after a cue.
+
+    After a cue that introduces a name ('Sr.', 'paciente:') any word that is not everyday
+    vocabulary is taken; after a relation ('his wife') only a word of the name lexicons.
+    """
     lex = lexicon()
     found = []
+    for cue in _cue_pattern().finditer(text):
+        strong = fold(cue.group(1)) in _strong_cues()
+        end = _lower_name_words(text, cue.end(), lex, strong)
+        if end > cue.end():
+            found.append(Finding(cue.end(), end, "name", NAME_PRIORITY))
+    return found
+
+
+def find_names(text: str) -> list[Finding]:
+    lex = lexicon()
+    found = find_lower_case_names(text)
     for run in _runs(text, _words(text), lex):
         run = _trim(text, run, lex)
         kind = _verdict(text, run, lex) if run else None

@@ -16,6 +16,7 @@ from stdnum.fr import nir
 
 from .config import fold
 from .lexicon import lexicon
+from .names import lower_name_word
 
 Span = tuple[int, int]
 Validator = Callable[[str, int, int], Span | None]
@@ -139,7 +140,17 @@ def three_digits(text: str, start: int, end: int) -> Span | None:
     return (start, end) if len(_digits(text[start:end])) >= 3 else None
 
 
+def name_words(text: str, start: int, end: int) -> Span | None:
+    """Every word could be part of a name: 'kez', 'taís', not 'patient sous méthadone'."""
+    lex = lexicon()
+    words = re.findall(r"[^\W\d_]+", text[start:end])
+    if not words or any(w.isupper() for w in words):
+        return None  # 'IGRA', 'TB': an acronym
+    return (start, end) if all(lower_name_word(fold(w), lex) for w in words) else None
+
+
 VALIDATORS: dict[str, Validator] = {
+    "name-words": name_words,
     "day-month": day_month,
     "broken-email": broken_email,
     "three-digits": three_digits,
