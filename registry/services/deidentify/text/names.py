@@ -25,6 +25,7 @@ NAME_PRIORITY = 50
 LOCATION_PRIORITY = 45
 CUE_WINDOW = 40
 MIN_LOWER = 4
+MIN_UPPER = 5
 LOWER_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 CAPS = f"[{UPPER}][\\w'’-]*"
 HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
@@ -97,8 +98,10 @@ def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
         return False
     if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
         return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
-    if w.text.isupper():
-        return _known(w, lex) if len(w.text) >= 5 else _known(w, lex) and _caps_beside(text, w)
+    if w.text.isupper():  # 'QUINTANILLA' is judged with its run; 'EVA' alone is a scale
+        if len(w.text) >= MIN_UPPER:
+            return _known(w, lex) or not is_common(w.key)
+        return _known(w, lex) and _caps_beside(text, w)
     return any(c.islower() for c in w.text)
 
 
@@ -123,7 +126,7 @@ def clinical_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for match in EPONYM_AFTER_HEAD.finditer(text):
         if fold(match.group(1)) in heads:
-            spans.append(match.span(2))
+            spans.append((match.start(1), match.end(2)))  # 'Signe de Babinski', head and all
     for match in EPONYM_BEFORE_HEAD.finditer(text):
         if fold(match.group(2)) in heads:
             spans.append(match.span(1))

@@ -27,7 +27,8 @@ DATE_GAP = re.compile(r"^[\s,]*(?:(?:de|del|of|the|le|du|el|o)\s+)*$", re.I)
 AGE_WORDS = r"(?:years?|yrs?|y/o|años|año|anos?|ans)\b"
 AGE_AFTER = re.compile(rf"^[\s-]*{AGE_WORDS}", re.I)
 AGE_BEFORE = re.compile(
-    r"(?:aged?|age of|edad(?: de)?|idade(?: de)?|âgée?(?: de)?|tiene|tem|a|has|is)\s*:?\s*$",
+    r"(?:aged?|age of|edad(?: de)?|idade(?: de)?|âgée?(?: de)?|tiene|tem|a|has|is|turned|"
+    r"turns|cumplió|cumple|completou|fez|faz)\s*:?\s*$",
     re.I)
 ID_PRIORITY = 70
 DATE_PRIORITY = 83
