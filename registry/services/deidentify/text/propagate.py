@@ -10,6 +10,7 @@ everyday word ('Hope', 'Rose') only spreads to capitalised mentions.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from .common import is_common
 from .config import fold
@@ -19,22 +20,40 @@ from .lexicon import lexicon
 SPREADING = frozenset({"name", "location", "age"})
 PRIORITY = 44
 MIN_LETTERS = 3
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
 def _words(text: str, finding: Finding) -> set[str]:
     surface = text[finding.start:finding.end]
     if finding.kind == "age":
         return {surface} if surface.isdigit() else set()
-    not_names = lexicon().not_names | lexicon().particles | lexicon().honorifics
-    return {w for w in re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", surface)
-            if len(w) >= MIN_LETTERS and fold(w) not in not_names}
+    return {w for w in WORD.findall(surface)
+            if len(w) >= MIN_LETTERS and fold(w) not in _never_spread()}
 
 
-def _pattern(word: str) -> re.Pattern[str]:
-    flags = 0 if is_common(fold(word)) or word.isdigit() else re.IGNORECASE
-    if flags == 0 and not word.isdigit():
-        return re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
-    return re.compile(rf"(?<![\w.,/-]){re.escape(word)}(?![\w-]|[.,]\d)", flags)
+@cache
+def _never_spread() -> frozenset[str]:
+    lex = lexicon()
+    return lex.not_names | lex.particles | lex.honorifics
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _patterns(words: list[str]) -> list[re.Pattern[str]]:
+    """One pass per rule: an everyday word as written, a number alone, other words in any case."""
+    common = [w for w in words if not w.isdigit() and is_common(fold(w))]
+    numbers = [w for w in words if w.isdigit()]
+    rare = [w for w in words if w not in common and w not in numbers]
+    found = []
+    if common:
+        found.append(re.compile(rf"(?<![\w-])(?:{_alternation(common)})(?![\w-])"))
+    for group, flags in ((numbers, 0), (rare, re.IGNORECASE)):
+        if group:
+            found.append(re.compile(
+                rf"(?<![\w.,/-])(?:{_alternation(group)})(?![\w-]|[.,]\d)", flags))
+    return found
 
 
 def propagate(text: str, findings: list[Finding]) -> list[Finding]:
@@ -43,9 +62,11 @@ def propagate(text: str, findings: list[Finding]) -> list[Finding]:
     for f in findings:
         if f.kind in SPREADING:
             for word in _words(text, f):
-                kinds.setdefault(word, f.kind)
+                kinds.setdefault(fold(word), f.kind)
     extra = []
-    for word, kind in kinds.items():
-        for match in _pattern(word).finditer(text):
+    words = list({w for f in findings if f.kind in SPREADING for w in _words(text, f)})
+    for pattern in _patterns(words):
+        for match in pattern.finditer(text):
+            kind = kinds.get(fold(match.group()), "name")
             extra.append(Finding(match.start(), match.end(), kind, PRIORITY))
     return extra

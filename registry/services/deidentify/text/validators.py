@@ -137,7 +137,16 @@ def broken_email(text: str, start: int, end: int) -> Span | None:
 
 
 def three_digits(text: str, start: int, end: int) -> Span | None:
-    return (start, end) if len(_digits(text[start:end])) >= 3 else None
+    """Three digits or more, and a letter: 'FK-418-PW', not a date or a range."""
+    token = text[start:end]
+    enough = len(_digits(token)) >= 3 and any(c.isalpha() for c in token)
+    return (start, end) if enough else None
+
+
+def letters_and_digits(text: str, start: int, end: int) -> Span | None:
+    token = text[start:end]
+    mixed = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+    return (start, end) if mixed else None
 
 
 def name_words(text: str, start: int, end: int) -> Span | None:
@@ -154,6 +163,7 @@ VALIDATORS: dict[str, Validator] = {
     "day-month": day_month,
     "broken-email": broken_email,
     "three-digits": three_digits,
+    "letters-and-digits": letters_and_digits,
     "plate": plate,
     "alnum-id": alnum_id,
     "trim-url": trim_url,
