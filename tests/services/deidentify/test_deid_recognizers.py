@@ -125,6 +125,8 @@ def test_places_made_of_everyday_words(text: str, value: str) -> None:
     ("Cartão AME 448 2210 9913 em dia.", "AME"),
     ("ag. 2207 c/c 14553-9 para o benefício", "14553-9"),
     ("She lives at 88 Juniper Lane, 38652 now.", "38652"),
+    ("Mora na Rua das Acácias, 212, fundos, com a mãe.", "fundos"),
+    ("Vit au hameau Les Grands Prés, près de la chapelle.", "chapelle"),
 ])
 def test_identifier_shapes(text: str, value: str) -> None:
     assert_gone(text, value)
