@@ -172,6 +172,10 @@ def _runs(text: str, words: list[Word], lex: Lexicon) -> list[list[Word]]:
             pending = []
         elif current and joined and w.key in lex.particles and not w.text[0].isupper():
             pending.append(w)
+        elif current and joined and w.key in lex.place_suffixes and w.text[0].isupper():
+            current.extend(pending)  # 'Añatuya Sur': a cardinal word closes a place name
+            current.append(w)
+            pending = []
         else:
             if current:
                 runs.append(current)
