@@ -26,6 +26,8 @@ LOCATION_PRIORITY = 45
 CUE_WINDOW = 40
 MIN_LOWER = 4
 MIN_UPPER = 5
+NAME_GAP = re.compile(
+    rf"^[ ](?:[{UPPER}]{{1,4}}|(?i:de|del|da|do|dos|le|la|el|van|von|di|du))[ ]$")
 LOWER_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 CAPS = f"[{UPPER}][\\w'’-]*"
 HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
@@ -170,8 +172,8 @@ def _runs(text: str, words: list[Word], lex: Lexicon) -> list[list[Word]]:
                 current = []
             current.append(w)
             pending = []
-        elif current and joined and w.key in lex.particles and not w.text[0].isupper():
-            pending.append(w)
+        elif current and joined and w.key in lex.particles:
+            pending.append(w)  # 'da', or 'Le' in 'Germaine Le Bihan': kept only if a name follows
         elif current and joined and w.key in lex.place_suffixes and w.text[0].isupper():
             current.extend(pending)  # 'Añatuya Sur': a cardinal word closes a place name
             current.append(w)
@@ -277,7 +279,8 @@ def _lower_name_words(text: str, start: int, lex: Lexicon, strong: bool) -> int:
         if key in lex.particles and end > start:
             pending = match.end()
             continue
-        known = key in lex.given or key in lex.surnames
+        known = key in lex.given or key in lex.surnames or strong and (
+            key in lex.given_ambiguous or key in lex.surnames_ambiguous)
         if not (known or strong and lower_name_word(key, lex)):
             break
         end = pending = match.end()
@@ -309,7 +312,22 @@ def find_lower_case_names(text: str) -> list[Finding]:
     return found
 
 
+def _joined(text: str, found: list[Finding]) -> list[Finding]:
+    """Two names apart by one short capitalised word are one: 'OSVALDO JAIR BUENROSTRO'."""
+    out: list[Finding] = []
+    for f in sorted(found, key=lambda f: f.start):
+        if out and out[-1].kind == f.kind == "name" and NAME_GAP.match(text[out[-1].end:f.start]):
+            out[-1] = Finding(out[-1].start, f.end, "name", NAME_PRIORITY)
+        else:
+            out.append(f)
+    return out
+
+
 def find_names(text: str) -> list[Finding]:
+    return _joined(text, _find_names(text))
+
+
+def _find_names(text: str) -> list[Finding]:
     lex = lexicon()
     found = find_lower_case_names(text)
     for run in _runs(text, _words(text), lex):

@@ -158,7 +158,16 @@ def name_words(text: str, start: int, end: int) -> Span | None:
     return (start, end) if all(lower_name_word(fold(w), lex) for w in words) else None
 
 
+def speaker(text: str, start: int, end: int) -> Span | None:
+    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms."""
+    words = re.findall(r"[^\W\d_]+", text[start:end])
+    if not words or any(w.isupper() or fold(w) in lexicon().not_names for w in words):
+        return None
+    return start, end
+
+
 VALIDATORS: dict[str, Validator] = {
+    "speaker": speaker,
     "name-words": name_words,
     "day-month": day_month,
     "broken-email": broken_email,
