@@ -121,5 +121,5 @@ def find_numbers(text: str) -> list[Finding]:
         start, end = match.span()
         finding = _classify(text, start, _balanced(text, start, end))
         if finding is not None:
-            found.append(_with_letters(text, finding) if finding.kind == "id" else finding)
+            found.append(_with_letters(text, finding) if finding.kind != "postcode" else finding)
     return found

@@ -166,7 +166,16 @@ def speaker(text: str, start: int, end: int) -> Span | None:
     return start, end
 
 
+def slashed_id(text: str, start: int, end: int) -> Span | None:
+    """'24/0912334': six digits or more with a group of four, not 'YYYY/YYYY'."""
+    groups = text[start:end].split("/")
+    if sum(len(g) for g in groups) < 6 or max(len(g) for g in groups) < 4:
+        return None
+    return None if all(YEAR.match(g) for g in groups) else (start, end)
+
+
 VALIDATORS: dict[str, Validator] = {
+    "slashed-id": slashed_id,
     "speaker": speaker,
     "name-words": name_words,
     "day-month": day_month,
