@@ -112,3 +112,17 @@ def test_deidentifying_twice_changes_nothing_more() -> None:
     out, _ = run(case(age))
     again, _ = run(out)
     assert again == out
+
+
+def test_the_patients_own_values_are_removed_from_the_narratives() -> None:
+    bundle = case()
+    bundle["entry"][1]["resource"].update({
+        "name": [{"family": "Thistlewood", "given": ["Marguerite"]}],
+        "address": [{"city": "Brackenridge", "country": "US"}], "birthDate": "1929-02-11"})
+    bundle["entry"][0]["resource"]["section"] = [{"title": "History", "text": {
+        "status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>'
+        "thistlewood (95) was found at home in Brackenridge; Thistlewood's daughter "
+        "called. Cushing syndrome excluded.</p></div>"}}]
+    out, text = run(bundle)
+    assert "istlewood" not in text and "Brackenridge" not in text and "(95)" not in text
+    assert "Cushing syndrome excluded" in text

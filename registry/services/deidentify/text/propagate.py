@@ -10,6 +10,7 @@ everyday word ('Hope', 'Rose') only spreads to capitalised mentions.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 
 from .common import is_common
@@ -70,3 +71,13 @@ def propagate(text: str, findings: list[Finding]) -> list[Finding]:
             kind = kinds.get(fold(match.group()), "name")
             extra.append(Finding(match.start(), match.end(), kind, PRIORITY))
     return extra
+
+
+def find_known(text: str, known: Mapping[str, str]) -> list[Finding]:
+    """Every mention of a value the case gives elsewhere as an identifier, in any case."""
+    found = []
+    for value, kind in known.items():
+        pattern = rf"(?<![\w.,/-]){re.escape(value)}(?![\w-]|[.,]\d)"
+        found += [Finding(m.start(), m.end(), kind, PRIORITY)
+                  for m in re.finditer(pattern, text, re.IGNORECASE)]
+    return found
