@@ -111,6 +111,8 @@ def test_clinical_terms_survive(text: str) -> None:
     ("Lives near Otter Creek with her aunt.", "Otter Creek"),
     ("Se mudó a Villa Esperanza Norte.", "Esperanza Norte"),
     ("Elle vit à Pontarlier-sur-Doubs depuis mai.", "Pontarlier-sur-Doubs"),
+    ("Domicile : 12 rue des Lilas, 69004 Villeurbanne.", "Villeurbanne"),
+    ("Riobamba, 14 de mayo de 2024\n\nEstimado equipo:", "Riobamba"),
 ])
 def test_places_made_of_everyday_words(text: str, value: str) -> None:
     assert_gone(text, value)
