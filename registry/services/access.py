@@ -168,6 +168,17 @@ class Access:
         found = self._compartments([(res_type, res_id)])
         return policy.permits(self.subject, "read", res_type, found.get((res_type, res_id)))
 
+    def require_hub_pages(self, res_type: str, res_id: str) -> None:
+        """403 unless the caller may open the dashboard pages of the hub that owns this
+        resource (``policy.opens_hub_pages``); the refusal is audited."""
+        if not self.opens_hub_pages(res_type, res_id):
+            self._refuse(Forbidden(f"The pages of {res_type}/{res_id} belong to another hub"),
+                         "read", [f"{res_type}/{res_id}"])
+
+    def opens_hub_pages(self, res_type: str, res_id: str) -> bool:
+        found = self._compartments([(res_type, res_id)]).get((res_type, res_id))
+        return policy.opens_hub_pages(self.subject, found)
+
     def same_hub(self, reference: str, organization: str) -> bool:
         """Whether a resource and an Organization belong to the same hub, as stored or as the
         batch being written will store them."""

@@ -1,0 +1,207 @@
+"""The dashboard's pages: each parses, calls the dashboard service, renders a template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from registry.errors import NotAuthenticated, RegistryError, status_of
+from registry.http import auth, pipeline
+from registry.http.web import charts, exports
+from registry.http.web.forms import SignInForm, SignOutForm
+from registry.services import dashboard
+from registry.services.tokens import hash_token
+
+HERE = Path(__file__).resolve().parent
+blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/dashboard/static")
+Page = TypeVar("Page", bound=Callable[..., Any])
+HTML_FIRST = ("application/fhir+json", "application/json", "text/html")
+
+
+def signed_in_only(view: Page) -> Page:
+    """Send a person who has not signed in to the sign-in page, and back afterwards."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if pipeline.signed_in() is None:
+            return redirect(url_for("web.signin", next=request.full_path.rstrip("?")), 303)
+        return view(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+@blp.context_processor
+def page_context() -> dict[str, Any]:
+    return {"caller": pipeline.signed_in(), "signout_form": SignOutForm(),
+            "languages": LANGUAGES, "locale": str(get_locale() or "en")}
+
+
+LANGUAGES = (("en", "English"), ("es", "Español"), ("pt", "Português"), ("fr", "Français"))
+
+
+@blp.app_template_filter("number")
+def number(value: float) -> str:
+    """A figure in the reader's locale (1,234.5 / 1.234,5 / 1 234,5)."""
+    return str(format_decimal(round(value, 1)))
+
+
+@blp.app_template_filter("country")
+def country(code: str) -> str:
+    """A country's name in the reader's language (Babel's CLDR data), with its code."""
+    name = get_locale().territories.get(code) if get_locale() else None
+    return f"{name} ({code})" if name else code
+
+
+@blp.errorhandler(RegistryError)
+def page_error(exc: RegistryError) -> tuple[str, int]:
+    """A refusal or a missing page, as a page (the API answers OperationOutcomes)."""
+    status = status_of(exc)
+    return render_template("error.html", status=status, message=str(exc)), status
+
+
+# ---- the landing page, sign-in and sign-out -------------------------------------------------
+
+
+@blp.get("/")
+def home() -> BaseResponse | str:
+    """A person sees what this node is (or, signed in, the network overview); a FHIR or JSON
+    client is sent to the CapabilityStatement."""
+    if request.accept_mimetypes.best_match(HTML_FIRST) != "text/html":
+        return redirect("/fhir/metadata", 303)
+    if pipeline.signed_in() is None:
+        return render_template("landing.html", base_url=pipeline.base_url())
+    return overview()
+
+
+@blp.route("/signin", methods=["GET", "POST"])
+def signin() -> BaseResponse | tuple[str, int] | str:
+    form = SignInForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("signin.html", form=form), status
+    key = hash_token((form.token.data or "").strip())
+    try:
+        auth.caller_of_hash(pipeline.database(), key, request.remote_addr)
+    except NotAuthenticated as exc:
+        pipeline.sign_in_failed(str(exc))
+        form.token.errors = [_("This token is not valid (unknown, expired or revoked).")]
+        return render_template("signin.html", form=form), 401
+    lang = session.get("lang")
+    session.clear()  # a new session for the new sign-in
+    session.update(token=key, **({"lang": lang} if lang else {}))
+    session.permanent = True
+    return redirect(_local(request.args.get("next")), 303)
+
+
+@blp.post("/signout")
+def signout() -> BaseResponse | tuple[str, int]:
+    if not SignOutForm().validate_on_submit():
+        return render_template("error.html", status=400,
+                               message=_("The sign-out form has expired; try again.")), 400
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("web.home"), 303)
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this site is a place to return to after sign-in."""
+    parts = urlsplit(target or "/")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target is None:
+        return url_for("web.home")
+    return target if not target.startswith("//") else url_for("web.home")
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+
+def overview() -> str:
+    with pipeline.unit(write=False) as service:
+        figures = dashboard.figures(service)
+        countries, complete = dashboard.organizations_by_country(service)
+        sites, sites_complete = dashboard.sites(service)
+    return render_template("overview.html", figures=figures, countries=countries,
+                           complete=complete and sites_complete,
+                           map=charts.site_map(sites), sites=len(sites))
+
+
+@blp.get("/dashboard/reach.csv")
+@signed_in_only
+def reach_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        countries, _complete = dashboard.organizations_by_country(service)
+    rows = [(c, n["hub"], n["spoke"]) for c, n in countries.items()]
+    return exports.csv_response("reach.csv", ("country", "hubs", "spokes"), rows)
+
+
+@blp.get("/dashboard/map.svg")
+@signed_in_only
+def map_svg() -> Response:
+    with pipeline.unit(write=False) as service:
+        sites, _complete = dashboard.sites(service)
+    return exports.svg_response("map.svg", charts.site_map(sites).svg)
+
+
+@blp.get("/dashboard/activity")
+@signed_in_only
+def activity() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+        readable = dashboard.readable(service, "Encounter")
+    return render_template("activity.html", activity=found, readable=readable,
+                           sessions_chart=charts.month_bars(found, "sessions"),
+                           hours_chart=charts.month_bars(found, "hours"))
+
+
+@blp.get("/dashboard/activity-<kind>.svg")
+@signed_in_only
+def activity_svg(kind: str) -> Response:
+    if kind not in charts.MEASURES:
+        return Response(status=404)
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+    return exports.svg_response(f"activity-{kind}.svg", charts.month_bars(found, kind).svg)
+
+
+@blp.get("/dashboard/activity.csv")
+@signed_in_only
+def activity_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+    return exports.csv_response("activity.csv", ("month", "sessions", "participant_hours"),
+                                dashboard.iter_rows(found.months))
+
+
+@blp.get("/dashboard/programs")
+@signed_in_only
+def programs() -> str:
+    with pipeline.unit(write=False) as service:
+        found, complete = dashboard.programs(service)
+        links = {p["id"]: dashboard.hub_pages_open(service, f"HealthcareService/{p['id']}")
+                 for p in found}
+    return render_template("programs.html", programs=found, complete=complete, links=links)
+
+
+@blp.get("/dashboard/programs/<program_id>")
+@signed_in_only
+def program(program_id: str) -> str:
+    with pipeline.unit(write=False) as service:
+        page = dashboard.program_page(service, program_id)
+    return render_template("program.html", page=page,
+                           sessions_chart=charts.month_bars(page.activity, "sessions"))

@@ -1,0 +1,225 @@
+"""What the dashboard pages show, read through the same service and policy as the API.
+
+Every figure is a search the caller could make over the API (``FhirService.search``), so a page
+never shows what its reader's token could not fetch, and a kind the role may not read at all
+(sessions for a global viewer, cases for a national program) is left out instead of shown as
+zero. Lists are read a page at a time up to ``MAX_ROWS``; a figure taken from a list that was
+cut says so (``complete`` is False) rather than passing a partial count off as the total.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from registry.services import policy
+from registry.services.compartment import organization_kind
+from registry.services.fhir import FhirService
+
+MAX_ROWS = 5_000
+SETTLEMENT_EXT = "https://telementoring.example.org/fhir/StructureDefinition/settlement"
+PROGRAM_EXT = "https://telementoring.example.org/fhir/StructureDefinition/session-program"
+SETTLEMENTS = ("urban", "peri-urban", "rural", "remote")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A spoke site on the map."""
+
+    name: str
+    country: str
+    latitude: float
+    longitude: float
+    settlement: str
+
+
+@dataclass
+class Listing:
+    """The resources of a search, read page by page up to ``MAX_ROWS``."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The network's key figures for the caller; None where the role may not read the kind."""
+
+    hubs: int
+    spokes: int
+    practitioners: int | None
+    programs: int
+    sessions: int | None
+    cases: int | None
+
+
+@dataclass
+class Activity:
+    """Sessions and participant-hours per month, and per program."""
+
+    months: dict[str, tuple[int, float]]
+    programs: dict[str, tuple[int, float]]
+    complete: bool
+
+
+def count(service: FhirService, res_type: str, **criteria: str) -> int | None:
+    """How many ``res_type`` match, as ``_summary=count`` answers; None when refused."""
+    if not readable(service, res_type):
+        return None
+    params = {name.replace("_", "-"): [value] for name, value in criteria.items()}
+    _, result = service.search(res_type, {**params, "_summary": ["count"]})
+    return result.total or 0
+
+
+def readable(service: FhirService, res_type: str) -> bool:
+    """Whether the caller's role may read some ``res_type``: a page leaves out the kinds it
+    may not, rather than asking and being refused."""
+    return policy.scope(service.access.subject, "read", res_type) is not policy.NONE
+
+
+def listing(service: FhirService, res_type: str, params: dict[str, list[str]]) -> Listing:
+    """Every resource of a search, a page at a time, stopping at ``MAX_ROWS``."""
+    found = Listing()
+    size = min(service.ctx.node.max_count, MAX_ROWS)
+    offset = 0
+    while True:
+        page = {**params, "_count": [str(size)], "_offset": [str(offset)]}
+        _, result = service.search(res_type, page)
+        found.resources.extend(s.resource() for s in result.matches)
+        if not result.has_more:
+            return found
+        offset += size
+        if offset >= MAX_ROWS:
+            found.complete = False
+            return found
+
+
+def figures(service: FhirService) -> Figures:
+    hubs = count(service, "Organization", type="hub") or 0
+    spokes = count(service, "Organization", type="spoke") or 0
+    return Figures(hubs=hubs, spokes=spokes,
+                   practitioners=count(service, "Practitioner"),
+                   programs=count(service, "HealthcareService") or 0,
+                   sessions=count(service, "Encounter"),
+                   cases=count(service, "Composition"))
+
+
+def organizations_by_country(service: FhirService) -> tuple[dict[str, Counter[str]], bool]:
+    """Hubs and spokes per country (``{"PE": Counter(hub=1, spoke=12)}``), and whether every
+    Organization was read."""
+    found = listing(service, "Organization", {"type": ["hub,spoke"]})
+    table: dict[str, Counter[str]] = {}
+    for org in found.resources:
+        country = next((a.get("country") for a in org.get("address", []) if a.get("country")),
+                       "")
+        table.setdefault(country or "?", Counter())[organization_kind(org) or "?"] += 1
+    return dict(sorted(table.items())), found.complete
+
+
+def sites(service: FhirService) -> tuple[list[Site], bool]:
+    """Spoke sites with a position, for the map, and whether every site was read."""
+    found = listing(service, "Location", {})
+    return [site for loc in found.resources if (site := _site(loc)) is not None], found.complete
+
+
+def _site(location: dict[str, Any]) -> Site | None:
+    position = location.get("position") or {}
+    if "latitude" not in position or "longitude" not in position:
+        return None
+    settlement = next((e.get("valueCoding", {}).get("code", "") for e in
+                       location.get("extension", []) if e.get("url") == SETTLEMENT_EXT), "")
+    return Site(name=location.get("name", ""),
+                country=(location.get("address") or {}).get("country", ""),
+                latitude=float(position["latitude"]), longitude=float(position["longitude"]),
+                settlement=settlement or "unknown")
+
+
+def activity(service: FhirService, params: dict[str, list[str]] | None = None) -> Activity:
+    """Sessions and participant-hours per month and per program; empty when the role may
+    not read sessions."""
+    if not readable(service, "Encounter"):
+        return Activity({}, {}, True)
+    found = listing(service, "Encounter", params or {})
+    months: dict[str, tuple[int, float]] = {}
+    programs: dict[str, tuple[int, float]] = {}
+    for encounter in found.resources:
+        start = (encounter.get("period") or {}).get("start", "")
+        hours = participant_hours(encounter)
+        _add(months, start[:7] or "?", hours)
+        _add(programs, session_program(encounter) or "?", hours)
+    return Activity(dict(sorted(months.items())), dict(sorted(programs.items())),
+                    found.complete)
+
+
+def _add(table: dict[str, tuple[int, float]], key: str, hours: float) -> None:
+    sessions, total = table.get(key, (0, 0.0))
+    table[key] = (sessions + 1, total + hours)
+
+
+def session_program(encounter: dict[str, Any]) -> str | None:
+    return next((e.get("valueReference", {}).get("reference") for e in
+                 encounter.get("extension", []) if e.get("url") == PROGRAM_EXT), None)
+
+
+def participant_hours(encounter: dict[str, Any]) -> float:
+    """Hours every participant spent in the session, from their join and leave times."""
+    return sum(_hours(p.get("period") or {}) for p in encounter.get("participant", []))
+
+
+def _hours(period: dict[str, str]) -> float:
+    try:
+        start = datetime.fromisoformat(period["start"])
+        end = datetime.fromisoformat(period["end"])
+    except (KeyError, ValueError):
+        return 0.0
+    return max((end - start).total_seconds(), 0.0) / 3600
+
+
+@dataclass
+class ProgramPage:
+    program: dict[str, Any]
+    hub: dict[str, Any] | None
+    spokes: list[dict[str, Any]]
+    activity: Activity
+
+
+def program_page(service: FhirService, program_id: str) -> ProgramPage:
+    """A program (HealthcareService), its hub, spokes and sessions: 404 when the caller may
+    not read it, 403 when it belongs to a hub whose pages the caller may not open."""
+    program = service.read("HealthcareService", program_id).resource()
+    service.access.require_hub_pages("HealthcareService", program_id)
+    hub_ref = (program.get("providedBy") or {}).get("reference", "")
+    hub = _read(service, hub_ref)
+    ref = f"HealthcareService/{program_id}"
+    affiliations = listing(service, "OrganizationAffiliation", {"service": [ref]})
+    spokes = [s for a in affiliations.resources
+              if (s := _read(service, (a.get("participatingOrganization") or {}).get(
+                  "reference", ""))) is not None]
+    return ProgramPage(program, hub, sorted(spokes, key=lambda s: s.get("name", "")),
+                       activity(service, {"program": [ref]}))
+
+
+def _read(service: FhirService, reference: str) -> dict[str, Any] | None:
+    res_type, _, res_id = reference.partition("/")
+    if not res_id or not service.access.may_read(res_type, res_id):
+        return None
+    return service.read(res_type, res_id).resource()
+
+
+def programs(service: FhirService) -> tuple[list[dict[str, Any]], bool]:
+    found = listing(service, "HealthcareService", {"_sort": ["name"]})
+    return found.resources, found.complete
+
+
+def hub_pages_open(service: FhirService, reference: str) -> bool:
+    """Whether the caller may open the pages of the hub that owns ``reference``."""
+    res_type, _, res_id = reference.partition("/")
+    return service.access.opens_hub_pages(res_type, res_id)
+
+
+def iter_rows(table: dict[str, tuple[int, float]]) -> Iterator[tuple[str, int, float]]:
+    for key, (sessions, hours) in table.items():
+        yield key, sessions, round(hours, 1)
