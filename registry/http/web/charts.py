@@ -65,8 +65,8 @@ def site_map(sites: list[Site]) -> Chart:
 
 
 def settlement_label(code: str) -> str:
-    labels: dict[str, str] = {"urban": _("urban"), "peri-urban": _("peri-urban"), "rural": _("rural"),
-              "remote": _("remote")}
+    labels: dict[str, str] = {"urban": _("urban"), "peri-urban": _("peri-urban"),
+                              "rural": _("rural"), "remote": _("remote")}
     return labels.get(code) or str(_("unknown"))
 
 
