@@ -9,6 +9,7 @@ cut says so (``complete`` is False) rather than passing a partial count off as t
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,11 @@ def readable(service: FhirService, res_type: str) -> bool:
     """Whether the caller's role may read some ``res_type``: a page leaves out the kinds it
     may not, rather than asking and being refused."""
     return policy.scope(service.access.subject, "read", res_type) is not policy.NONE
+
+
+def role_reads(role: str, res_type: str) -> bool:
+    """Whether ``role`` may read some ``res_type`` (which pages a menu offers)."""
+    return policy.scope(policy.Subject(role), "read", res_type) is not policy.NONE
 
 
 def listing(service: FhirService, res_type: str, params: dict[str, list[str]]) -> Listing:
@@ -223,3 +229,89 @@ def hub_pages_open(service: FhirService, reference: str) -> bool:
 def iter_rows(table: dict[str, tuple[int, float]]) -> Iterator[tuple[str, int, float]]:
     for key, (sessions, hours) in table.items():
         yield key, sessions, round(hours, 1)
+
+
+@dataclass
+class Reach:
+    """Spoke sites by country and settlement, and mentees by country and discipline."""
+
+    sites: dict[str, Counter[str]]
+    mentees: dict[str, Counter[str]]
+    complete: bool
+
+    @property
+    def rural_share(self) -> float | None:
+        """Rural and remote sites as a share of every site; None without sites."""
+        total = sum(sum(c.values()) for c in self.sites.values())
+        rural = sum(c["rural"] + c["remote"] for c in self.sites.values())
+        return rural / total if total else None
+
+
+def reach(service: FhirService) -> Reach:
+    located, sites_complete = sites(service)
+    by_site: dict[str, Counter[str]] = {}
+    for site in located:
+        by_site.setdefault(site.country or "?", Counter())[site.settlement] += 1
+    roles = listing(service, "PractitionerRole", {"role": ["mentee"]})
+    by_mentee: dict[str, Counter[str]] = {}
+    for role in roles.resources:
+        country = next((e.get("valueCode") for e in role.get("extension", [])
+                        if e.get("url", "").endswith("/country")), None) or "?"
+        by_mentee.setdefault(country, Counter())[_first_code(role.get("specialty")) or "?"] += 1
+    return Reach(dict(sorted(by_site.items())), dict(sorted(by_mentee.items())),
+                 sites_complete and roles.complete)
+
+
+def _first_code(concepts: list[dict[str, Any]] | None) -> str | None:
+    return next((c.get("code") for concept in concepts or [] for c in concept.get("coding", [])
+                 if c.get("code")), None)
+
+
+@dataclass
+class Cases:
+    """Case presentations per month (counts only: no case content ever reaches a page)."""
+
+    months: dict[str, Counter[str]]
+    days_to_recommendation: float | None  # median, over answered presentations
+    complete: bool
+
+
+def cases(service: FhirService) -> Cases | None:
+    """Presentations, follow-ups and recommendations per month, and the median days from a
+    presentation to its first recommendation; None when the role may not read cases."""
+    if not readable(service, "Composition"):
+        return None
+    presented = listing(service, "Composition", {})
+    answers = (listing(service, "Communication", {}) if readable(service, "Communication")
+               else Listing())
+    months: dict[str, Counter[str]] = {}
+    dates: dict[str, str] = {}
+    for composition in presented.resources:
+        # When it reached the registry: Composition.date is coarsened by de-identification,
+        # and a stored case never changes, so its lastUpdated is when it was presented.
+        day = (composition.get("meta") or {}).get("lastUpdated", "")
+        dates[f"Composition/{composition.get('id')}"] = day
+        tally = months.setdefault(day[:7] or "?", Counter())
+        tally["presentations"] += 1
+        tally["follow-ups"] += bool(composition.get("relatesTo"))
+    first: dict[str, str] = {}
+    for answer in answers.resources:
+        sent = answer.get("sent", "")
+        for about in answer.get("about", []):
+            ref = about.get("reference", "")
+            if ref in dates and sent:
+                months.setdefault(sent[:7], Counter())["recommendations"] += 1
+                first[ref] = min(first.get(ref, sent), sent)
+    waits = [d for ref, sent in first.items() if (d := _days(dates[ref], sent)) is not None]
+    return Cases(dict(sorted(months.items())), statistics.median(waits) if waits else None,
+                 presented.complete and answers.complete)
+
+
+def _days(start: str, end: str) -> float | None:
+    try:
+        began, ended = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError:
+        return None
+    if (began.tzinfo is None) != (ended.tzinfo is None):
+        began, ended = began.replace(tzinfo=None), ended.replace(tzinfo=None)
+    return max((ended - began).total_seconds(), 0.0) / 86_400

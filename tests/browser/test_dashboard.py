@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import Served
 
-PAGES = ("/", "/dashboard/activity", "/dashboard/programs")
+PAGES = ("/", "/dashboard/activity", "/dashboard/reach", "/dashboard/cases", "/dashboard/programs")
 
 
 def sign_in(page: Any, token: str) -> None:

@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -48,6 +48,8 @@ def signed_in_only(view: Page) -> Page:
 @blp.context_processor
 def page_context() -> dict[str, Any]:
     return {"caller": pipeline.signed_in(), "signout_form": SignOutForm(),
+            "sees_cases": pipeline.signed_in() is not None and dashboard.role_reads(
+                pipeline.caller().role, "Composition"),
             "languages": LANGUAGES, "locale": str(get_locale() or "en")}
 
 
@@ -65,6 +67,16 @@ def country(code: str) -> str:
     """A country's name in the reader's language (Babel's CLDR data), with its code."""
     name = get_locale().territories.get(code) if get_locale() else None
     return f"{name} ({code})" if name else code
+
+
+@blp.app_template_filter("percent")
+def percent(value: float) -> str:
+    return str(format_percent(value, format="#,##0.0%"))
+
+
+@blp.app_template_filter("settlement")
+def settlement(code: str) -> str:
+    return charts.settlement_label(code)
 
 
 @blp.errorhandler(RegistryError)
@@ -205,3 +217,44 @@ def program(program_id: str) -> str:
         page = dashboard.program_page(service, program_id)
     return render_template("program.html", page=page,
                            sessions_chart=charts.month_bars(page.activity, "sessions"))
+
+
+@blp.get("/dashboard/reach")
+@signed_in_only
+def reach() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.reach(service)
+    disciplines = sorted({d for c in found.mentees.values() for d in c})
+    return render_template("reach.html", reach=found, settlements=charts.SETTLEMENT_COLOURS,
+                           disciplines=disciplines)
+
+
+@blp.get("/dashboard/reach-<table>.csv")
+@signed_in_only
+def reach_table_csv(table: str) -> Response:
+    if table not in ("sites", "mentees"):
+        return Response(status=404)
+    with pipeline.unit(write=False) as service:
+        found = dashboard.reach(service)
+    counts = found.sites if table == "sites" else found.mentees
+    column = "settlement" if table == "sites" else "discipline"
+    rows = [(country, key, n) for country, c in counts.items() for key, n in sorted(c.items())]
+    return exports.csv_response(f"reach-{table}.csv", ("country", column, "count"), rows)
+
+
+@blp.get("/dashboard/cases")
+@signed_in_only
+def cases() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.cases(service)
+    return render_template("cases.html", cases=found)
+
+
+@blp.get("/dashboard/cases.csv")
+@signed_in_only
+def cases_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.cases(service)
+    kinds = ("presentations", "follow-ups", "recommendations")
+    rows = [(month, *(c[k] for k in kinds)) for month, c in (found.months if found else {}).items()]
+    return exports.csv_response("cases.csv", ("month", *kinds), rows)
