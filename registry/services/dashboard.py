@@ -59,11 +59,12 @@ class Figures:
 
 @dataclass
 class Activity:
-    """Sessions and participant-hours per month, and per program."""
+    """Sessions and participant-hours per month, per program and per topic."""
 
     months: dict[str, tuple[int, float]]
     programs: dict[str, tuple[int, float]]
     complete: bool
+    topics: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 def count(service: FhirService, res_type: str, **criteria: str) -> int | None:
@@ -151,13 +152,15 @@ def activity(service: FhirService, params: dict[str, list[str]] | None = None) -
     found = listing(service, "Encounter", params or {})
     months: dict[str, tuple[int, float]] = {}
     programs: dict[str, tuple[int, float]] = {}
+    topics: dict[str, tuple[int, float]] = {}
     for encounter in found.resources:
         start = (encounter.get("period") or {}).get("start", "")
         hours = participant_hours(encounter)
         _add(months, start[:7] or "?", hours)
         _add(programs, session_program(encounter) or "?", hours)
+        _add(topics, _first_code([encounter.get("serviceType") or {}]) or "?", hours)
     return Activity(dict(sorted(months.items())), dict(sorted(programs.items())),
-                    found.complete)
+                    found.complete, dict(sorted(topics.items())))
 
 
 def _add(table: dict[str, tuple[int, float]], key: str, hours: float) -> None:
@@ -213,6 +216,54 @@ def _read(service: FhirService, reference: str) -> dict[str, Any] | None:
     if not res_id or not service.access.may_read(res_type, res_id):
         return None
     return service.read(res_type, res_id).resource()
+
+
+def names(service: FhirService, references: list[str]) -> dict[str, str]:
+    """The names of the resources the caller may read, by reference (labels for tables)."""
+    found: dict[str, str] = {}
+    for reference in references:
+        resource = _read(service, reference) if "/" in reference else None
+        if resource is not None:
+            found[reference] = resource.get("name") or reference
+    return found
+
+
+@dataclass
+class Hub:
+    organization: dict[str, Any]
+    spokes: int
+    programs: int
+    opens: bool  # whether the caller may open the hub's page
+
+
+def hubs(service: FhirService) -> tuple[list[Hub], bool]:
+    """The hubs the caller sees, with their spoke and program counts."""
+    found = listing(service, "Organization", {"type": ["hub"], "_sort": ["name"]})
+    return [Hub(org, count(service, "Organization", partof=f"Organization/{org['id']}") or 0,
+                count(service, "HealthcareService", organization=f"Organization/{org['id']}")
+                or 0, hub_pages_open(service, f"Organization/{org['id']}"))
+            for org in found.resources], found.complete
+
+
+@dataclass
+class HubPage:
+    hub: dict[str, Any]
+    spokes: list[dict[str, Any]]
+    programs: list[dict[str, Any]]
+    activity: Activity
+
+
+def hub_page(service: FhirService, hub_id: str) -> HubPage:
+    """A hub, its spokes, programs and its programs' sessions: 404 when the caller may not
+    read it, 403 when the caller may not open its pages."""
+    hub = service.read("Organization", hub_id).resource()
+    service.access.require_hub_pages("Organization", hub_id)
+    ref = f"Organization/{hub_id}"
+    spokes = listing(service, "Organization", {"partof": [ref], "_sort": ["name"]})
+    offered = listing(service, "HealthcareService", {"organization": [ref], "_sort": ["name"]})
+    refs = ",".join(f"HealthcareService/{p['id']}" for p in offered.resources)
+    sessions = activity(service, {"program": [refs]}) if refs else Activity({}, {}, True)
+    return HubPage(hub, spokes.resources, offered.resources, sessions)
 
 
 def programs(service: FhirService) -> tuple[list[dict[str, Any]], bool]:

@@ -33,6 +33,7 @@ class Served:
     hub_admin: str  # a hub-admin token of the first hub
     own_program: str  # a program of that hub
     other_program: str  # a program of another hub
+    own_hub: str  # the hub-admin's hub
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +59,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     thread.start()
     try:
         yield Served(f"http://127.0.0.1:{server.server_port}", app, admin,
-                     make_token(app, "hub-admin", binding=hub), own["id"], other["id"])
+                     make_token(app, "hub-admin", binding=hub), own["id"], other["id"],
+                     hub.split("/")[1])
     finally:
         server.shutdown()
         thread.join(timeout=10)

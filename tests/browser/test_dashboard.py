@@ -9,7 +9,8 @@ import pytest
 
 from tests.browser.conftest import Served
 
-PAGES = ("/", "/dashboard/activity", "/dashboard/reach", "/dashboard/cases", "/dashboard/programs")
+PAGES = ("/", "/dashboard/hubs", "/dashboard/activity", "/dashboard/reach", "/dashboard/cases",
+         "/dashboard/programs")
 
 
 def sign_in(page: Any, token: str) -> None:
@@ -33,7 +34,8 @@ def test_sign_in_and_sign_out(page: Any, served: Served) -> None:
 
 def test_every_page_renders_and_charts_draw(page: Any, served: Served) -> None:
     sign_in(page, served.admin)
-    for path in (*PAGES, f"/dashboard/programs/{served.own_program}"):
+    for path in (*PAGES, f"/dashboard/programs/{served.own_program}",
+                 f"/dashboard/hubs/{served.own_hub}"):
         response = page.goto(path)
         assert response.status == 200, path
         for chart in page.locator("svg.chart").all():
@@ -117,11 +119,12 @@ def test_keyboard_alone_signs_in_and_moves_through_the_page(page: Any, served: S
     assert page.get_by_role("link", name="Sign in to the dashboard").is_visible()
 
 
-@pytest.mark.parametrize("path", ("/signin", *PAGES, "program"))
+@pytest.mark.parametrize("path", ("/signin", *PAGES, "program", "hub"))
 def test_no_accessibility_violations(page: Any, served: Served, path: str) -> None:
     if path != "/signin":
         sign_in(page, served.admin)
-    page.goto(f"/dashboard/programs/{served.own_program}" if path == "program" else path)
+    page.goto({"program": f"/dashboard/programs/{served.own_program}",
+               "hub": f"/dashboard/hubs/{served.own_hub}"}.get(path, path))
     result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa',"
                            " 'wcag22aa']})")
     violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]

@@ -176,7 +176,8 @@ def activity() -> str:
     with pipeline.unit(write=False) as service:
         found = dashboard.activity(service)
         readable = dashboard.readable(service, "Encounter")
-    return render_template("activity.html", activity=found, readable=readable,
+        labels = dashboard.names(service, list(found.programs))
+    return render_template("activity.html", activity=found, readable=readable, labels=labels,
                            sessions_chart=charts.month_bars(found, "sessions"),
                            hours_chart=charts.month_bars(found, "hours"))
 
@@ -258,3 +259,20 @@ def cases_csv() -> Response:
     kinds = ("presentations", "follow-ups", "recommendations")
     rows = [(month, *(c[k] for k in kinds)) for month, c in (found.months if found else {}).items()]
     return exports.csv_response("cases.csv", ("month", *kinds), rows)
+
+
+@blp.get("/dashboard/hubs")
+@signed_in_only
+def hubs() -> str:
+    with pipeline.unit(write=False) as service:
+        found, complete = dashboard.hubs(service)
+    return render_template("hubs.html", hubs=found, complete=complete)
+
+
+@blp.get("/dashboard/hubs/<hub_id>")
+@signed_in_only
+def hub(hub_id: str) -> str:
+    with pipeline.unit(write=False) as service:
+        page = dashboard.hub_page(service, hub_id)
+    return render_template("hub.html", page=page,
+                           sessions_chart=charts.month_bars(page.activity, "sessions"))
