@@ -176,8 +176,13 @@ class Access:
                          "read", [f"{res_type}/{res_id}"])
 
     def opens_hub_pages(self, res_type: str, res_id: str) -> bool:
-        found = self._compartments([(res_type, res_id)]).get((res_type, res_id))
-        return policy.opens_hub_pages(self.subject, found)
+        return (res_type, res_id) in self.hub_pages_among([(res_type, res_id)])
+
+    def hub_pages_among(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these resources belong to hubs whose pages the caller may open (their
+        compartments looked up together)."""
+        found = self._compartments(keys)
+        return {k for k in keys if policy.opens_hub_pages(self.subject, found.get(k))}
 
     def same_hub(self, reference: str, organization: str) -> bool:
         """Whether a resource and an Organization belong to the same hub, as stored or as the

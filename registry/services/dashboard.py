@@ -237,12 +237,19 @@ class Hub:
 
 
 def hubs(service: FhirService) -> tuple[list[Hub], bool]:
-    """The hubs the caller sees, with their spoke and program counts."""
+    """The hubs the caller sees, with the spokes and programs it sees of each."""
     found = listing(service, "Organization", {"type": ["hub"], "_sort": ["name"]})
-    return [Hub(org, count(service, "Organization", partof=f"Organization/{org['id']}") or 0,
-                count(service, "HealthcareService", organization=f"Organization/{org['id']}")
-                or 0, hub_pages_open(service, f"Organization/{org['id']}"))
-            for org in found.resources], found.complete
+    spokes = listing(service, "Organization", {"type": ["spoke"]})
+    offered = listing(service, "HealthcareService", {})
+    per_hub = Counter((s.get("partOf") or {}).get("reference") for s in spokes.resources)
+    per_program = Counter((p.get("providedBy") or {}).get("reference")
+                          for p in offered.resources)
+    keys = [("Organization", str(org["id"])) for org in found.resources]
+    opens = service.access.hub_pages_among(keys)
+    return [Hub(org, per_hub[f"Organization/{org['id']}"],
+                per_program[f"Organization/{org['id']}"], key in opens)
+            for org, key in zip(found.resources, keys, strict=True)], (
+        found.complete and spokes.complete and offered.complete)
 
 
 @dataclass
@@ -271,10 +278,10 @@ def programs(service: FhirService) -> tuple[list[dict[str, Any]], bool]:
     return found.resources, found.complete
 
 
-def hub_pages_open(service: FhirService, reference: str) -> bool:
-    """Whether the caller may open the pages of the hub that owns ``reference``."""
-    res_type, _, res_id = reference.partition("/")
-    return service.access.opens_hub_pages(res_type, res_id)
+def program_pages_open(service: FhirService, found: list[dict[str, Any]]) -> set[str]:
+    """The ids of the programs whose pages the caller may open."""
+    keys = [("HealthcareService", str(p["id"])) for p in found]
+    return {res_id for _, res_id in service.access.hub_pages_among(keys)}
 
 
 def iter_rows(table: dict[str, tuple[int, float]]) -> Iterator[tuple[str, int, float]]:

@@ -206,8 +206,7 @@ def activity_csv() -> Response:
 def programs() -> str:
     with pipeline.unit(write=False) as service:
         found, complete = dashboard.programs(service)
-        links = {p["id"]: dashboard.hub_pages_open(service, f"HealthcareService/{p['id']}")
-                 for p in found}
+        links = dashboard.program_pages_open(service, found)
     return render_template("programs.html", programs=found, complete=complete, links=links)
 
 
