@@ -22,6 +22,7 @@ from registry.services.fhir import FhirService
 
 MAX_ROWS = 5_000
 SETTLEMENT_EXT = "https://telementoring.example.org/fhir/StructureDefinition/settlement"
+COUNTRY_EXT = "https://telementoring.example.org/fhir/StructureDefinition/network-country"
 PROGRAM_EXT = "https://telementoring.example.org/fhir/StructureDefinition/session-program"
 SETTLEMENTS = ("urban", "peri-urban", "rural", "remote")
 
@@ -314,7 +315,7 @@ def reach(service: FhirService) -> Reach:
     by_mentee: dict[str, Counter[str]] = {}
     for role in roles.resources:
         country = next((e.get("valueCode") for e in role.get("extension", [])
-                        if e.get("url", "").endswith("/country")), None) or "?"
+                        if e.get("url") == COUNTRY_EXT), None) or "?"
         by_mentee.setdefault(country, Counter())[_first_code(role.get("specialty")) or "?"] += 1
     return Reach(dict(sorted(by_site.items())), dict(sorted(by_mentee.items())),
                  sites_complete and roles.complete)

@@ -8,6 +8,7 @@ import re
 
 from flask import Flask
 
+from tests import factories as f
 from tests.api.test_cases import NAME, form, post_form
 from tests.casework import network as case_network
 from tests.conftest import Fhir, make_token
@@ -16,6 +17,9 @@ from tests.web.conftest import HTML, signed_in
 
 def test_reach_counts_sites_by_settlement_and_the_rural_share(app: Flask, fhir: Fhir,
                                                               network) -> None:
+    person = fhir.create(f.practitioner("Quispe"))["id"]
+    fhir.create(f.role(f"Practitioner/{person}", f"Organization/{network['spoke_cusco']}",
+                       "mentee", "nursing", country="PE"))
     client = signed_in(app, fhir.token or "")
     page = client.get("/dashboard/reach", headers=HTML).get_data(as_text=True)
     assert re.search(r'data-figure="rural-share">50(\.0)?\s?%<', page), page
@@ -23,6 +27,8 @@ def test_reach_counts_sites_by_settlement_and_the_rural_share(app: Flask, fhir: 
         client.get("/dashboard/reach-sites.csv").get_data(as_text=True))))
     assert sorted((r["country"], r["settlement"], r["count"]) for r in rows) == [
         ("PE", "rural", "1"), ("PE", "urban", "1")]
+    mentees = client.get("/dashboard/reach-mentees.csv").get_data(as_text=True)
+    assert mentees.splitlines() == ["country,discipline,count", "PE,nursing,1"]
 
 
 def test_cases_are_counted_never_shown(app: Flask, fhir: Fhir) -> None:

@@ -225,7 +225,9 @@ def reach() -> str:
     with pipeline.unit(write=False) as service:
         found = dashboard.reach(service)
     disciplines = sorted({d for c in found.mentees.values() for d in c})
-    return render_template("reach.html", reach=found, settlements=charts.SETTLEMENT_COLOURS,
+    present = {s for c in found.sites.values() for s in c}
+    settlements = [s for s in charts.SETTLEMENT_COLOURS if s in present]
+    return render_template("reach.html", reach=found, settlements=settlements,
                            disciplines=disciplines)
 
 
