@@ -94,7 +94,8 @@ def test_a_revoked_token_ends_its_sessions(app: Flask) -> None:
 def test_sign_in_returns_only_to_a_page_of_this_site(app: Flask) -> None:
     client = app.test_client()
     for target, expected in (("/dashboard/programs", "/dashboard/programs"),
-                             ("https://evil.example/", "/"), ("//evil.example/", "/")):
+                             ("https://evil.example/", "/"), ("//evil.example/", "/"),
+                             ("/\\evil.example/", "/"), ("evil", "/")):
         answer = client.post(f"/signin?next={target}", headers=HTML,
                              data={"csrf_token": csrf_of(client), "token": make_token(app)})
         assert answer.headers["Location"] == expected, target

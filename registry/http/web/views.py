@@ -80,10 +80,10 @@ def settlement(code: str) -> str:
 
 
 @blp.errorhandler(RegistryError)
-def page_error(exc: RegistryError) -> tuple[str, int]:
+def page_error(exc: RegistryError) -> tuple[str, int, dict[str, str]]:
     """A refusal or a missing page, as a page (the API answers OperationOutcomes)."""
     status = status_of(exc)
-    return render_template("error.html", status=status, message=str(exc)), status
+    return render_template("error.html", status=status, message=str(exc)), status, exc.headers
 
 
 # ---- the landing page, sign-in and sign-out -------------------------------------------------
@@ -133,11 +133,12 @@ def signout() -> BaseResponse | tuple[str, int]:
 
 
 def _local(target: str | None) -> str:
-    """Only a path on this site is a place to return to after sign-in."""
-    parts = urlsplit(target or "/")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target is None:
+    """Only a path on this site is a place to return to after sign-in (never ``//host`` or
+    ``/\\host``, which browsers read as another site)."""
+    if (not target or not target.startswith("/") or target.startswith(("//", "/\\"))
+            or urlsplit(target).netloc):
         return url_for("web.home")
-    return target if not target.startswith("//") else url_for("web.home")
+    return target
 
 
 # ---- pages -------------------------------------------------------------------------------
