@@ -86,14 +86,19 @@ def _graticule(west: float, east: float, south: float, north: float) -> list[dic
     for lon in range(int(west // 10 + 1) * 10, int(east), 10):
         x = MARGIN + (lon - west) / (east - west) * (WIDTH - 2 * MARGIN)
         lines.append({"x1": x, "y1": MARGIN, "x2": x, "y2": HEIGHT - MARGIN,
-                      "label": f"{abs(lon)}°{'E' if lon >= 0 else 'W'}",
+                      "label": _degrees(lon, "E", "W"),
                       "label_x": x, "label_y": MARGIN - 6, "anchor": "middle"})
     for lat in range(int(south // 10 + 1) * 10, int(north), 10):
         y = MARGIN + (north - lat) / (north - south) * (HEIGHT - 2 * MARGIN)
         lines.append({"x1": MARGIN, "y1": y, "x2": WIDTH - MARGIN, "y2": y,
-                      "label": f"{abs(lat)}°{'N' if lat >= 0 else 'S'}",
+                      "label": _degrees(lat, "N", "S"),
                       "label_x": MARGIN - 6, "label_y": y + 3, "anchor": "end"})
     return lines
+
+
+def _degrees(value: int, positive: str, negative: str) -> str:
+    """``10°S``; the equator and the prime meridian are plain ``0°``."""
+    return f"{abs(value)}°{'' if value == 0 else positive if value > 0 else negative}"
 
 
 def _number(value: float) -> str:
