@@ -105,3 +105,8 @@ def test_pages_ask_a_signed_out_person_to_sign_in(app: Flask) -> None:
                  "/dashboard/map.svg"):
         answer = app.test_client().get(path, headers=HTML)
         assert answer.status_code == 303 and answer.headers["Location"].startswith("/signin")
+
+
+def test_the_language_switch_keeps_the_pages_parameters(app: Flask) -> None:
+    page = app.test_client().get("/signin?next=/dashboard/reach", headers=HTML)
+    assert 'href="/signin?next=/dashboard/reach&amp;lang=fr"' in page.get_data(as_text=True)

@@ -50,7 +50,15 @@ def page_context() -> dict[str, Any]:
     return {"caller": pipeline.signed_in(), "signout_form": SignOutForm(),
             "sees_cases": pipeline.signed_in() is not None and dashboard.role_reads(
                 pipeline.caller().role, "Composition"),
-            "languages": LANGUAGES, "locale": str(get_locale() or "en")}
+            "languages": [(code, name, _with_lang(code)) for code, name in LANGUAGES],
+            "locale": str(get_locale() or "en")}
+
+
+def _with_lang(code: str) -> str:
+    """This page's address in another language, keeping its other parameters."""
+    values: dict[str, Any] = {**request.args.to_dict(flat=False), "lang": [code],
+                              **(request.view_args or {})}
+    return url_for(request.endpoint or "web.home", **values)
 
 
 LANGUAGES = (("en", "English"), ("es", "Español"), ("pt", "Português"), ("fr", "Français"))
