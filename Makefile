@@ -9,7 +9,7 @@ DB ?= sqlite
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench clean
+.PHONY: help install run test lint bench clean translations browser
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
@@ -27,8 +27,20 @@ run: install ## Migrate the SQLite database, load the demo network if empty, ser
 	$(BIN)/registry demo --if-empty
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
-test: install ## Run the test suite (SQLite and, where reachable, PostgreSQL)
+test: install browser ## Run the test suite (SQLite and, where reachable, PostgreSQL; the browser tests)
 	$(BIN)/python -m pytest
+
+CHROMIUM := /usr/bin/chromium
+TRANSLATIONS := registry/http/web/translations
+
+browser: ## Install Debian's Chromium for the browser tests, if missing (Playwright drives it)
+	test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+translations: install ## Extract the dashboard's texts, merge them into the es/pt/fr catalogues, compile
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project "Telementoring Network Registry" -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 lint: install ## ruff, mypy (strict), import contracts and Alembic drift check
 	$(BIN)/ruff check .

@@ -53,6 +53,10 @@ class Settings:
     # Reverse proxies in front of the registry whose X-Forwarded-For/-Proto are believed
     # (audit "from where" and per-address limits); 0 = none, use the socket's address.
     trusted_proxies: int = 0
+    # Key that signs dashboard session cookies; empty: derived from the node secret.
+    session_key: str = ""
+    # Hours a dashboard sign-in lasts (the token's own expiry and revocation end it sooner).
+    session_hours: int = 8
 
     def validate(self) -> Settings:
         if "://" not in self.database_url:
@@ -66,6 +70,8 @@ class Settings:
                 raise ConfigError(f"REGISTRY_{name.upper()} must be a positive integer")
         if self.default_count > self.max_count:
             raise ConfigError("REGISTRY_DEFAULT_COUNT must not exceed REGISTRY_MAX_COUNT")
+        if self.session_hours < 1:
+            raise ConfigError("REGISTRY_SESSION_HOURS must be a positive integer")
         if self.trusted_proxies < 0:
             raise ConfigError("REGISTRY_TRUSTED_PROXIES must be 0 or more")
         if self.statement_timeout_ms < 0 or self.request_timeout_seconds < 1:

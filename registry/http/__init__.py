@@ -1,4 +1,5 @@
-"""The HTTP layer: one request pipeline, the FHIR API, case submission, the OpenAPI docs."""
+"""The HTTP layer: one request pipeline, the FHIR API, case submission, the OpenAPI docs, the
+dashboard."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import BaseConverter
 
-from registry.http import cases, headers, openapi, pipeline
+from registry.http import cases, headers, openapi, pipeline, web
 from registry.http.errors import FhirApi
 from registry.http.fhir import views as fhir_views
 from registry.services.node import Node
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(cases.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
+    web.init_app(app)
     pipeline.init_app(app)
     headers.init_app(app)
     headers.trust_proxies(app)  # last: outside every other WSGI layer

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from registry.errors import NotAuthenticated
 from registry.services.caller import Caller
-from registry.services.tokens import authenticate, hash_token
+from registry.services.tokens import authenticate_hash, hash_token
 from registry.storage.database import Database
 
 CACHE_SECONDS = 10.0
@@ -37,7 +37,12 @@ def caller_of(database: Database, header: str, address: str | None) -> Caller:
     if token is None:
         raise NotAuthenticated("This request needs an Authorization: Bearer token",
                                headers=dict(CHALLENGE))
-    key = hash_token(token)
+    return caller_of_hash(database, hash_token(token), address)
+
+
+def caller_of_hash(database: Database, key: str, address: str | None) -> Caller:
+    """The caller of the token whose hash is ``key`` (a bearer token's, or the one a
+    dashboard session holds); ``NotAuthenticated`` when that token is not valid."""
     now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
@@ -45,7 +50,7 @@ def caller_of(database: Database, header: str, address: str | None) -> Caller:
         return hit[1] if hit[1].address == address else replace(hit[1], address=address)
     try:
         with database.autocommit() as conn:
-            found = replace(authenticate(conn, token), address=address)
+            found = replace(authenticate_hash(conn, key), address=address)
     except NotAuthenticated as exc:
         exc.headers.update(CHALLENGE)
         raise

@@ -1,7 +1,8 @@
 """The one request pipeline: every request passes one before-step and one after-step.
 
-Before the view: the request's audit trail and public base URL are set; on the API (``/fhir``
-and ``/cases``) the caller is authenticated from its bearer token (401, or 429 once the
+Before the view: the request's audit trail and public base URL are set; on the dashboard the
+caller is the one of the token whose hash its session cookie holds (or nobody); on the API
+(``/fhir`` and ``/cases``) the caller is authenticated from its bearer token (401, or 429 once the
 address has spent its failed sign-ins), its request budget is charged (429), and the format it
 asks for is checked (406). Public endpoints (the CapabilityStatement, the docs) are charged to
 the client's address. After the view: the budget headers and the protective headers are added,
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 
 from registry.config import Settings
 from registry.errors import (
@@ -36,6 +37,7 @@ from registry.services.unit import flush_trail, unit_of_work
 from registry.storage.database import Database
 
 API_BLUEPRINTS = frozenset({"fhir", "cases"})
+WEB_BLUEPRINT = "web"  # the dashboard: its caller comes from the session cookie
 PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
 UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file"})  # NDJSON files
 JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
@@ -62,6 +64,12 @@ def node() -> Node:
 
 def caller() -> Caller:
     return g.caller  # type: ignore[no-any-return]
+
+
+def signed_in() -> Caller | None:
+    """The dashboard's caller, or None before sign-in."""
+    found: Caller | None = g.get("caller")
+    return found
 
 
 def trail() -> AuditTrail:
@@ -98,6 +106,8 @@ def before_request() -> None:
     _check_request_size()
     if not _is_api():
         _charge(_address_key())
+        if request.blueprint == WEB_BLUEPRINT:
+            g.caller = _session_caller()
         return
     g.caller = _authenticate()
     _charge(f"token:{g.caller.token_id}")
@@ -141,11 +151,30 @@ def _authenticate() -> Caller:
         return auth.caller_of(database(), request.headers.get("Authorization", ""),
                               request.remote_addr)
     except NotAuthenticated as exc:
-        trail().authentication_failed(request.remote_addr, str(exc))
-        failures = limits().failure(database(), _address_key())
-        if failures.refused is not None:
-            _refuse(failures, "Too many failed sign-ins from this address")
+        sign_in_failed(str(exc))
         raise
+
+
+def sign_in_failed(reason: str) -> None:
+    """Audit a failed sign-in (API or dashboard) and spend one of the address's failed
+    sign-ins; 429 once they are spent."""
+    trail().authentication_failed(request.remote_addr, reason)
+    failures = limits().failure(database(), _address_key())
+    if failures.refused is not None:
+        _refuse(failures, "Too many failed sign-ins from this address")
+
+
+def _session_caller() -> Caller | None:
+    """The caller of the token whose hash the dashboard session holds; a session whose token
+    was revoked or expired is ended."""
+    key = session.get("token")
+    if not isinstance(key, str):
+        return None
+    try:
+        return auth.caller_of_hash(database(), key, request.remote_addr)
+    except NotAuthenticated:
+        session.clear()
+        return None
 
 
 def _charge(key: str) -> None:

@@ -168,6 +168,22 @@ class Access:
         found = self._compartments([(res_type, res_id)])
         return policy.permits(self.subject, "read", res_type, found.get((res_type, res_id)))
 
+    def require_hub_pages(self, res_type: str, res_id: str) -> None:
+        """403 unless the caller may open the dashboard pages of the hub that owns this
+        resource (``policy.opens_hub_pages``); the refusal is audited."""
+        if not self.opens_hub_pages(res_type, res_id):
+            self._refuse(Forbidden(f"The pages of {res_type}/{res_id} belong to another hub"),
+                         "read", [f"{res_type}/{res_id}"])
+
+    def opens_hub_pages(self, res_type: str, res_id: str) -> bool:
+        return (res_type, res_id) in self.hub_pages_among([(res_type, res_id)])
+
+    def hub_pages_among(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these resources belong to hubs whose pages the caller may open (their
+        compartments looked up together)."""
+        found = self._compartments(keys)
+        return {k for k in keys if policy.opens_hub_pages(self.subject, found.get(k))}
+
     def same_hub(self, reference: str, organization: str) -> bool:
         """Whether a resource and an Organization belong to the same hub, as stored or as the
         batch being written will store them."""

@@ -126,6 +126,11 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
     },
 }
 ROLES = tuple(role for role in RULES if role != NODE_ROLE)  # the roles a token may carry
+
+# A hub's own dashboard pages (its hub page, its programs, their activity and cases): the
+# hub's admins, its country's national program, the network's admins. Everyone else sees the
+# hub on the overview, as the directory rules allow, without a way into its pages.
+HUB_PAGES: dict[str, Scope] = {"network-admin": ALL, "hub-admin": HUB, "national-program": COUNTRY}
 ORGANIZATION_ROLES = frozenset({"hub-admin", "spoke-clinician"})  # bound to Organization/ID
 COUNTRY_ROLES = frozenset({"national-program"})  # bound to an ISO 3166 alpha-2 code
 
@@ -160,6 +165,15 @@ def permits(subject: Subject, interaction: str, res_type: str,
     held = {PUBLISHED: c.published, HUB: _same(c.hub, subject.hub),
             SPOKE: _same(c.spoke, subject.spoke), COUNTRY: _same(c.country, subject.country)}
     return held[reach]
+
+
+def opens_hub_pages(subject: Subject, compartment: Compartment | None) -> bool:
+    """May ``subject`` open the dashboard pages of the hub that owns ``compartment``?"""
+    reach = HUB_PAGES.get(subject.role, NONE)
+    if reach in (NONE, ALL):
+        return reach is ALL
+    c = compartment or Compartment()
+    return _same(c.hub, subject.hub) if reach is HUB else _same(c.country, subject.country)
 
 
 def restriction(subject: Subject, interaction: str, res_type: str) -> Restriction:

@@ -98,7 +98,13 @@ def check_binding_exists(conn: Connection, role: str, binding: str | None) -> No
 
 def authenticate(conn: Connection, plaintext: str) -> Caller:
     """The caller a presented token stands for, or ``NotAuthenticated``."""
-    row = rows.find_token(conn, hash_token(plaintext))
+    return authenticate_hash(conn, hash_token(plaintext))
+
+
+def authenticate_hash(conn: Connection, token_hash: str) -> Caller:
+    """The caller of the token with this hash (what a dashboard session keeps instead of the
+    token), or ``NotAuthenticated``: a revoked or expired token ends its sessions too."""
+    row = rows.find_token(conn, token_hash)
     if row is None or row.revoked is not None:
         raise NotAuthenticated("The bearer token is not valid")
     if row.expires is not None and row.expires <= now_us():

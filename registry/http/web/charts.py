@@ -1,0 +1,105 @@
+"""Charts drawn on the server as SVG: the page embeds them, the export serves the same file,
+and each comes with the table it was drawn from (the accessible alternative)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import render_template
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from registry.services.dashboard import Activity, Site
+
+MEASURES = ("sessions", "hours")
+WIDTH, HEIGHT, MARGIN = 640, 300, 48
+# Colour-blind safe (Okabe-Ito), each at least 3:1 against white.
+SETTLEMENT_COLOURS = {"urban": "#0072B2", "peri-urban": "#CC79A7", "rural": "#D55E00",
+                      "remote": "#009E73", "unknown": "#666666"}
+
+
+@dataclass
+class Chart:
+    svg: Markup
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def month_bars(activity: Activity, measure: str) -> Chart:
+    """Sessions (or participant-hours) per month as a bar chart."""
+    index = MEASURES.index(measure)
+    values = [(month, float(pair[index])) for month, pair in activity.months.items()]
+    title = _("Sessions per month") if measure == "sessions" else _(
+        "Participant-hours per month")
+    top = max((v for _m, v in values), default=0.0) or 1.0
+    step = (WIDTH - 2 * MARGIN) / max(len(values), 1)
+    bars = [{"x": MARGIN + i * step + step * 0.1, "width": step * 0.8,
+             "height": (HEIGHT - 2 * MARGIN) * v / top,
+             "y": HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * v / top,
+             "label": month, "value": _number(v)} for i, (month, v) in enumerate(values)]
+    svg = render_template("charts/bars.svg", title=title, bars=bars, width=WIDTH,
+                          height=HEIGHT, margin=MARGIN, top=_number(top), measure=measure,
+                          empty=_("No sessions to show"))
+    return Chart(Markup(svg), [(m, _number(v)) for m, v in values])
+
+
+def site_map(sites: list[Site]) -> Chart:
+    """Spoke sites by position (equirectangular), coloured by settlement."""
+    west, east, south, north = _bounds(sites)
+    points = [{"x": MARGIN + (s.longitude - west) / (east - west) * (WIDTH - 2 * MARGIN),
+               "y": MARGIN + (north - s.latitude) / (north - south) * (HEIGHT - 2 * MARGIN),
+               "colour": SETTLEMENT_COLOURS.get(s.settlement, SETTLEMENT_COLOURS["unknown"]),
+               "name": s.name, "settlement": s.settlement} for s in sites]
+    tally = Counter(s.settlement for s in sites)
+    legend = [{"code": code, "label": settlement_label(code), "colour": colour,
+               "count": tally.get(code, 0)} for code, colour in SETTLEMENT_COLOURS.items()
+              if tally.get(code)]
+    svg = render_template("charts/map.svg", points=points, legend=legend, width=WIDTH,
+                          height=HEIGHT, margin=MARGIN, bounds=(west, east, south, north),
+                          title=_("Spoke sites by settlement"),
+                          graticule=_graticule(west, east, south, north))
+    return Chart(Markup(svg), [(settlement_label(code), _number(tally[code]))
+                               for code in SETTLEMENT_COLOURS if tally.get(code)])
+
+
+def settlement_label(code: str) -> str:
+    labels: dict[str, str] = {"urban": _("urban"), "peri-urban": _("peri-urban"),
+                              "rural": _("rural"), "remote": _("remote")}
+    return labels.get(code) or str(_("unknown"))
+
+
+def _bounds(sites: list[Site]) -> tuple[float, float, float, float]:
+    if not sites:
+        return -180.0, 180.0, -60.0, 75.0
+    west = min(s.longitude for s in sites) - 2
+    east = max(s.longitude for s in sites) + 2
+    south = min(s.latitude for s in sites) - 2
+    north = max(s.latitude for s in sites) + 2
+    return west, east, south, north
+
+
+def _graticule(west: float, east: float, south: float, north: float) -> list[dict[str, Any]]:
+    """A line every 10 degrees, for orientation (no base map: nothing is fetched)."""
+    lines: list[dict[str, Any]] = []
+    for lon in range(int(west // 10 + 1) * 10, int(east), 10):
+        x = MARGIN + (lon - west) / (east - west) * (WIDTH - 2 * MARGIN)
+        lines.append({"x1": x, "y1": MARGIN, "x2": x, "y2": HEIGHT - MARGIN,
+                      "label": _degrees(lon, "E", "W"),
+                      "label_x": x, "label_y": MARGIN - 6, "anchor": "middle"})
+    for lat in range(int(south // 10 + 1) * 10, int(north), 10):
+        y = MARGIN + (north - lat) / (north - south) * (HEIGHT - 2 * MARGIN)
+        lines.append({"x1": MARGIN, "y1": y, "x2": WIDTH - MARGIN, "y2": y,
+                      "label": _degrees(lat, "N", "S"),
+                      "label_x": MARGIN - 6, "label_y": y + 3, "anchor": "end"})
+    return lines
+
+
+def _degrees(value: int, positive: str, negative: str) -> str:
+    """``10°S``; the equator and the prime meridian are plain ``0°``."""
+    return f"{abs(value)}°{'' if value == 0 else positive if value > 0 else negative}"
+
+
+def _number(value: float) -> str:
+    return str(format_decimal(round(value, 1)))

@@ -1,0 +1,288 @@
+"""The dashboard's pages: each parses, calls the dashboard service, renders a template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from registry.errors import NotAuthenticated, RegistryError, status_of
+from registry.http import auth, pipeline
+from registry.http.web import charts, exports
+from registry.http.web.forms import SignInForm, SignOutForm
+from registry.services import dashboard
+from registry.services.tokens import hash_token
+
+HERE = Path(__file__).resolve().parent
+blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/dashboard/static")
+Page = TypeVar("Page", bound=Callable[..., Any])
+HTML_FIRST = ("application/fhir+json", "application/json", "text/html")
+
+
+def signed_in_only(view: Page) -> Page:
+    """Send a person who has not signed in to the sign-in page, and back afterwards."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if pipeline.signed_in() is None:
+            return redirect(url_for("web.signin", next=request.full_path.rstrip("?")), 303)
+        return view(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+@blp.context_processor
+def page_context() -> dict[str, Any]:
+    return {"caller": pipeline.signed_in(), "signout_form": SignOutForm(),
+            "sees_cases": pipeline.signed_in() is not None and dashboard.role_reads(
+                pipeline.caller().role, "Composition"),
+            "languages": [(code, name, _with_lang(code)) for code, name in LANGUAGES],
+            "locale": str(get_locale() or "en")}
+
+
+def _with_lang(code: str) -> str:
+    """This page's address in another language, keeping its other parameters."""
+    values: dict[str, Any] = {**request.args.to_dict(flat=False), "lang": [code],
+                              **(request.view_args or {})}
+    return url_for(request.endpoint or "web.home", **values)
+
+
+LANGUAGES = (("en", "English"), ("es", "Español"), ("pt", "Português"), ("fr", "Français"))
+
+
+@blp.app_template_filter("number")
+def number(value: float) -> str:
+    """A figure in the reader's locale (1,234.5 / 1.234,5 / 1 234,5)."""
+    return str(format_decimal(round(value, 1)))
+
+
+@blp.app_template_filter("country")
+def country(code: str) -> str:
+    """A country's name in the reader's language (Babel's CLDR data), with its code."""
+    name = get_locale().territories.get(code) if get_locale() else None
+    return f"{name} ({code})" if name else code
+
+
+@blp.app_template_filter("percent")
+def percent(value: float) -> str:
+    return str(format_percent(value, format="#,##0.0%"))
+
+
+@blp.app_template_filter("settlement")
+def settlement(code: str) -> str:
+    return charts.settlement_label(code)
+
+
+@blp.errorhandler(RegistryError)
+def page_error(exc: RegistryError) -> tuple[str, int, dict[str, str]]:
+    """A refusal or a missing page, as a page (the API answers OperationOutcomes)."""
+    status = status_of(exc)
+    return render_template("error.html", status=status, message=str(exc)), status, exc.headers
+
+
+# ---- the landing page, sign-in and sign-out -------------------------------------------------
+
+
+@blp.get("/")
+def home() -> BaseResponse | str:
+    """A person sees what this node is (or, signed in, the network overview); a FHIR or JSON
+    client is sent to the CapabilityStatement."""
+    if request.accept_mimetypes.best_match(HTML_FIRST) != "text/html":
+        return redirect("/fhir/metadata", 303)
+    if pipeline.signed_in() is None:
+        return render_template("landing.html", base_url=pipeline.base_url())
+    return overview()
+
+
+@blp.route("/signin", methods=["GET", "POST"])
+def signin() -> BaseResponse | tuple[str, int] | str:
+    form = SignInForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("signin.html", form=form), status
+    key = hash_token((form.token.data or "").strip())
+    try:
+        auth.caller_of_hash(pipeline.database(), key, request.remote_addr)
+    except NotAuthenticated as exc:
+        pipeline.sign_in_failed(str(exc))
+        form.token.errors = [_("This token is not valid (unknown, expired or revoked).")]
+        return render_template("signin.html", form=form), 401
+    lang = session.get("lang")
+    session.clear()  # a new session for the new sign-in
+    session.update(token=key, **({"lang": lang} if lang else {}))
+    session.permanent = True
+    return redirect(_local(request.args.get("next")), 303)
+
+
+@blp.post("/signout")
+def signout() -> BaseResponse | tuple[str, int]:
+    if not SignOutForm().validate_on_submit():
+        return render_template("error.html", status=400,
+                               message=_("The sign-out form has expired; try again.")), 400
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("web.home"), 303)
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this site is a place to return to after sign-in (never ``//host`` or
+    ``/\\host``, which browsers read as another site)."""
+    if (not target or not target.startswith("/") or target.startswith(("//", "/\\"))
+            or urlsplit(target).netloc):
+        return url_for("web.home")
+    return target
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+
+def overview() -> str:
+    with pipeline.unit(write=False) as service:
+        figures = dashboard.figures(service)
+        countries, complete = dashboard.organizations_by_country(service)
+        sites, sites_complete = dashboard.sites(service)
+    return render_template("overview.html", figures=figures, countries=countries,
+                           complete=complete and sites_complete,
+                           map=charts.site_map(sites), sites=len(sites))
+
+
+@blp.get("/dashboard/reach.csv")
+@signed_in_only
+def reach_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        countries, _complete = dashboard.organizations_by_country(service)
+    rows = [(c, n["hub"], n["spoke"]) for c, n in countries.items()]
+    return exports.csv_response("reach.csv", ("country", "hubs", "spokes"), rows)
+
+
+@blp.get("/dashboard/map.svg")
+@signed_in_only
+def map_svg() -> Response:
+    with pipeline.unit(write=False) as service:
+        sites, _complete = dashboard.sites(service)
+    return exports.svg_response("map.svg", charts.site_map(sites).svg)
+
+
+@blp.get("/dashboard/activity")
+@signed_in_only
+def activity() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+        readable = dashboard.readable(service, "Encounter")
+        labels = dashboard.names(service, list(found.programs))
+    return render_template("activity.html", activity=found, readable=readable, labels=labels,
+                           sessions_chart=charts.month_bars(found, "sessions"),
+                           hours_chart=charts.month_bars(found, "hours"))
+
+
+@blp.get("/dashboard/activity-<kind>.svg")
+@signed_in_only
+def activity_svg(kind: str) -> Response:
+    if kind not in charts.MEASURES:
+        return Response(status=404)
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+    return exports.svg_response(f"activity-{kind}.svg", charts.month_bars(found, kind).svg)
+
+
+@blp.get("/dashboard/activity.csv")
+@signed_in_only
+def activity_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.activity(service)
+    return exports.csv_response("activity.csv", ("month", "sessions", "participant_hours"),
+                                dashboard.iter_rows(found.months))
+
+
+@blp.get("/dashboard/programs")
+@signed_in_only
+def programs() -> str:
+    with pipeline.unit(write=False) as service:
+        found, complete = dashboard.programs(service)
+        links = dashboard.program_pages_open(service, found)
+    return render_template("programs.html", programs=found, complete=complete, links=links)
+
+
+@blp.get("/dashboard/programs/<program_id>")
+@signed_in_only
+def program(program_id: str) -> str:
+    with pipeline.unit(write=False) as service:
+        page = dashboard.program_page(service, program_id)
+    return render_template("program.html", page=page,
+                           sessions_chart=charts.month_bars(page.activity, "sessions"))
+
+
+@blp.get("/dashboard/reach")
+@signed_in_only
+def reach() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.reach(service)
+    disciplines = sorted({d for c in found.mentees.values() for d in c})
+    present = {s for c in found.sites.values() for s in c}
+    settlements = [s for s in charts.SETTLEMENT_COLOURS if s in present]
+    return render_template("reach.html", reach=found, settlements=settlements,
+                           disciplines=disciplines)
+
+
+@blp.get("/dashboard/reach-<table>.csv")
+@signed_in_only
+def reach_table_csv(table: str) -> Response:
+    if table not in ("sites", "mentees"):
+        return Response(status=404)
+    with pipeline.unit(write=False) as service:
+        found = dashboard.reach(service)
+    counts = found.sites if table == "sites" else found.mentees
+    column = "settlement" if table == "sites" else "discipline"
+    rows = [(country, key, n) for country, c in counts.items() for key, n in sorted(c.items())]
+    return exports.csv_response(f"reach-{table}.csv", ("country", column, "count"), rows)
+
+
+@blp.get("/dashboard/cases")
+@signed_in_only
+def cases() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.cases(service)
+    return render_template("cases.html", cases=found)
+
+
+@blp.get("/dashboard/cases.csv")
+@signed_in_only
+def cases_csv() -> Response:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.cases(service)
+    kinds = ("presentations", "follow-ups", "recommendations")
+    rows = [(month, *(c[k] for k in kinds)) for month, c in (found.months if found else {}).items()]
+    return exports.csv_response("cases.csv", ("month", *kinds), rows)
+
+
+@blp.get("/dashboard/hubs")
+@signed_in_only
+def hubs() -> str:
+    with pipeline.unit(write=False) as service:
+        found, complete = dashboard.hubs(service)
+    return render_template("hubs.html", hubs=found, complete=complete)
+
+
+@blp.get("/dashboard/hubs/<hub_id>")
+@signed_in_only
+def hub(hub_id: str) -> str:
+    with pipeline.unit(write=False) as service:
+        page = dashboard.hub_page(service, hub_id)
+    return render_template("hub.html", page=page,
+                           sessions_chart=charts.month_bars(page.activity, "sessions"))

@@ -1,0 +1,376 @@
+"""What the dashboard pages show, read through the same service and policy as the API.
+
+Every figure is a search the caller could make over the API (``FhirService.search``), so a page
+never shows what its reader's token could not fetch, and a kind the role may not read at all
+(sessions for a global viewer, cases for a national program) is left out instead of shown as
+zero. Lists are read a page at a time up to ``MAX_ROWS``; a figure taken from a list that was
+cut says so (``complete`` is False) rather than passing a partial count off as the total.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from registry.services import policy
+from registry.services.compartment import organization_kind
+from registry.services.fhir import FhirService
+
+MAX_ROWS = 5_000
+SETTLEMENT_EXT = "https://telementoring.example.org/fhir/StructureDefinition/settlement"
+COUNTRY_EXT = "https://telementoring.example.org/fhir/StructureDefinition/network-country"
+PROGRAM_EXT = "https://telementoring.example.org/fhir/StructureDefinition/session-program"
+SETTLEMENTS = ("urban", "peri-urban", "rural", "remote")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A spoke site on the map."""
+
+    name: str
+    country: str
+    latitude: float
+    longitude: float
+    settlement: str
+
+
+@dataclass
+class Listing:
+    """The resources of a search, read page by page up to ``MAX_ROWS``."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The network's key figures for the caller; None where the role may not read the kind."""
+
+    hubs: int
+    spokes: int
+    practitioners: int | None
+    programs: int
+    sessions: int | None
+    cases: int | None
+
+
+@dataclass
+class Activity:
+    """Sessions and participant-hours per month, per program and per topic."""
+
+    months: dict[str, tuple[int, float]]
+    programs: dict[str, tuple[int, float]]
+    complete: bool
+    topics: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def count(service: FhirService, res_type: str, **criteria: str) -> int | None:
+    """How many ``res_type`` match, as ``_summary=count`` answers; None when refused."""
+    if not readable(service, res_type):
+        return None
+    params = {name.replace("_", "-"): [value] for name, value in criteria.items()}
+    _, result = service.search(res_type, {**params, "_summary": ["count"]})
+    return result.total or 0
+
+
+def readable(service: FhirService, res_type: str) -> bool:
+    """Whether the caller's role may read some ``res_type``: a page leaves out the kinds it
+    may not, rather than asking and being refused."""
+    return policy.scope(service.access.subject, "read", res_type) is not policy.NONE
+
+
+def role_reads(role: str, res_type: str) -> bool:
+    """Whether ``role`` may read some ``res_type`` (which pages a menu offers)."""
+    return policy.scope(policy.Subject(role), "read", res_type) is not policy.NONE
+
+
+def listing(service: FhirService, res_type: str, params: dict[str, list[str]]) -> Listing:
+    """Every resource of a search, a page at a time, stopping at ``MAX_ROWS``."""
+    found = Listing()
+    size = min(service.ctx.node.max_count, MAX_ROWS)
+    offset = 0
+    while True:
+        page = {**params, "_count": [str(size)], "_offset": [str(offset)]}
+        _, result = service.search(res_type, page)
+        found.resources.extend(s.resource() for s in result.matches)
+        if not result.has_more:
+            return found
+        offset += size
+        if offset >= MAX_ROWS:
+            found.complete = False
+            return found
+
+
+def figures(service: FhirService) -> Figures:
+    hubs = count(service, "Organization", type="hub") or 0
+    spokes = count(service, "Organization", type="spoke") or 0
+    return Figures(hubs=hubs, spokes=spokes,
+                   practitioners=count(service, "Practitioner"),
+                   programs=count(service, "HealthcareService") or 0,
+                   sessions=count(service, "Encounter"),
+                   cases=count(service, "Composition"))
+
+
+def organizations_by_country(service: FhirService) -> tuple[dict[str, Counter[str]], bool]:
+    """Hubs and spokes per country (``{"PE": Counter(hub=1, spoke=12)}``), and whether every
+    Organization was read."""
+    found = listing(service, "Organization", {"type": ["hub,spoke"]})
+    table: dict[str, Counter[str]] = {}
+    for org in found.resources:
+        country = next((a.get("country") for a in org.get("address", []) if a.get("country")),
+                       "")
+        table.setdefault(country or "?", Counter())[organization_kind(org) or "?"] += 1
+    return dict(sorted(table.items())), found.complete
+
+
+def sites(service: FhirService) -> tuple[list[Site], bool]:
+    """Spoke sites with a position, for the map, and whether every site was read."""
+    found = listing(service, "Location", {})
+    return [site for loc in found.resources if (site := _site(loc)) is not None], found.complete
+
+
+def _site(location: dict[str, Any]) -> Site | None:
+    position = location.get("position") or {}
+    if "latitude" not in position or "longitude" not in position:
+        return None
+    settlement = next((e.get("valueCoding", {}).get("code", "") for e in
+                       location.get("extension", []) if e.get("url") == SETTLEMENT_EXT), "")
+    return Site(name=location.get("name", ""),
+                country=(location.get("address") or {}).get("country", ""),
+                latitude=float(position["latitude"]), longitude=float(position["longitude"]),
+                settlement=settlement or "unknown")
+
+
+def activity(service: FhirService, params: dict[str, list[str]] | None = None) -> Activity:
+    """Sessions and participant-hours per month and per program; empty when the role may
+    not read sessions."""
+    if not readable(service, "Encounter"):
+        return Activity({}, {}, True)
+    found = listing(service, "Encounter", params or {})
+    months: dict[str, tuple[int, float]] = {}
+    programs: dict[str, tuple[int, float]] = {}
+    topics: dict[str, tuple[int, float]] = {}
+    for encounter in found.resources:
+        start = (encounter.get("period") or {}).get("start", "")
+        hours = participant_hours(encounter)
+        _add(months, start[:7] or "?", hours)
+        _add(programs, session_program(encounter) or "?", hours)
+        _add(topics, _first_code([encounter.get("serviceType") or {}]) or "?", hours)
+    return Activity(dict(sorted(months.items())), dict(sorted(programs.items())),
+                    found.complete, dict(sorted(topics.items())))
+
+
+def _add(table: dict[str, tuple[int, float]], key: str, hours: float) -> None:
+    sessions, total = table.get(key, (0, 0.0))
+    table[key] = (sessions + 1, total + hours)
+
+
+def session_program(encounter: dict[str, Any]) -> str | None:
+    return next((e.get("valueReference", {}).get("reference") for e in
+                 encounter.get("extension", []) if e.get("url") == PROGRAM_EXT), None)
+
+
+def participant_hours(encounter: dict[str, Any]) -> float:
+    """Hours every participant spent in the session, from their join and leave times."""
+    return sum(_hours(p.get("period") or {}) for p in encounter.get("participant", []))
+
+
+def _hours(period: dict[str, str]) -> float:
+    try:
+        start = datetime.fromisoformat(period["start"])
+        end = datetime.fromisoformat(period["end"])
+    except (KeyError, ValueError):
+        return 0.0
+    return max((end - start).total_seconds(), 0.0) / 3600
+
+
+@dataclass
+class ProgramPage:
+    program: dict[str, Any]
+    hub: dict[str, Any] | None
+    spokes: list[dict[str, Any]]
+    activity: Activity
+
+
+def program_page(service: FhirService, program_id: str) -> ProgramPage:
+    """A program (HealthcareService), its hub, spokes and sessions: 404 when the caller may
+    not read it, 403 when it belongs to a hub whose pages the caller may not open."""
+    program = service.read("HealthcareService", program_id).resource()
+    service.access.require_hub_pages("HealthcareService", program_id)
+    hub_ref = (program.get("providedBy") or {}).get("reference", "")
+    hub = _read(service, hub_ref)
+    ref = f"HealthcareService/{program_id}"
+    affiliations = listing(service, "OrganizationAffiliation", {"service": [ref]})
+    spokes = [s for a in affiliations.resources
+              if (s := _read(service, (a.get("participatingOrganization") or {}).get(
+                  "reference", ""))) is not None]
+    return ProgramPage(program, hub, sorted(spokes, key=lambda s: s.get("name", "")),
+                       activity(service, {"program": [ref]}))
+
+
+def _read(service: FhirService, reference: str) -> dict[str, Any] | None:
+    res_type, _, res_id = reference.partition("/")
+    if not res_id or not service.access.may_read(res_type, res_id):
+        return None
+    return service.read(res_type, res_id).resource()
+
+
+def names(service: FhirService, references: list[str]) -> dict[str, str]:
+    """The names of the resources the caller may read, by reference (labels for tables)."""
+    found: dict[str, str] = {}
+    for reference in references:
+        resource = _read(service, reference) if "/" in reference else None
+        if resource is not None:
+            found[reference] = resource.get("name") or reference
+    return found
+
+
+@dataclass
+class Hub:
+    organization: dict[str, Any]
+    spokes: int
+    programs: int
+    opens: bool  # whether the caller may open the hub's page
+
+
+def hubs(service: FhirService) -> tuple[list[Hub], bool]:
+    """The hubs the caller sees, with the spokes and programs it sees of each."""
+    found = listing(service, "Organization", {"type": ["hub"], "_sort": ["name"]})
+    spokes = listing(service, "Organization", {"type": ["spoke"]})
+    offered = listing(service, "HealthcareService", {})
+    per_hub = Counter((s.get("partOf") or {}).get("reference") for s in spokes.resources)
+    per_program = Counter((p.get("providedBy") or {}).get("reference")
+                          for p in offered.resources)
+    keys = [("Organization", str(org["id"])) for org in found.resources]
+    opens = service.access.hub_pages_among(keys)
+    return [Hub(org, per_hub[f"Organization/{org['id']}"],
+                per_program[f"Organization/{org['id']}"], key in opens)
+            for org, key in zip(found.resources, keys, strict=True)], (
+        found.complete and spokes.complete and offered.complete)
+
+
+@dataclass
+class HubPage:
+    hub: dict[str, Any]
+    spokes: list[dict[str, Any]]
+    programs: list[dict[str, Any]]
+    activity: Activity
+
+
+def hub_page(service: FhirService, hub_id: str) -> HubPage:
+    """A hub, its spokes, programs and its programs' sessions: 404 when the caller may not
+    read it, 403 when the caller may not open its pages."""
+    hub = service.read("Organization", hub_id).resource()
+    service.access.require_hub_pages("Organization", hub_id)
+    ref = f"Organization/{hub_id}"
+    spokes = listing(service, "Organization", {"partof": [ref], "_sort": ["name"]})
+    offered = listing(service, "HealthcareService", {"organization": [ref], "_sort": ["name"]})
+    refs = ",".join(f"HealthcareService/{p['id']}" for p in offered.resources)
+    sessions = activity(service, {"program": [refs]}) if refs else Activity({}, {}, True)
+    return HubPage(hub, spokes.resources, offered.resources, sessions)
+
+
+def programs(service: FhirService) -> tuple[list[dict[str, Any]], bool]:
+    found = listing(service, "HealthcareService", {"_sort": ["name"]})
+    return found.resources, found.complete
+
+
+def program_pages_open(service: FhirService, found: list[dict[str, Any]]) -> set[str]:
+    """The ids of the programs whose pages the caller may open."""
+    keys = [("HealthcareService", str(p["id"])) for p in found]
+    return {res_id for _, res_id in service.access.hub_pages_among(keys)}
+
+
+def iter_rows(table: dict[str, tuple[int, float]]) -> Iterator[tuple[str, int, float]]:
+    for key, (sessions, hours) in table.items():
+        yield key, sessions, round(hours, 1)
+
+
+@dataclass
+class Reach:
+    """Spoke sites by country and settlement, and mentees by country and discipline."""
+
+    sites: dict[str, Counter[str]]
+    mentees: dict[str, Counter[str]]
+    complete: bool
+
+    @property
+    def rural_share(self) -> float | None:
+        """Rural and remote sites as a share of every site; None without sites."""
+        total = sum(sum(c.values()) for c in self.sites.values())
+        rural = sum(c["rural"] + c["remote"] for c in self.sites.values())
+        return rural / total if total else None
+
+
+def reach(service: FhirService) -> Reach:
+    located, sites_complete = sites(service)
+    by_site: dict[str, Counter[str]] = {}
+    for site in located:
+        by_site.setdefault(site.country or "?", Counter())[site.settlement] += 1
+    roles = listing(service, "PractitionerRole", {"role": ["mentee"]})
+    by_mentee: dict[str, Counter[str]] = {}
+    for role in roles.resources:
+        country = next((e.get("valueCode") for e in role.get("extension", [])
+                        if e.get("url") == COUNTRY_EXT), None) or "?"
+        by_mentee.setdefault(country, Counter())[_first_code(role.get("specialty")) or "?"] += 1
+    return Reach(dict(sorted(by_site.items())), dict(sorted(by_mentee.items())),
+                 sites_complete and roles.complete)
+
+
+def _first_code(concepts: list[dict[str, Any]] | None) -> str | None:
+    return next((c.get("code") for concept in concepts or [] for c in concept.get("coding", [])
+                 if c.get("code")), None)
+
+
+@dataclass
+class Cases:
+    """Case presentations per month (counts only: no case content ever reaches a page)."""
+
+    months: dict[str, Counter[str]]
+    days_to_recommendation: float | None  # median, over answered presentations
+    complete: bool
+
+
+def cases(service: FhirService) -> Cases | None:
+    """Presentations, follow-ups and recommendations per month, and the median days from a
+    presentation to its first recommendation; None when the role may not read cases."""
+    if not readable(service, "Composition"):
+        return None
+    presented = listing(service, "Composition", {})
+    answers = (listing(service, "Communication", {}) if readable(service, "Communication")
+               else Listing())
+    months: dict[str, Counter[str]] = {}
+    dates: dict[str, str] = {}
+    for composition in presented.resources:
+        # When it reached the registry: Composition.date is coarsened by de-identification,
+        # and a stored case never changes, so its lastUpdated is when it was presented.
+        day = (composition.get("meta") or {}).get("lastUpdated", "")
+        dates[f"Composition/{composition.get('id')}"] = day
+        tally = months.setdefault(day[:7] or "?", Counter())
+        tally["presentations"] += 1
+        tally["follow-ups"] += bool(composition.get("relatesTo"))
+    first: dict[str, str] = {}
+    for answer in answers.resources:
+        sent = answer.get("sent", "")
+        for about in answer.get("about", []):
+            ref = about.get("reference", "")
+            if ref in dates and sent:
+                months.setdefault(sent[:7], Counter())["recommendations"] += 1
+                first[ref] = min(first.get(ref, sent), sent)
+    waits = [d for ref, sent in first.items() if (d := _days(dates[ref], sent)) is not None]
+    return Cases(dict(sorted(months.items())), statistics.median(waits) if waits else None,
+                 presented.complete and answers.complete)
+
+
+def _days(start: str, end: str) -> float | None:
+    try:
+        began, ended = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError:
+        return None
+    if (began.tzinfo is None) != (ended.tzinfo is None):
+        began, ended = began.replace(tzinfo=None), ended.replace(tzinfo=None)
+    return max((ended - began).total_seconds(), 0.0) / 86_400
