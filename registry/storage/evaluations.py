@@ -95,7 +95,7 @@ def score_rows(conn: Connection, *, program: str | None = None, cohort: str | No
         q = q.where(s.authored >= start)
     if end is not None:
         q = q.where(s.authored <= end)
-    return [ScoreRow(*row.tuple())
+    return [ScoreRow(*list(row))
             for row in conn.execute(q.order_by(s.authored, s.response_id))]
 
 
