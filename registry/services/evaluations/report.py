@@ -171,7 +171,6 @@ def _latin(text: str) -> str:
 def render_pdf(analysis: Analysis, language: str) -> bytes:
     words = labels(language)
     pdf = FPDF(format="A4")
-    pdf.set_creation_date(None)
     pdf.set_title(_latin(words["title"]))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
