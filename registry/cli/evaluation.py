@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from adapters.redcap import RedcapError, read_csv
 from registry.cli.common import base_url, one_line_errors, system_unit
 from registry.services.evaluations import collection
+from registry.services.evaluations.demo import add_demo_evaluations
 from registry.services.evaluations.report import program_report
 
 
@@ -65,6 +66,16 @@ def import_(file: Path, program: str, cohort: str | None, phase: str, instrument
             service, data, program=program, cohort=cohort, phase=phase,
             instrument_url=instrument, file_name=file.name, importer="registry evaluation import")
     click.echo(f"{len(written)} responses imported from {file.name}")
+
+
+@group.command("demo", help="Add cohorts and pre/post responses to the loaded demo network.")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@with_appcontext
+@one_line_errors
+def demo(seed: int) -> None:
+    with system_unit("demo", write=True) as service:
+        report = add_demo_evaluations(service, seed)
+    click.echo(f"demo evaluations: {report.written} written, {report.unchanged} unchanged")
 
 
 @click.group("report", help="Documents built from the registry's data.")
