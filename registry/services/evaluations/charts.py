@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from registry.services.evaluations.analysis import InstrumentAnalysis
@@ -19,9 +20,10 @@ def paired_changes(item: InstrumentAnalysis, words: dict[str, str]) -> Draw:
     """One line per matched mentee from the score before to the score after."""
     def draw(figure: Figure) -> None:
         axes = figure.subplots()
-        for pre, post in item.changes:
-            axes.plot([0, 1], [pre, post], color="#1f77b4" if post >= pre else "#d62728",
-                      alpha=0.35, linewidth=0.8)
+        lines = [[(0, pre), (1, post)] for pre, post in item.changes]
+        colours = ["#1f77b4" if post >= pre else "#d62728" for pre, post in item.changes]
+        axes.add_collection(LineCollection(lines, colors=colours, alpha=0.35, linewidths=0.8))
+        axes.autoscale()
         axes.set_xticks([0, 1], [words["before"], words["after"]])
         axes.set_title(words["chart_pairs"], fontsize=9)
     return draw
