@@ -148,7 +148,8 @@ def item_changes(link_ids: list[str], pre: NDArray[np.float64], post: NDArray[np
                  ) -> list[ItemChange]:
     """McNemar per keyed item (columns of 1/0 scores of the matched mentees), Holm-corrected
     over the items that could be tested."""
-    found = [_mcnemar(link, pre[:, k], post[:, k]) for k, link in enumerate(link_ids)]
+    by_item_pre, by_item_post = np.ascontiguousarray(pre.T), np.ascontiguousarray(post.T)
+    found = [_mcnemar(link, by_item_pre[k], by_item_post[k]) for k, link in enumerate(link_ids)]
     tested = [k for k, item in enumerate(found) if item.p is not None]
     if tested:
         holm = multipletests([found[k].p for k in tested], method="holm")[1]

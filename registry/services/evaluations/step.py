@@ -47,19 +47,24 @@ class ScoringStep:
                    if w.res_type == "Questionnaire" and w.resource and w.resource.get("url")}
         scores: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
+        known: dict[str, Instrument | None] = {}  # looked up once per batch and url
         for write in writes:
-            row = self._facts(batch.ctx, write, pending)
+            row = self._facts(batch.ctx, write, pending, known)
             if row is not None:
                 scores.append(row[0])
                 items.extend(row[1])
         facts.replace_scores(batch.ctx.conn, [w.res_id for w in writes], scores, items)
 
-    def _facts(self, ctx: Context, write: PendingWrite, pending: dict[str, dict[str, Any]]
+    def _facts(self, ctx: Context, write: PendingWrite, pending: dict[str, dict[str, Any]],
+               known: dict[str, Instrument | None]
                ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         response = write.resource
         if response is None:
             return None
-        instrument = find_instrument(ctx, str(response.get("questionnaire", "")), pending)
+        url = str(response.get("questionnaire", ""))
+        if url not in known:
+            known[url] = find_instrument(ctx, url, pending)
+        instrument = known[url]
         if instrument is None:
             if any(e.get("url") == PHASE_EXTENSION for e in response.get("extension", [])):
                 raise Unprocessable(_where(write, error(

@@ -135,3 +135,11 @@ def test_who_may_read_the_analysis(app: Flask, fhir: Fhir, role: str, same_hub: 
     answer = caller.get(f"HealthcareService/{program_id}/$evaluation-analysis")
     assert answer.status_code in ((status,) if status == 200 else (status, 404)), \
         answer.get_data(as_text=True)
+
+
+def test_the_operations_are_in_the_capability_statement(anonymous: Fhir) -> None:
+    statement = anonymous.get("metadata").json
+    (service,) = [r for r in statement["rest"][0]["resource"]
+                  if r["type"] == "HealthcareService"]
+    names = {o["name"] for o in service["operation"]}
+    assert {"evaluation-analysis", "evaluation-report"} <= names
