@@ -17,6 +17,7 @@ import numpy as np
 
 from registry.services.evaluations.instruments import Instrument
 from registry.services.evaluations.pairing import Pairs, by_instrument, pair
+from registry.services.evaluations.participation import Participation, participation
 from registry.services.evaluations.statistics import (
     ItemChange,
     PairedStatistics,
@@ -70,6 +71,7 @@ class Analysis:
     mentees_pre: int
     mentees_post: int
     instruments: list[InstrumentAnalysis] = field(default_factory=list)
+    sessions: Participation | None = None
 
 
 def analyse(service: FhirService, program_id: str, cohort: str | None = None, *,
@@ -84,9 +86,11 @@ def analyse(service: FhirService, program_id: str, cohort: str | None = None, *,
         instrument = find_instrument(service.ctx, url)
         if instrument is not None:
             found.append(analyse_instrument(service, instrument, rows_of_instrument))
-    return Analysis(f"HealthcareService/{program_id}", str(program.get("name", "")), cohort,
+    reference = f"HealthcareService/{program_id}"
+    return Analysis(reference, str(program.get("name", "")), cohort,
                     len({r.mentee for r in rows if r.phase == "pre"}),
-                    len({r.mentee for r in rows if r.phase == "post"}), found)
+                    len({r.mentee for r in rows if r.phase == "post"}), found,
+                    participation(service, reference))
 
 
 def analyse_instrument(service: FhirService, instrument: Instrument, rows: list[ScoreRow]
@@ -135,8 +139,16 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     return {"program": analysis.program, "programName": analysis.program_name,
             "cohort": analysis.cohort, "menteesPre": analysis.mentees_pre,
             "menteesPost": analysis.mentees_post,
+            "sessions": _sessions_json(analysis.sessions),
             "mooreLevels": _levels(analysis),
             "instruments": [_instrument_json(i) for i in analysis.instruments]}
+
+
+def _sessions_json(found: Participation | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {"sessions": found.sessions, "participants": found.participants,
+            "participantHours": found.participant_hours}
 
 
 def _levels(analysis: Analysis) -> list[dict[str, Any]]:

@@ -38,6 +38,8 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_pairs": "Score before and after, per mentee",
         "chart_change": "Distribution of change", "chart_items": "Share correct per item",
         "before": "Before", "after": "After", "change": "Change",
+        "sessions_text": "The program held {sessions} sessions with {participants} "
+                         "participants: {hours} participant-hours.",
         "form_intro": "Please answer every question. The link works once.",
         "submit": "Submit", "thanks": "Thank you: your answers were recorded.",
         "link_used": "This link was already used or has expired.",
@@ -81,6 +83,8 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_pairs": "Puntaje antes y después, por mentorado",
         "chart_change": "Distribución del cambio", "chart_items": "Aciertos por pregunta",
         "before": "Antes", "after": "Después", "change": "Cambio",
+        "sessions_text": "El programa realizó {sessions} sesiones con {participants} "
+                         "participantes: {hours} horas-participante.",
         "form_intro": "Responda todas las preguntas. El enlace funciona una sola vez.",
         "submit": "Enviar", "thanks": "Gracias: sus respuestas fueron registradas.",
         "link_used": "Este enlace ya fue usado o ha vencido.",
@@ -124,6 +128,8 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_pairs": "Pontuação antes e depois, por mentorado",
         "chart_change": "Distribuição da mudança", "chart_items": "Acertos por questão",
         "before": "Antes", "after": "Depois", "change": "Mudança",
+        "sessions_text": "O programa realizou {sessions} sessões com {participants} "
+                         "participantes: {hours} horas-participante.",
         "form_intro": "Responda a todas as perguntas. O link funciona uma única vez.",
         "submit": "Enviar", "thanks": "Obrigado: suas respostas foram registradas.",
         "link_used": "Este link já foi usado ou expirou.",
@@ -169,6 +175,8 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_change": "Distribution de la variation",
         "chart_items": "Bonnes réponses par question",
         "before": "Avant", "after": "Après", "change": "Variation",
+        "sessions_text": "Le programme a tenu {sessions} séances avec {participants} "
+                         "participants : {hours} heures-participant.",
         "form_intro": "Merci de répondre à toutes les questions. Le lien ne sert qu'une fois.",
         "submit": "Envoyer", "thanks": "Merci : vos réponses ont été enregistrées.",
         "link_used": "Ce lien a déjà servi ou a expiré.",

@@ -70,6 +70,16 @@ def summary_lines(analysis: Analysis, words: dict[str, str], language: str) -> l
     return found
 
 
+def participation_text(analysis: Analysis, words: dict[str, str]) -> str:
+    text = words["participation_text"].format(pre=analysis.mentees_pre,
+                                              post=analysis.mentees_post)
+    if analysis.sessions is not None:
+        text += " " + words["sessions_text"].format(
+            sessions=analysis.sessions.sessions, participants=analysis.sessions.participants,
+            hours=f"{analysis.sessions.participant_hours:.1f}")
+    return text
+
+
 def result_rows(item: InstrumentAnalysis, words: dict[str, str]) -> list[tuple[str, ...]]:
     pairs, s = item.pairs, item.statistics
     rows: list[tuple[str, ...]] = [
@@ -120,8 +130,7 @@ STYLE = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#22
 
 def render_html(analysis: Analysis, language: str) -> str:
     words, e = labels(language), html.escape
-    took_part = words["participation_text"].format(pre=analysis.mentees_pre,
-                                                   post=analysis.mentees_post)
+    took_part = participation_text(analysis, words)
     parts = [f"<!DOCTYPE html><html lang=\"{language}\"><head><meta charset=\"utf-8\">"
              f"<title>{e(words['title'])}</title><style>{STYLE}</style></head><body>",
              f"<h1>{e(words['title'])}</h1><p>{e(_heading(analysis, words))}</p>",
@@ -177,8 +186,7 @@ def render_pdf(analysis: Analysis, language: str) -> bytes:
     _pdf_text(pdf, words["title"], 16, bold=True)
     _pdf_text(pdf, _heading(analysis, words), 10)
     _pdf_section(pdf, words["summary"], summary_lines(analysis, words, language))
-    _pdf_section(pdf, words["participation"], [words["participation_text"].format(
-        pre=analysis.mentees_pre, post=analysis.mentees_post)])
+    _pdf_section(pdf, words["participation"], [participation_text(analysis, words)])
     _pdf_section(pdf, words["methods"], [words["methods_text"]])
     _pdf_text(pdf, words["results"], 13, bold=True)
     for item in analysis.instruments:

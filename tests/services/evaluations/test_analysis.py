@@ -12,6 +12,7 @@ from scipy import stats
 
 from registry.services.evaluations.facts import paired_changes
 from tests import factories as f
+from tests.casework import session
 from tests.conftest import Fhir, make_token, system_service
 from tests.services.evaluations.helpers import SELF_EFFICACY, SUD, network, response
 
@@ -143,3 +144,20 @@ def test_the_operations_are_in_the_capability_statement(anonymous: Fhir) -> None
                   if r["type"] == "HealthcareService"]
     names = {o["name"] for o in service["operation"]}
     assert {"evaluation-analysis", "evaluation-report"} <= names
+
+
+def test_participation_counts_the_program_sessions(fhir: Fhir) -> None:
+    net = network(fhir, mentees=2)
+    a, b = (f"PractitionerRole/{r}" for r in net["roles"])
+    body = session(net["program"], a)
+    kind = body["participant"][0]["type"]
+    body["participant"] = [
+        {"type": kind, "individual": {"reference": a},
+         "period": {"start": "2026-11-05T19:00:00Z", "end": "2026-11-05T20:00:00Z"}},
+        {"type": kind, "individual": {"reference": b},
+         "period": {"start": "2026-11-05T19:00:00Z", "end": "2026-11-05T19:30:00Z"}}]
+    fhir.create(body)
+    fhir.create(session(net["program"], a, status="planned"))  # not held: not counted
+    program_id = net["program"].split("/")[1]
+    found = figures(fhir.get(f"HealthcareService/{program_id}/$evaluation-analysis").json)
+    assert found["sessions"] == {"sessions": 1, "participants": 2, "participantHours": 1.5}
