@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from registry.services import policy
 from registry.services.evaluations.instruments import Instrument
 from registry.services.evaluations.pairing import Pairs, by_instrument, pair
 from registry.services.evaluations.participation import Participation, participation
@@ -90,7 +91,15 @@ def analyse(service: FhirService, program_id: str, cohort: str | None = None, *,
     return Analysis(reference, str(program.get("name", "")), cohort,
                     len({r.mentee for r in rows if r.phase == "pre"}),
                     len({r.mentee for r in rows if r.phase == "post"}), found,
-                    participation(service, reference))
+                    _participation(service, reference))
+
+
+def _participation(service: FhirService, program: str) -> Participation | None:
+    """Session participation, for callers who may read the program's sessions (a national
+    program reads the evaluation aggregate, not the sessions)."""
+    if policy.scope(service.access.subject, "read", "Encounter") is policy.NONE:
+        return None
+    return participation(service, program)
 
 
 def analyse_instrument(service: FhirService, instrument: Instrument, rows: list[ScoreRow]
