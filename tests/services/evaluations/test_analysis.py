@@ -161,3 +161,22 @@ def test_participation_counts_the_program_sessions(fhir: Fhir) -> None:
     program_id = net["program"].split("/")[1]
     found = figures(fhir.get(f"HealthcareService/{program_id}/$evaluation-analysis").json)
     assert found["sessions"] == {"sessions": 1, "participants": 2, "participantHours": 1.5}
+
+
+@pytest.mark.parametrize(("role", "same_hub", "visible"), [
+    ("hub-admin", True, 5), ("hub-admin", False, 0), ("national-program", True, None),
+    ("global-viewer", True, None), ("peer", True, None),
+])
+def test_who_may_read_the_responses(app: Flask, fhir: Fhir, role: str, same_hub: bool,
+                                    visible: int | None) -> None:
+    net = load(fhir, mentees=2)  # two mentees answered twice, a third once: 5 responses
+    other = fhir.create(f.hub("Other hub", ident="OTHER"))
+    hub = net["hub"]["id"] if same_hub else other["id"]
+    binding = {"hub-admin": f"Organization/{hub}", "national-program": "PE"}.get(role)
+    caller = Fhir(app.test_client(), make_token(app, role, binding=binding))
+    answer = caller.get("QuestionnaireResponse?_summary=count")
+    if visible is None:
+        assert answer.status_code == 403
+    else:
+        assert answer.status_code == 200
+        assert answer.json["total"] == visible
