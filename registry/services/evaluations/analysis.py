@@ -220,7 +220,8 @@ def _parts(values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _part(name: str, value: Any) -> dict[str, Any] | None:
-    if value is None:
+    """One parameter; None for a missing value or an empty list (FHIR has no empty arrays)."""
+    if value is None or (isinstance(value, list | dict) and not value):
         return None
     if isinstance(value, bool):
         return {"name": name, "valueBoolean": value}

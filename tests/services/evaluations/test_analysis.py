@@ -180,3 +180,14 @@ def test_who_may_read_the_responses(app: Flask, fhir: Fhir, role: str, same_hub:
     else:
         assert answer.status_code == 200
         assert answer.json["total"] == visible
+
+
+def test_the_analysis_of_one_cohort(fhir: Fhir) -> None:
+    net = load(fhir, mentees=3)
+    program_id = net["program"].split("/")[1]
+    mine = figures(fhir.get(f"HealthcareService/{program_id}/$evaluation-analysis"
+                            f"?cohort={net['cohort']}").json)
+    other = figures(fhir.get(f"HealthcareService/{program_id}/$evaluation-analysis"
+                             "?cohort=Group/another").json)
+    assert mine["instruments"][0]["nMatched"] == 3
+    assert "instruments" not in other and other["menteesPre"] == 0
