@@ -231,8 +231,8 @@ def _part(name: str, value: Any) -> dict[str, Any] | None:
         return {"name": name, "valueDecimal": value}
     if isinstance(value, str):
         return {"name": name, "valueString": value}
-    if isinstance(value, dict):
-        return {"name": name, "part": _parts(value)}
     if isinstance(value, tuple):
-        return {"name": name, "part": _parts({"low": value[0], "high": value[1]})}
-    return {"name": name, "part": [p for v in value if (p := _part("entry", v))]}
+        value = {"low": value[0], "high": value[1]}
+    parts = (_parts(value) if isinstance(value, dict)
+             else [p for v in value if (p := _part("entry", v))])
+    return {"name": name, "part": parts} if parts else None

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fhir.resources.R4B.parameters import Parameters
 from flask import Flask
 from scipy import stats
 
@@ -60,6 +61,7 @@ def test_the_analysis_equals_scipy(fhir: Fhir) -> None:
     program_id = net["program"].split("/")[1]
     answer = fhir.get(f"HealthcareService/{program_id}/$evaluation-analysis")
     assert answer.status_code == 200, answer.get_data(as_text=True)
+    Parameters.model_validate(answer.json)  # a valid R4B Parameters resource
     found = figures(answer.json)
     (sud,) = found["instruments"]
     assert (sud["nPre"], sud["nPost"], sud["nMatched"], sud["unmatchedPre"]) == (13, 12, 12, 1)
