@@ -88,11 +88,12 @@ def open_window(service: FhirService, program: str, cohort: str, phase: str, *,
     if expires <= time.time():
         raise InvalidRequest(f"The window would close in the past ({close.isoformat()})")
     fallback = program_language(program_resource.resource())
+    answered = rows.used_links(service.ctx.conn, program, cohort, phase)
     found = []
     for member in group.get("member", []):
         mentee = member.get("entity", {}).get("reference", "")
-        if not mentee.startswith("PractitionerRole/"):
-            continue
+        if not mentee.startswith("PractitionerRole/") or mentee.split("/", 1)[1] in answered:
+            continue  # one answer per mentee and phase: who answered gets no new link
         lang = language or _language_of(service, mentee) or fallback
         token = secrets.token_urlsafe(32)
         rows.store_link(service.ctx.conn, SurveyLink(
@@ -100,7 +101,8 @@ def open_window(service: FhirService, program: str, cohort: str, phase: str, *,
             lang, expires, None))
         found.append(Invitation(mentee, lang, token))
     if not found:
-        raise Unprocessable(f"{cohort} has no PractitionerRole members")
+        raise Unprocessable(f"{cohort} has no PractitionerRole member without an answer "
+                            f"to the {phase} evaluation")
     return found
 
 

@@ -120,3 +120,14 @@ def test_a_bad_row_is_named_and_nothing_is_written(app: Flask, fhir: Fhir, tmp_p
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert fhir.search("QuestionnaireResponse?_summary=count")["total"] == 0
+
+
+def test_reopening_a_window_links_only_who_has_not_answered(app: Flask, fhir: Fhir) -> None:
+    net = network(fhir, mentees=2)
+    first = open_window(app, net)
+    path = "/survey/" + first[0][2].rsplit("/survey/", 1)[1]
+    answers = {f"0:sud-{n}": "a" for n in range(1, 6)} | {"0:sud-2": "true", "0:sud-4": "true"}
+    assert app.test_client().post(path, data=answers).status_code == 201
+    again = open_window(app, net)
+    assert [m for m, _, _ in again] == [f"PractitionerRole/{net['roles'][1]}"]
+    assert app.test_client().get("/survey/" + first[1][2].rsplit("/", 1)[1]).status_code == 404
