@@ -20,7 +20,7 @@ LABELS: dict[str, dict[str, str]] = {
         "suppressed": "<11 (suppressed)", "post_mean": "Mean score after (SD)",
         "no_pairs": "Too few matched pairs for paired statistics.",
         "summary_text": "{matched} mentees answered both evaluations of {instrument}; their "
-                        "mean score changed by {change} (95% CI {ci}), paired t p = {p}, "
+                        "mean score changed by {change} (95% CI {ci}), paired t {p}, "
                         "effect size d_z = {dz}.",
         "participation_text": "{pre} mentees answered a pre-evaluation and {post} a "
                               "post-evaluation.",
@@ -64,7 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "post_mean": "Puntaje medio después (DE)",
         "no_pairs": "Muy pocos pares para estadísticas pareadas.",
         "summary_text": "{matched} mentorados respondieron ambas evaluaciones de {instrument}; "
-                        "su puntaje medio cambió {change} (IC 95% {ci}), t pareada p = {p}, "
+                        "su puntaje medio cambió {change} (IC 95% {ci}), t pareada {p}, "
                         "tamaño del efecto d_z = {dz}.",
         "participation_text": "{pre} mentorados respondieron una evaluación previa y {post} "
                               "una evaluación posterior.",
@@ -109,7 +109,7 @@ LABELS: dict[str, dict[str, str]] = {
         "post_mean": "Pontuação média depois (DP)",
         "no_pairs": "Poucos pares para estatísticas pareadas.",
         "summary_text": "{matched} mentorados responderam às duas avaliações de {instrument}; "
-                        "a pontuação média mudou {change} (IC 95% {ci}), t pareado p = {p}, "
+                        "a pontuação média mudou {change} (IC 95% {ci}), t pareado {p}, "
                         "tamanho do efeito d_z = {dz}.",
         "participation_text": "{pre} mentorados responderam a uma avaliação prévia e {post} a "
                               "uma avaliação posterior.",
@@ -154,7 +154,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_pairs": "Trop peu de paires pour des statistiques appariées.",
         "summary_text": "{matched} mentorés ont répondu aux deux évaluations de {instrument} ; "
                         "leur score moyen a varié de {change} (IC 95 % {ci}), t apparié "
-                        "p = {p}, taille d'effet d_z = {dz}.",
+                        "{p}, taille d'effet d_z = {dz}.",
         "participation_text": "{pre} mentorés ont répondu à une évaluation initiale et {post} "
                               "à une évaluation finale.",
         "methods_text": "Les réponses initiales et finales sont appariées par le rôle du "

@@ -65,7 +65,8 @@ def summary_lines(analysis: Analysis, words: dict[str, str], language: str) -> l
             continue
         found.append(words["summary_text"].format(
             matched=s.n, instrument=text_in(item.instrument.title, language),
-            change=_number(s.mean_change), ci=_ci(s.change_ci), p=_p(s.t_p),
+            change=_number(s.mean_change), ci=_ci(s.change_ci),
+            p="p < 0.001" if s.t_p is not None and s.t_p < 0.001 else f"p = {_p(s.t_p)}",
             dz=_number(s.d_z)))
     return found
 
@@ -165,7 +166,7 @@ def _html_instrument(item: InstrumentAnalysis, words: dict[str, str], language: 
              words["holm_p"]), item_rows(item, language))]
     if item.pairs.matched:
         parts += [f"<h4>{e(words['strata'])}</h4>", _html_table(
-            ("", words["stratum"], words["n"], words["mean_change"]), strata_rows(item, words))]
+            ("", words["stratum"], words["n"], words["change"]), strata_rows(item, words))]
     return "".join(parts)
 
 
@@ -229,7 +230,7 @@ def _pdf_instrument(pdf: FPDF, item: InstrumentAnalysis, words: dict[str, str],
                           words["mcnemar_p"], words["holm_p"]), *item_rows(item, language)])
     if item.pairs.matched:
         _pdf_text(pdf, words["strata"], 10, bold=True)
-        _pdf_table(pdf, [("", words["stratum"], words["n"], words["mean_change"]),
+        _pdf_table(pdf, [("", words["stratum"], words["n"], words["change"]),
                          *strata_rows(item, words)])
 
 
