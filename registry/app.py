@@ -12,6 +12,7 @@ from registry import http, logs
 from registry.config import PROJECT_ROOT, Settings, load_settings
 from registry.services.access import AuthorizeStep
 from registry.services.cases.transform import CaseTransform
+from registry.services.evaluations.step import ScoringStep
 from registry.services.node import Node
 from registry.services.search.parameters import default_registry
 from registry.services.secret import NodeSecret
@@ -45,7 +46,8 @@ def build_node(settings: Settings, instance: Path) -> Node:
     return Node(
         search_parameters=default_registry(),
         secret=NodeSecret(settings.node_secret, instance / "node-secret"),
-        write_steps=(PrepareStep(), AuthorizeStep(), CaseTransform(), AuditStep()),
+        write_steps=(PrepareStep(), AuthorizeStep(), CaseTransform(), ScoringStep(),
+                     AuditStep()),
         write_rules=default_write_rules(),
         base_url=settings.base_url or None,
         default_count=settings.default_count,

@@ -9,7 +9,7 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import BaseConverter
 
-from registry.http import cases, headers, openapi, pipeline, web
+from registry.http import cases, evaluations, headers, openapi, pipeline, survey, web
 from registry.http.errors import FhirApi
 from registry.http.fhir import views as fhir_views
 from registry.services.node import Node
@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
     openapi.register_components(api.spec, node)
     api.register_blueprint(fhir_views.blp)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(evaluations.blp)
+    api.register_blueprint(survey.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
     web.init_app(app)

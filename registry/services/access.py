@@ -98,6 +98,15 @@ class Access:
             self._refuse(NotFound(f"{res_type}/{res_id} is not known"), audit_as,
                          [f"{res_type}/{res_id}"])
 
+    def check_evaluation_analysis(self, program_id: str, audit_as: str) -> None:
+        """403 unless the caller may read the evaluation analysis of a program (the program
+        itself is read first, as any read: 404 outside the caller's view)."""
+        key = ("HealthcareService", program_id)
+        if not policy.reads_evaluation_analysis(self.subject, self._compartments([key]).get(key)):
+            self._refuse(Forbidden(f"The {self.caller.role} role may not read the evaluation "
+                                   f"analysis of HealthcareService/{program_id}"), audit_as,
+                         [f"HealthcareService/{program_id}"])
+
     def read_scope(self) -> Restrictions:
         """What search, includes and history may return, per resource type."""
         subject = self.subject

@@ -21,6 +21,7 @@ SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system")
 SEARCH_RESULT_PARAMETERS = ("_count", "_sort", "_include", "_revinclude", "_summary", "_total",
                             "_elements")
 FHIR_VERSION = "4.3.0"
+NETWORK_OPERATIONS = "https://telementoring.example.org/fhir/OperationDefinition"
 
 
 def capability_statement(node: Node, base_url: str) -> dict[str, Any]:
@@ -71,8 +72,8 @@ def _resource(node: Node, res_type: str) -> dict[str, Any]:
         "searchInclude": [*references, f"{res_type}:*"],
         "searchRevInclude": _revincludes(node, res_type),
         "searchParam": [_param(p) for p in sorted(params.values(), key=lambda p: p.code)],
-        "operation": [{"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/"
-                                                   f"{definition}"}
+        "operation": [{"name": name, "definition": definition if "://" in definition
+                       else f"http://hl7.org/fhir/OperationDefinition/{definition}"}
                       for name, definition in _operations(res_type)],
     }
 
@@ -83,6 +84,9 @@ def _operations(res_type: str) -> list[tuple[str, str]]:
         found.append(("expand", "ValueSet-expand"))
     if res_type == "CodeSystem":
         found.append(("lookup", "CodeSystem-lookup"))
+    if res_type == "HealthcareService":
+        found += [(name, f"{NETWORK_OPERATIONS}/HealthcareService-{name}")
+                  for name in ("evaluation-analysis", "evaluation-report")]
     return found
 
 

@@ -189,6 +189,14 @@ def granted_to_some_role(interaction: str, res_type: str) -> bool:
     return any(scope(Subject(role), interaction, res_type) is not NONE for role in ROLES)
 
 
+def reads_evaluation_analysis(subject: Subject, program: Compartment | None) -> bool:
+    """An evaluation analysis or report is an aggregate of person-level responses: whoever
+    reads a program's responses reads it; a national program reads those of its own country's
+    programs (aggregates only, never the responses)."""
+    return permits(subject, "read", "QuestionnaireResponse", program) or (
+        subject.role in COUNTRY_ROLES and permits(subject, "read", "MeasureReport", program))
+
+
 def is_case_level(res_type: str) -> bool:
     return category(res_type) in CASE_LEVEL
 

@@ -180,3 +180,45 @@ rate_counter = sa.Table(
     sa.Column("hits", sa.Integer, nullable=False),
     sa.Index(None, "window_end"),
 )
+
+# Evaluation facts (``registry.services.evaluations``): one row per scored QuestionnaireResponse
+# and one per scored item, kept on write by the scoring step in the same transaction, so the
+# analysis and the outcome measures never parse response JSON. ``mentee`` is the id of the
+# mentee's PractitionerRole (the pairing key); hub and country come from the compartment.
+evaluation_score = sa.Table(
+    "evaluation_score", metadata,
+    sa.Column("response_id", Key, primary_key=True),  # QuestionnaireResponse id
+    sa.Column("instrument", sa.String(255), nullable=False),  # Questionnaire canonical url
+    sa.Column("kind", sa.String(20), nullable=False),  # knowledge, self-efficacy, ...
+    sa.Column("program", sa.String(200), nullable=True),  # "HealthcareService/ID"
+    sa.Column("cohort", sa.String(200), nullable=True),  # "Group/ID"
+    sa.Column("mentee", Key, nullable=False),  # PractitionerRole id
+    sa.Column("phase", sa.String(8), nullable=False),  # pre or post
+    sa.Column("authored", sa.Date, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("answered", sa.Integer, nullable=False),  # items answered
+    sa.Index(None, "program", "instrument", "phase"),
+    sa.Index(None, "authored"),
+)
+evaluation_item = sa.Table(
+    "evaluation_item", metadata,
+    sa.Column("response_id", Key, primary_key=True),
+    sa.Column("link_id", sa.String(100), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),  # 1/0 for keyed items, scale points else
+)
+
+# Personal survey links (``registry.services.evaluations.links``): only the SHA-256 of the
+# token is kept; ``used`` is set when the form is submitted, so a link serves once.
+survey_link = sa.Table(
+    "survey_link", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("program", sa.String(200), nullable=False),
+    sa.Column("cohort", sa.String(200), nullable=False),
+    sa.Column("phase", sa.String(8), nullable=False),
+    sa.Column("mentee", Key, nullable=False),
+    sa.Column("instruments", sa.Text, nullable=False),  # canonical urls, space-separated
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("expires", sa.BigInteger, nullable=False),  # seconds since the epoch
+    sa.Column("used", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("program", "cohort", "phase", "mentee"),
+)

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from registry.services.demo.loaders import load_cases, load_directory, load_sessions
+from registry.services.demo.loaders import (
+    load_cases,
+    load_directory,
+    load_evaluations,
+    load_sessions,
+)
 from registry.services.demo.network import (
     Roster,
     expected_resources,
@@ -24,7 +29,7 @@ from registry.services.demo.run import DemoRun
 
 DemoPart = Callable[[DemoRun], str]
 
-PARTS: list[DemoPart] = [load_directory, load_sessions, load_cases]
+PARTS: list[DemoPart] = [load_directory, load_sessions, load_cases, load_evaluations]
 
 
 def load_demo(run: DemoRun, parts: list[DemoPart] | None = None) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 from registry.services.demo.activity import activity, has_cases, present_cases
 from registry.services.demo.network import generate_network
 from registry.services.demo.run import DemoRun
+from registry.services.evaluations.demo import add_demo_evaluations
 from registry.services.loading import LoadReport, batches, load_batch
 
 
@@ -44,3 +45,11 @@ def _load(run: DemoRun, resources: Iterable[dict[str, Any]]) -> LoadReport:
             load_batch(service, chunk, report)
         run.progress(len(chunk))
     return report
+
+
+def load_evaluations(run: DemoRun) -> str:
+    """Instruments, a cohort per program and its mentees' pre- and post-evaluations."""
+    with run.unit() as service:
+        report = add_demo_evaluations(service, seed=run.seed, batch=run.batch)
+    run.progress(report.written)
+    return f"evaluations: {report.written} written, {report.unchanged} unchanged"

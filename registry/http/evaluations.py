@@ -1,0 +1,36 @@
+"""The evaluation operations on a program: ``$evaluation-analysis`` (a Parameters resource
+with every figure) and ``$evaluation-report`` (the detailed report, HTML or PDF)."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from registry.http.fhir.responses import fhir_response
+from registry.http.pipeline import unit
+from registry.services.evaluations.analysis import analyse, to_parameters
+from registry.services.evaluations.report import program_report
+
+blp = Blueprint("evaluations", __name__, url_prefix="/fhir",
+                description="Pre- and post-evaluations: analysis and detailed report")
+
+PROGRAM = "/HealthcareService/<string:program_id>"
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+@blp.route(f"{PROGRAM}/$evaluation-analysis", methods=["GET"])
+@blp.doc(summary="Evaluation analysis of a program (?cohort=Group/ID): Parameters")
+def evaluation_analysis(program_id: str) -> Response:
+    with unit(write=False) as service:
+        found = analyse(service, program_id, request.args.get("cohort") or None)
+    return fhir_response(to_parameters(found))
+
+
+@blp.route(f"{PROGRAM}/$evaluation-report", methods=["GET"])
+@blp.doc(summary="Detailed evaluation report (?format=html|pdf&lang=en|es|pt|fr&cohort=)")
+def evaluation_report(program_id: str) -> Response:
+    fmt = request.args.get("format", "html")
+    with unit(write=False) as service:
+        document = program_report(service, program_id, request.args.get("cohort") or None,
+                                  fmt, request.args.get("lang") or None)
+    return Response(document, status=200, content_type=MEDIA_TYPES[fmt])
