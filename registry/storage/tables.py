@@ -180,3 +180,26 @@ rate_counter = sa.Table(
     sa.Column("hits", sa.Integer, nullable=False),
     sa.Index(None, "window_end"),
 )
+
+# Outcome facts (``registry.storage.outcomes``): the few fields of a current resource that the
+# aggregate indicators count, derived on every write in the same transaction (like index rows),
+# so indicators are joins over this table and never parse resource JSON. One row per fact;
+# what ``link``, ``link2``, ``code`` and ``value`` hold depends on ``kind`` (see
+# ``registry.services.outcomes.facts``).
+outcome_fact = sa.Table(
+    "outcome_fact", metadata,
+    sa.Column("resource_pk", BigId, sa.ForeignKey("resource.pk"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("item", _c_string(255), nullable=False),  # "Type/id" the fact is about
+    sa.Column("link", _c_string(255), nullable=True),  # the main reference it points to
+    sa.Column("link2", _c_string(255), nullable=True),  # a second reference or a class
+    sa.Column("code", sa.String(64), nullable=True),
+    sa.Column("country", sa.String(2), nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=True),  # microseconds since the epoch, UTC
+    sa.Column("day", sa.String(10), nullable=True),  # the UTC date of ``at``, YYYY-MM-DD
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Index(None, "kind", "day"),
+    sa.Index(None, "kind", "item"),
+    sa.Index(None, "kind", "link"),
+    sa.Index(None, "resource_pk"),
+)
