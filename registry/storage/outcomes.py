@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from registry.storage.database import chunks
-from registry.storage.tables import outcome_fact
+from registry.storage.tables import outcome_fact, outcome_release, outcome_report, resource
 
 FACT_ROWS_PER_STATEMENT = 1_000
 COLUMNS = ("kind", "item", "link", "link2", "code", "country", "at", "day", "value")
@@ -31,6 +31,262 @@ def store_facts(conn: Connection, writes: Sequence[tuple[int, list[dict[str, Any
         conn.execute(outcome_fact.insert(), list(part))
 
 
-def fact_table() -> sa.Table:
-    """The table the indicator queries select from."""
-    return outcome_fact
+def current_of_types(conn: Connection, types: Sequence[str]) -> list[tuple[int, str]]:
+    """(pk, content) of the current resources of ``types`` (to derive facts again)."""
+    r = resource.c
+    return [(row.pk, row.content) for row in conn.execute(
+        sa.select(r.pk, r.content).where(r.res_type.in_(list(types)), r.deleted.is_(False))
+        .order_by(r.pk))]
+
+
+# ---- evaluated reports and the release ledger --------------------------------------------
+
+
+def save_reports(conn: Connection, reports: Sequence[tuple[str, str, str, str]],
+                 evaluated: int) -> None:
+    """Store (measure, subject, period, content) as pending, replacing what was evaluated."""
+    t = outcome_report.c
+    for measure, subject, period, _ in reports:
+        conn.execute(outcome_report.delete().where(t.measure == measure, t.subject == subject,
+                                                   t.period == period))
+    if reports:
+        conn.execute(outcome_report.insert(), [
+            {"measure": m, "subject": s, "period": p, "status": "pending",
+             "evaluated": evaluated, "content": c} for m, s, p, c in reports])
+
+
+def read_reports(conn: Connection, period: str, subject: str | None = None,
+                 measure: str | None = None) -> list[tuple[str, str, str]]:
+    """(subject, status, content) of the evaluated reports of a period."""
+    t = outcome_report.c
+    query = sa.select(t.subject, t.status, t.content).where(t.period == period)
+    if subject is not None:
+        query = query.where(t.subject == subject)
+    if measure is not None:
+        query = query.where(t.measure == measure)
+    return [(row.subject, row.status, row.content)
+            for row in conn.execute(query.order_by(t.subject, t.measure))]
+
+
+def mark_complete(conn: Connection, period: str, subject: str) -> None:
+    t = outcome_report.c
+    conn.execute(outcome_report.update().where(t.period == period, t.subject == subject)
+                 .values(status="complete"))
+
+
+def latest_release(conn: Connection, period: str, subject: str, audience: str
+                   ) -> tuple[str, str] | None:
+    """(record JSON, content JSON) of the latest release of a period to an audience."""
+    t = outcome_release.c
+    row = conn.execute(sa.select(t.record, t.content)
+                       .where(t.period == period, t.subject == subject, t.audience == audience)
+                       .order_by(t.version.desc()).limit(1)).first()
+    return None if row is None else (row.record, row.content)
+
+
+def add_release(conn: Connection, *, period: str, subject: str, audience: str, exact: bool,
+                version: int, released_at: int, record: str, content: str) -> None:
+    conn.execute(outcome_release.insert().values(
+        period=period, subject=subject, audience=audience, exact=exact, version=version,
+        released_at=released_at, record=record, content=content))
+
+
+def releases(conn: Connection, period: str | None = None) -> list[str]:
+    """Every ledger record (JSON), oldest first."""
+    t = outcome_release.c
+    query = sa.select(t.record).order_by(t.pk)
+    if period is not None:
+        query = query.where(t.period == period)
+    return [row.record for row in conn.execute(query)]
+
+
+def released_content(conn: Connection, *, audience: str, period: str | None = None,
+                     subject: str | None = None) -> list[str]:
+    """The content (JSON list of reports) of the latest release of each period and subject
+    to ``audience``."""
+    t = outcome_release.c
+    latest = (sa.select(t.period, t.subject, sa.func.max(t.version).label("version"))
+              .where(t.audience == audience).group_by(t.period, t.subject).subquery())
+    query = (sa.select(t.content).join(latest, sa.and_(
+        latest.c.period == t.period, latest.c.subject == t.subject,
+        latest.c.version == t.version)).where(t.audience == audience))
+    if period is not None:
+        query = query.where(t.period == period)
+    if subject is not None:
+        query = query.where(t.subject == subject)
+    return [row.content for row in conn.execute(query.order_by(t.period, t.subject))]
+
+
+# ---- indicator queries -------------------------------------------------------------------
+#
+# Each query gives the *members* of one indicator in a period, one row each, with what its
+# stratifiers need: (member, observation, country, hub, program, topic, discipline,
+# settlement, day). The service groups them by stratum; the joins are over fact rows only.
+
+MEMBER_COLUMNS = ("member", "observation", "country", "hub", "program", "topic", "discipline",
+                  "settlement", "day")
+F = outcome_fact
+Rows = list[tuple[Any, ...]]
+
+
+def _settlements() -> sa.Subquery:
+    """One settlement per spoke (the least code when a spoke has several sites)."""
+    site = F.alias("site_any")
+    return (sa.select(site.c.link.label("spoke"), sa.func.min(site.c.code).label("settlement"))
+            .where(site.c.kind == "site").group_by(site.c.link).subquery("settlement"))
+
+
+def _session_context(session: sa.sql.selectable.NamedFromClause) -> tuple[Any, Any, Any]:
+    """Joins from a session fact to its program and hub; (from clause, program, hub org)."""
+    program = F.alias("program")
+    hub = F.alias("hub")
+    joined = (session
+              .outerjoin(program, sa.and_(program.c.kind == "program",
+                                          program.c.item == session.c.link))
+              .outerjoin(hub, sa.and_(hub.c.kind == "organization",
+                                      hub.c.item == sa.func.coalesce(program.c.link,
+                                                                     session.c.link2))))
+    return joined, program, hub
+
+
+def _in_period(fact: Any, start: str, end: str) -> Any:
+    return sa.and_(fact.c.day >= start, fact.c.day <= end)
+
+
+def sessions_held(conn: Connection, start: str, end: str) -> Rows:
+    s = F.alias("session")
+    joined, program, hub = _session_context(s)
+    query = (sa.select(s.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
+                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
+                       sa.null(), sa.null(), s.c.day)
+             .select_from(joined).where(s.c.kind == "session", _in_period(s, start, end)))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def attendances(conn: Connection, start: str, end: str) -> Rows:
+    """Spoke clinicians' attendances: (attendance, hours, role country, hub, program, topic,
+    discipline, settlement, day, role, spoke, spoke country, spoke hub)."""
+    a, s, role, spoke = F.alias("attendance"), F.alias("session"), F.alias("role"), \
+        F.alias("spoke")
+    joined, program, hub = _session_context(s)
+    settlement = _settlements()
+    joined = (joined.join(a, sa.and_(a.c.kind == "attendance", a.c.item == s.c.item))
+              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == a.c.link))
+              .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
+                                        spoke.c.item == role.c.link))
+              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+    query = (sa.select(a.c.item + "|" + a.c.link, a.c.value, role.c.country, hub.c.item, s.c.link,
+                       sa.func.coalesce(s.c.code, program.c.code), role.c.code,
+                       settlement.c.settlement, s.c.day, a.c.link, role.c.link, spoke.c.country,
+                       spoke.c.link)
+             .select_from(joined)
+             .where(s.c.kind == "session", _in_period(s, start, end), _in_period(a, start, end),
+                    sa.func.coalesce(a.c.code, role.c.link2) == "clinician"))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def first_affiliations(conn: Connection, start: str, end: str) -> Rows:
+    """Spokes whose earliest affiliation starts in the period: (spoke, None, country, hub,
+    None, None, None, settlement, day)."""
+    aff, spoke = F.alias("affiliation"), F.alias("spoke")
+    settlement = _settlements()
+    first = (sa.select(aff.c.link.label("spoke"), sa.func.min(aff.c.day).label("day"))
+             .where(aff.c.kind == "affiliation", aff.c.day.is_not(None))
+             .group_by(aff.c.link).subquery("first"))
+    query = (sa.select(first.c.spoke, sa.null(), spoke.c.country, spoke.c.link, sa.null(),
+                       sa.null(), sa.null(), settlement.c.settlement, first.c.day)
+             .select_from(first
+                          .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
+                                                    spoke.c.item == first.c.spoke))
+                          .outerjoin(settlement, settlement.c.spoke == first.c.spoke))
+             .where(first.c.day >= start, first.c.day <= end))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def cases(conn: Connection, start: str, end: str) -> Rows:
+    """Case presentations: (case, None, hub country, hub, program, topic, discipline,
+    settlement, day, follow-up?)."""
+    c, s, role = F.alias("case"), F.alias("session"), F.alias("role")
+    joined, program, hub = _session_context(s)
+    settlement = _settlements()
+    source = (c.outerjoin(joined, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
+              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+    query = (sa.select(c.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
+                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
+                       role.c.code, settlement.c.settlement, c.c.day, c.c.code == "follow-up")
+             .select_from(source).where(c.c.kind == "case", _in_period(c, start, end)))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def recommendations(conn: Connection, start: str, end: str) -> Rows:
+    """Recommendations sent in the period, with their session's and presenter's strata."""
+    rec, c, s, role = F.alias("recommendation"), F.alias("case"), F.alias("session"), \
+        F.alias("role")
+    joined, program, hub = _session_context(s)
+    settlement = _settlements()
+    source = (rec.outerjoin(c, sa.and_(c.c.kind == "case", c.c.item == rec.c.link))
+              .outerjoin(joined, sa.and_(s.c.kind == "session",
+                                         s.c.item == sa.func.coalesce(rec.c.link2, c.c.link2)))
+              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+    query = (sa.select(rec.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
+                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
+                       role.c.code, settlement.c.settlement, rec.c.day)
+             .select_from(source)
+             .where(rec.c.kind == "recommendation", _in_period(rec, start, end)))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def days_to_recommendation(conn: Connection, start: str, end: str) -> Rows:
+    """Case presentations dated in the period that have a recommendation, with the days from
+    the case's date to the earliest recommendation."""
+    c, s, role, rec = F.alias("case"), F.alias("session"), F.alias("role"), \
+        F.alias("recommendation")
+    joined, program, hub = _session_context(s)
+    settlement = _settlements()
+    earliest = (sa.select(rec.c.link.label("case"), sa.func.min(rec.c.at).label("at"))
+                .where(rec.c.kind == "recommendation").group_by(rec.c.link)
+                .subquery("earliest"))
+    source = (c.join(earliest, earliest.c.case == c.c.item)
+              .outerjoin(joined, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
+              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+    days = sa.cast(earliest.c.at - c.c.at, sa.Float) / 86_400_000_000.0
+    query = (sa.select(c.c.item, days, sa.func.coalesce(program.c.country, hub.c.country),
+                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
+                       role.c.code, settlement.c.settlement, c.c.day)
+             .select_from(source)
+             .where(c.c.kind == "case", _in_period(c, start, end)))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def roles(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str | None, str | None,
+                                                                     str | None]]:
+    """(country, discipline, settlement) of the given PractitionerRoles."""
+    role = F.alias("role")
+    settlement = _settlements()
+    found: dict[str, tuple[str | None, str | None, str | None]] = {}
+    for chunk in chunks(sorted(set(refs))):
+        rows = conn.execute(
+            sa.select(role.c.item, role.c.country, role.c.code, settlement.c.settlement)
+            .select_from(role.outerjoin(settlement, settlement.c.spoke == role.c.link))
+            .where(role.c.kind == "role", role.c.item.in_(list(chunk))))
+        found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
+    return found
+
+
+def programs(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str | None, str | None,
+                                                                        str | None]]:
+    """(hub, country, topic) of the given HealthcareServices."""
+    program, hub = F.alias("program"), F.alias("hub")
+    found: dict[str, tuple[str | None, str | None, str | None]] = {}
+    for chunk in chunks(sorted(set(refs))):
+        rows = conn.execute(
+            sa.select(program.c.item, program.c.link,
+                      sa.func.coalesce(program.c.country, hub.c.country), program.c.code)
+            .select_from(program.outerjoin(hub, sa.and_(hub.c.kind == "organization",
+                                                        hub.c.item == program.c.link)))
+            .where(program.c.kind == "program", program.c.item.in_(list(chunk))))
+        found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
+    return found

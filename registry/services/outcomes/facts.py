@@ -7,7 +7,7 @@ Each kind fills the generic columns as follows (``item`` is always the resource 
 | kind | link | link2 | code | country | at/day | value |
 | --- | --- | --- | --- | --- | --- | --- |
 | session | program | hub (serviceProvider) | topic | | period.start | |
-| attendance | PractitionerRole | | clinician / faculty / None (participant.type) | | session start | hours |
+| attendance | PractitionerRole | | clinician / faculty (by type) | | session start | hours |
 | role | organization | clinician / faculty / None | discipline | network-country | | |
 | organization | partOf | | organization kind | address.country | | |
 | site | managingOrganization | | settlement | | | |
@@ -62,8 +62,9 @@ def _session(res: dict[str, Any]) -> Iterable[Fact]:
     if res.get("status") != "finished" or not program or start is None:
         return []
     at, day = start
-    facts = [{"kind": "session", "link": program, "code": _first_code(res.get("serviceType")),
-              "link2": _ref(res.get("serviceProvider")), "at": at, "day": day}]
+    facts: list[Fact] = [{"kind": "session", "link": program,
+                          "code": _first_code(res.get("serviceType")),
+                          "link2": _ref(res.get("serviceProvider")), "at": at, "day": day}]
     classes: dict[str, str | None] = {}
     for participant in res.get("participant") or []:
         role = _ref(participant.get("individual"))
@@ -94,8 +95,8 @@ def _role(res: dict[str, Any]) -> Iterable[Fact]:
     codes = {c.get("code") for concept in res.get("code") or []
              for c in concept.get("coding") or [] if c.get("system") == PROGRAM_ROLE}
     discipline = next((c.get("code") for concept in res.get("specialty") or []
-                       for c in concept.get("coding") or [] if c.get("system") == f"{CS}/discipline"),
-                      None)
+                       for c in concept.get("coding") or []
+                       if c.get("system") == f"{CS}/discipline"), None)
     return [{"kind": "role", "link": _ref(res.get("organization")) or None,
              "link2": _class_of(codes), "code": discipline,
              "country": _extension(res, COUNTRY, "valueCode")}]

@@ -47,6 +47,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outcome_fact_kind_link'), ['kind', 'link'])
         batch_op.create_index(batch_op.f('ix_outcome_fact_resource_pk'), ['resource_pk'])
 
+    op.create_table('outcome_report',
+    sa.Column('pk', BigId, autoincrement=True, nullable=False),
+    sa.Column('measure', sa.String(length=255), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('evaluated', sa.BigInteger(), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('pk', name=op.f('pk_outcome_report')),
+    sa.UniqueConstraint('measure', 'subject', 'period',
+                        name=op.f('uq_outcome_report_measure_subject_period')),
+    )
+    with op.batch_alter_table('outcome_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outcome_report_period_subject'),
+                              ['period', 'subject'])
+    op.create_table('outcome_release',
+    sa.Column('pk', BigId, autoincrement=True, nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('audience', sa.String(length=200), nullable=False),
+    sa.Column('exact', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('released_at', sa.BigInteger(), nullable=False),
+    sa.Column('record', sa.Text(), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('pk', name=op.f('pk_outcome_release')),
+    sa.UniqueConstraint('period', 'subject', 'audience', 'version',
+                        name=op.f('uq_outcome_release_period_subject_audience_version')),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('outcome_release')
+    op.drop_table('outcome_report')
     op.drop_table('outcome_fact')
