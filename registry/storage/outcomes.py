@@ -203,6 +203,17 @@ def first_affiliations(conn: Connection, start: str, end: str) -> Rows:
     return [tuple(row) for row in conn.execute(query)]
 
 
+def _case_day(case: Any, session: Any) -> Any:
+    """A case is presented on its session's day (de-identification keeps only the year of
+    ``Composition.date``); its own date counts only without a session."""
+    return sa.func.coalesce(session.c.day, case.c.day)
+
+
+def _case_in_period(case: Any, session: Any, start: str, end: str) -> Any:
+    day = _case_day(case, session)
+    return sa.and_(day >= start, day <= end)
+
+
 def cases(conn: Connection, start: str, end: str) -> Rows:
     """Case presentations: (case, None, hub country, hub, program, topic, discipline,
     settlement, day, follow-up?)."""
@@ -214,8 +225,9 @@ def cases(conn: Connection, start: str, end: str) -> Rows:
               .outerjoin(settlement, settlement.c.spoke == role.c.link))
     query = (sa.select(c.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.settlement, c.c.day, c.c.code == "follow-up")
-             .select_from(source).where(c.c.kind == "case", _in_period(c, start, end)))
+                       role.c.code, settlement.c.settlement, _case_day(c, s),
+                       c.c.code == "follow-up")
+             .select_from(source).where(c.c.kind == "case", _case_in_period(c, s, start, end)))
     return [tuple(row) for row in conn.execute(query)]
 
 
@@ -252,12 +264,13 @@ def days_to_recommendation(conn: Connection, start: str, end: str) -> Rows:
               .outerjoin(joined, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
               .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
               .outerjoin(settlement, settlement.c.spoke == role.c.link))
-    days = sa.cast(earliest.c.at - c.c.at, sa.Float) / 86_400_000_000.0
+    presented = sa.func.coalesce(s.c.at, c.c.at)
+    days = sa.cast(earliest.c.at - presented, sa.Float) / 86_400_000_000.0
     query = (sa.select(c.c.item, days, sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.settlement, c.c.day)
+                       role.c.code, settlement.c.settlement, _case_day(c, s))
              .select_from(source)
-             .where(c.c.kind == "case", _in_period(c, start, end)))
+             .where(c.c.kind == "case", _case_in_period(c, s, start, end)))
     return [tuple(row) for row in conn.execute(query)]
 
 
@@ -290,3 +303,11 @@ def programs(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str | Non
             .where(program.c.kind == "program", program.c.item.in_(list(chunk))))
         found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
     return found
+
+
+def organizations(conn: Connection, refs: Sequence[str]) -> dict[str, str | None]:
+    """The country of each given Organization."""
+    org = F.alias("organization")
+    rows = conn.execute(sa.select(org.c.item, org.c.country)
+                        .where(org.c.kind == "organization", org.c.item.in_(list(refs))))
+    return {row.item: row.country for row in rows}

@@ -17,7 +17,8 @@ Each kind fills the generic columns as follows (``item`` is always the resource 
 | recommendation | case Composition | session | | | sent | |
 
 Sessions (and their attendances) are the finished Encounters that name a program; a
-recommendation is a completed Communication of the ``case-recommendation`` profile.
+recommendation is a completed Communication about a case Composition (the
+``case-recommendation`` profile's shape).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ SD = f"{terminology.BASE}/StructureDefinition"
 SESSION_PROGRAM = f"{SD}/session-program"
 COUNTRY = f"{SD}/network-country"
 SETTLEMENT = f"{SD}/settlement"
-RECOMMENDATION = f"{SD}/case-recommendation"
 PROGRAM_ROLE = f"{CS}/program-role"
 CLINICIAN_CODES = frozenset({"mentee", "presenter"})
 FACULTY_CODES = frozenset({"tutor", "facilitator", "coordinator"})
@@ -137,9 +137,9 @@ def _program(res: dict[str, Any]) -> Iterable[Fact]:
 
 
 def _case(res: dict[str, Any]) -> Iterable[Fact]:
-    when = _instant(res.get("date"))
-    if when is None:
-        return []
+    """A case presentation; its day is its session's (de-identification keeps only the year
+    of ``date``), so ``at`` is set only when the date is a full one."""
+    when = _instant(res.get("date")) or (None, None)
     follow_up = any(_ref(r.get("targetReference")).startswith("Composition/")
                     for r in res.get("relatesTo") or [])
     authors = res.get("author") or [{}]
@@ -149,13 +149,14 @@ def _case(res: dict[str, Any]) -> Iterable[Fact]:
 
 
 def _recommendation(res: dict[str, Any]) -> Iterable[Fact]:
-    profiles = (res.get("meta") or {}).get("profile") or []
-    sent = _instant(res.get("sent"))
+    """A completed Communication about a case Composition; dated by ``sent`` (else by when
+    it was stored)."""
+    sent = _instant(res.get("sent")) or _instant((res.get("meta") or {}).get("lastUpdated"))
     about = next((_ref(a) for a in res.get("about") or []
                   if _ref(a).startswith("Composition/")), "")
-    if RECOMMENDATION not in profiles or res.get("status") != "completed" or sent is None:
+    if res.get("status") != "completed" or not about or sent is None:
         return []
-    return [{"kind": "recommendation", "link": about or None,
+    return [{"kind": "recommendation", "link": about,
              "link2": _ref(res.get("encounter")) or None, "at": sent[0], "day": sent[1]}]
 
 
