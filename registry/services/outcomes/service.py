@@ -18,10 +18,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import Forbidden, InvalidRequest, NotFound
-from registry.services.fhir import FhirService
 from registry.services.outcomes import evaluation, visibility
 from registry.services.outcomes.disclosure import Policy, ReleaseAudit, protect, require_safe
 from registry.services.outcomes.evaluation import EvaluationSource, Scope, no_evaluations
@@ -35,6 +34,9 @@ from registry.services.outcomes.periods import (
 )
 from registry.services.outcomes.reports import build_report, read_report
 from registry.storage import outcomes as store
+
+if TYPE_CHECKING:  # the service is handed a FhirService; the write path imports outcome facts
+    from registry.services.fhir import FhirService
 
 ALL_SUBJECTS = "all"  # the ledger's scope of a release: every report of the period
 
@@ -308,3 +310,8 @@ def _now() -> str:
 
 def _now_micros() -> int:
     return int(datetime.now(UTC).timestamp() * 1_000_000)
+
+
+def outcome_settings(threshold: int, aggregators: frozenset[str]) -> OutcomeSettings:
+    """The node's disclosure settings (REGISTRY_DISCLOSURE_THRESHOLD, REGISTRY_AGGREGATORS)."""
+    return OutcomeSettings(Policy(threshold=threshold), aggregators)

@@ -70,7 +70,8 @@ def outcomes_network(fhir: Fhir) -> dict[str, str]:
     add("urban_site", f.site("Sitio urbano", refs["other_spoke"], -12.1, -77.1, "urban", "BR"))
     add("affiliation", {**f.affiliation(refs["hub"], refs["spoke"], "BR"),
                         "period": {"start": "2026-11-02"}})
-    add("program2", f.program("ECHO Dor", refs["hub"], topic="pain-opioid-management", country="BR"))
+    add("program2", f.program("ECHO Dor", refs["hub"], topic="pain-opioid-management",
+                              country="BR"))
     for n, (spoke, discipline) in enumerate([("spoke", "nursing"), ("spoke", "primary-care"),
                                              ("other_spoke", "nursing")]):
         person = add(f"mentee{n}_person", f.practitioner(f"Mentee{n}", "Rui"))
