@@ -35,9 +35,12 @@ from registry.services.node import Node
 from registry.services.unit import flush_trail, unit_of_work
 from registry.storage.database import Database
 
-API_BLUEPRINTS = frozenset({"fhir", "cases"})
+API_BLUEPRINTS = frozenset({"fhir", "cases", "outcomes"})
 PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
-UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file"})  # NDJSON files
+UNFORMATTED_ENDPOINTS = frozenset({
+    "fhir.bulk_export_file",  # NDJSON files
+    "outcomes.aggregate_export",  # CSV, ADX XML, DHIS2 JSON
+})
 JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
 ACCEPTABLE = (*JSON_FORMATS[1:], "*/*", "application/*")
 

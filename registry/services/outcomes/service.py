@@ -109,7 +109,7 @@ class OutcomesService:
         if to is not None:
             return self._release_exact(period, exact, to)
         protected = protect(exact, self.settings.policy, prior=self._prior(period))
-        masked = require_safe(protected)
+        masked = tuple({**r, "status": "complete"} for r in require_safe(protected))
         previous = self._previous(period.code, PUBLIC)
         digest_input = [_without_volatile(r) for r in masked]
         record = record_release(digest_input, period=period.code, audience=PUBLIC, exact=False,
@@ -142,17 +142,19 @@ class OutcomesService:
         return Release(None, record, reports)
 
     def _write_released(self, report: dict[str, Any]) -> tuple[str, str]:
-        body = {**report, "status": "complete"}
-        stored = self.fhir.update("MeasureReport", body["id"], body).stored
+        stored = self.fhir.update("MeasureReport", report["id"], dict(report)).stored
         return stored.res_id, str(stored.version)
 
     def _prior(self, period: ReportingPeriod) -> list[dict[str, Any]]:
-        """Reports released publicly before for periods that share figures with this one."""
+        """Reports released publicly before for other periods that share figures with this
+        one (a month of a released quarter, ...). The period's own earlier release is not
+        one: a revision replaces it, and its strata need not match the new ones."""
         prior = []
         for content in store.released_content(self.conn, audience=PUBLIC):
             for report in json.loads(content):
                 other = _period_of(report)
-                if other and (other.contains(period) or period.contains(other)):
+                if other and other != period and (other.contains(period)
+                                                  or period.contains(other)):
                     prior.append(report)
         return prior
 
