@@ -136,17 +136,24 @@ def _settlements() -> sa.Subquery:
             .where(site.c.kind == "site").group_by(site.c.link).subquery("settlement"))
 
 
-def _session_context(session: sa.sql.selectable.NamedFromClause) -> tuple[Any, Any, Any]:
-    """Joins from a session fact to its program and hub; (from clause, program, hub org)."""
+def _session_joins(source: Any, session: Any, on: Any, *, outer: bool = True
+                   ) -> tuple[Any, Any, Any]:
+    """``source`` joined (flat, so the planner uses the indexes) to a session fact on ``on``,
+    its program and the program's hub: (from clause, program, hub)."""
     program = F.alias("program")
     hub = F.alias("hub")
-    joined = (session
+    joined = (source.outerjoin(session, on) if outer else source.join(session, on)) \
+        if source is not session else source
+    joined = (joined
               .outerjoin(program, sa.and_(program.c.kind == "program",
                                           program.c.item == session.c.link))
               .outerjoin(hub, sa.and_(hub.c.kind == "organization",
-                                      hub.c.item == sa.func.coalesce(program.c.link,
-                                                                     session.c.link2))))
+                                      hub.c.item == program.c.link)))
     return joined, program, hub
+
+
+def _session_context(session: Any) -> tuple[Any, Any, Any]:
+    return _session_joins(session, session, None)
 
 
 def _in_period(fact: Any, start: str, end: str) -> Any:
@@ -168,9 +175,10 @@ def attendances(conn: Connection, start: str, end: str) -> Rows:
     discipline, settlement, day, role, spoke, spoke country, spoke hub)."""
     a, s, role, spoke = F.alias("attendance"), F.alias("session"), F.alias("role"), \
         F.alias("spoke")
-    joined, program, hub = _session_context(s)
     settlement = _settlements()
-    joined = (joined.join(a, sa.and_(a.c.kind == "attendance", a.c.item == s.c.item))
+    joined, program, hub = _session_joins(
+        a, s, sa.and_(s.c.kind == "session", s.c.item == a.c.item), outer=False)
+    joined = (joined
               .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == a.c.link))
               .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
                                         spoke.c.item == role.c.link))
@@ -218,10 +226,10 @@ def cases(conn: Connection, start: str, end: str) -> Rows:
     """Case presentations: (case, None, hub country, hub, program, topic, discipline,
     settlement, day, follow-up?)."""
     c, s, role = F.alias("case"), F.alias("session"), F.alias("role")
-    joined, program, hub = _session_context(s)
     settlement = _settlements()
-    source = (c.outerjoin(joined, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
-              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+    joined, program, hub = _session_joins(
+        c, s, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
+    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
               .outerjoin(settlement, settlement.c.spoke == role.c.link))
     query = (sa.select(c.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
@@ -235,12 +243,11 @@ def recommendations(conn: Connection, start: str, end: str) -> Rows:
     """Recommendations sent in the period, with their session's and presenter's strata."""
     rec, c, s, role = F.alias("recommendation"), F.alias("case"), F.alias("session"), \
         F.alias("role")
-    joined, program, hub = _session_context(s)
     settlement = _settlements()
-    source = (rec.outerjoin(c, sa.and_(c.c.kind == "case", c.c.item == rec.c.link))
-              .outerjoin(joined, sa.and_(s.c.kind == "session",
-                                         s.c.item == sa.func.coalesce(rec.c.link2, c.c.link2)))
-              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+    joined, program, hub = _session_joins(
+        rec.outerjoin(c, sa.and_(c.c.kind == "case", c.c.item == rec.c.link)), s,
+        sa.and_(s.c.kind == "session", s.c.item == rec.c.link2))
+    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
               .outerjoin(settlement, settlement.c.spoke == role.c.link))
     query = (sa.select(rec.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
@@ -255,14 +262,14 @@ def days_to_recommendation(conn: Connection, start: str, end: str) -> Rows:
     the case's date to the earliest recommendation."""
     c, s, role, rec = F.alias("case"), F.alias("session"), F.alias("role"), \
         F.alias("recommendation")
-    joined, program, hub = _session_context(s)
     settlement = _settlements()
     earliest = (sa.select(rec.c.link.label("case"), sa.func.min(rec.c.at).label("at"))
                 .where(rec.c.kind == "recommendation").group_by(rec.c.link)
                 .subquery("earliest"))
-    source = (c.join(earliest, earliest.c.case == c.c.item)
-              .outerjoin(joined, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
-              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+    joined, program, hub = _session_joins(
+        c.join(earliest, earliest.c.case == c.c.item), s,
+        sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
+    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
               .outerjoin(settlement, settlement.c.spoke == role.c.link))
     presented = sa.func.coalesce(s.c.at, c.c.at)
     days = sa.cast(earliest.c.at - presented, sa.Float) / 86_400_000_000.0
