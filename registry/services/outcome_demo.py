@@ -4,7 +4,8 @@ figures and some cells are small enough to be masked; then each period evaluated
 
 Deterministic per seed. Sessions and recommendations have fixed ids and are loaded by id
 (idempotent); cases go through the case pipeline (de-identified), so a second run finds the
-sessions in place and adds nothing.
+sessions in place and adds nothing. (Beside the ``outcomes`` package rather than in it: it
+writes through the FHIR service, which the write path's outcome facts sit beneath.)
 """
 
 from __future__ import annotations
