@@ -7,8 +7,8 @@ from flask import Flask
 
 from registry.services.demo import generate_network
 from registry.services.loading import LoadReport, load_batch
-from registry.services.outcomes import evaluation
 from registry.services.outcome_demo import demo_outcomes, demo_periods, evaluate_and_release
+from registry.services.outcomes import evaluation
 from registry.services.outcomes.measures import catalogue
 from registry.services.outcomes.service import OutcomesService
 from tests.conftest import system_service
