@@ -13,7 +13,7 @@ from registry.cli.common import one_line_errors, system_unit
 from registry.config import Settings
 from registry.errors import RegistryError
 from registry.services.fhir import FhirService
-from registry.services.outcomes import exchange
+from registry.services.outcomes import exchange, facts
 from registry.services.outcomes.disclosure import DisclosureError
 from registry.services.outcomes.service import OutcomesService, outcome_settings
 
@@ -121,3 +121,13 @@ def import_(fmt: str, file: str) -> None:
     with system_unit("measures-import", write=True) as service:
         count = _outcomes(service).import_reports(reports)
     click.echo(f"{count} reports imported from {file} (pending)")
+
+
+@group.command("refresh-facts", help="Derive the outcome facts of every stored resource again "
+                                     "(once, after upgrading a database that holds data).")
+@with_appcontext
+@one_line_errors
+def refresh_facts() -> None:
+    with system_unit("measures-refresh-facts", write=True) as service:
+        count = facts.refresh(service.ctx.conn)
+    click.echo(f"outcome facts derived for {count} resources")

@@ -27,8 +27,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from registry.services import terminology
 from registry.services.sessions import attendance_minutes
+from registry.storage import outcomes as store
+from registry.storage.database import Connection
 
 CS = f"{terminology.BASE}/CodeSystem"
 SD = f"{terminology.BASE}/StructureDefinition"
@@ -203,3 +207,12 @@ def _instant(value: Any) -> tuple[int, str] | None:
     moment = moment.astimezone(UTC)
     micros = int(moment.timestamp() * 1_000_000)
     return micros, moment.date().isoformat()
+
+
+def refresh(conn: Connection) -> int:
+    """Derive the facts of every current resource again (a database that held resources
+    before the outcome facts existed); returns how many resources have facts."""
+    rows = store.current_of_types(conn, sorted(FACT_TYPES))
+    found = [(pk, facts_of(orjson.loads(content)), True) for pk, content in rows if content]
+    store.store_facts(conn, found)
+    return sum(1 for _, facts, _ in found if facts)
