@@ -129,11 +129,14 @@ F = outcome_fact
 Rows = list[tuple[Any, ...]]
 
 
-def _settlements() -> sa.Subquery:
-    """One settlement per spoke (the least code when a spoke has several sites)."""
-    site = F.alias("site_any")
-    return (sa.select(site.c.link.label("spoke"), sa.func.min(site.c.code).label("settlement"))
-            .where(site.c.kind == "site").group_by(site.c.link).subquery("settlement"))
+def _settlements() -> Any:
+    """A spoke's site fact (its settlement in ``code``), joined on ``link`` = the spoke.
+    A spoke with several sites gives a member several rows; members are counted once."""
+    return F.alias("settlement_site")
+
+
+def _site_of(site: Any, spoke: Any) -> Any:
+    return sa.and_(site.c.kind == "site", site.c.link == spoke)
 
 
 def _session_joins(source: Any, session: Any, on: Any, *, outer: bool = True
@@ -182,13 +185,13 @@ def attendances(conn: Connection, start: str, end: str) -> Rows:
               .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == a.c.link))
               .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
                                         spoke.c.item == role.c.link))
-              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+              .outerjoin(settlement, _site_of(settlement, role.c.link)))
     query = (sa.select(a.c.item + "|" + a.c.link, a.c.value, role.c.country, hub.c.item, s.c.link,
                        sa.func.coalesce(s.c.code, program.c.code), role.c.code,
-                       settlement.c.settlement, s.c.day, a.c.link, role.c.link, spoke.c.country,
+                       settlement.c.code, s.c.day, a.c.link, role.c.link, spoke.c.country,
                        spoke.c.link)
              .select_from(joined)
-             .where(s.c.kind == "session", _in_period(s, start, end), _in_period(a, start, end),
+             .where(a.c.kind == "attendance", _in_period(a, start, end),
                     sa.func.coalesce(a.c.code, role.c.link2) == "clinician"))
     return [tuple(row) for row in conn.execute(query)]
 
@@ -202,11 +205,11 @@ def first_affiliations(conn: Connection, start: str, end: str) -> Rows:
              .where(aff.c.kind == "affiliation", aff.c.day.is_not(None))
              .group_by(aff.c.link).subquery("first"))
     query = (sa.select(first.c.spoke, sa.null(), spoke.c.country, spoke.c.link, sa.null(),
-                       sa.null(), sa.null(), settlement.c.settlement, first.c.day)
+                       sa.null(), sa.null(), settlement.c.code, first.c.day)
              .select_from(first
                           .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
                                                     spoke.c.item == first.c.spoke))
-                          .outerjoin(settlement, settlement.c.spoke == first.c.spoke))
+                          .outerjoin(settlement, _site_of(settlement, first.c.spoke)))
              .where(first.c.day >= start, first.c.day <= end))
     return [tuple(row) for row in conn.execute(query)]
 
@@ -230,10 +233,10 @@ def cases(conn: Connection, start: str, end: str) -> Rows:
     joined, program, hub = _session_joins(
         c, s, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
     source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+              .outerjoin(settlement, _site_of(settlement, role.c.link)))
     query = (sa.select(c.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.settlement, _case_day(c, s),
+                       role.c.code, settlement.c.code, _case_day(c, s),
                        c.c.code == "follow-up")
              .select_from(source).where(c.c.kind == "case", _case_in_period(c, s, start, end)))
     return [tuple(row) for row in conn.execute(query)]
@@ -248,10 +251,10 @@ def recommendations(conn: Connection, start: str, end: str) -> Rows:
         rec.outerjoin(c, sa.and_(c.c.kind == "case", c.c.item == rec.c.link)), s,
         sa.and_(s.c.kind == "session", s.c.item == rec.c.link2))
     source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+              .outerjoin(settlement, _site_of(settlement, role.c.link)))
     query = (sa.select(rec.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.settlement, rec.c.day)
+                       role.c.code, settlement.c.code, rec.c.day)
              .select_from(source)
              .where(rec.c.kind == "recommendation", _in_period(rec, start, end)))
     return [tuple(row) for row in conn.execute(query)]
@@ -270,12 +273,12 @@ def days_to_recommendation(conn: Connection, start: str, end: str) -> Rows:
         c.join(earliest, earliest.c.case == c.c.item), s,
         sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
     source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+              .outerjoin(settlement, _site_of(settlement, role.c.link)))
     presented = sa.func.coalesce(s.c.at, c.c.at)
     days = sa.cast(earliest.c.at - presented, sa.Float) / 86_400_000_000.0
     query = (sa.select(c.c.item, days, sa.func.coalesce(program.c.country, hub.c.country),
                        hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.settlement, _case_day(c, s))
+                       role.c.code, settlement.c.code, _case_day(c, s))
              .select_from(source)
              .where(c.c.kind == "case", _case_in_period(c, s, start, end)))
     return [tuple(row) for row in conn.execute(query)]
@@ -289,8 +292,8 @@ def roles(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str | None, 
     found: dict[str, tuple[str | None, str | None, str | None]] = {}
     for chunk in chunks(sorted(set(refs))):
         rows = conn.execute(
-            sa.select(role.c.item, role.c.country, role.c.code, settlement.c.settlement)
-            .select_from(role.outerjoin(settlement, settlement.c.spoke == role.c.link))
+            sa.select(role.c.item, role.c.country, role.c.code, settlement.c.code)
+            .select_from(role.outerjoin(settlement, _site_of(settlement, role.c.link)))
             .where(role.c.kind == "role", role.c.item.in_(list(chunk))))
         found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
     return found

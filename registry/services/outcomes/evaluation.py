@@ -95,9 +95,10 @@ def figures(conn: Connection, indicator: Indicator, scope: Scope,
     """The total and strata of ``indicator`` over ``scope``."""
     members = [m for m in _members(conn, indicator.key, scope, evaluations)
                if scope.hub is None or m.hub == scope.hub]
-    codes = [s.code for s in indicator.stratifiers if _wanted(s.code, scope.period)]
-    total = _counted(indicator, members)
-    strata = {code: _stratify(indicator, code, members, scope) for code in codes}
+    first = list({m.key: m for m in reversed(members)}.values())  # one row per member
+    total = _counted(indicator, first)
+    strata = {s.code: _stratify(indicator, s.code, first if s.partition else members, scope)
+              for s in indicator.stratifiers if _wanted(s.code, scope.period)}
     return IndicatorFigures(total, strata)
 
 
