@@ -3,7 +3,9 @@
 Loads the benchmark network (directory plus session Encounters with attendance, through the
 write path, so the outcome facts are the ones kept on write), then, for each indicator,
 times ``registry.services.outcomes.evaluation.figures`` (members in SQL, every stratum) next
-to the floor: one hand-written SQL query over the fact rows giving the same total. Prints a
+to the floor: one hand-written SQL query over the fact rows giving the same total. The
+indicators read from attendances share one query per run, as ``registry measures evaluate``
+does; the first of them carries its cost. Prints a
 table and the ratio; the issue asks for every indicator within 3x of the floor and under 10 s
 in all at 1M resources.
 
@@ -87,12 +89,13 @@ def main() -> None:
         bounds = (period.start.isoformat(), period.end.isoformat())
         total = 0.0
         print(f"{'indicator':28} {'registry s':>10} {'floor s':>8} {'ratio':>6}")
+        shared: dict[tuple[str, str, str], object] = {}
         with engine.connect() as conn:
             for indicator in catalogue().values():
                 if indicator.key not in evaluation.evaluated_keys():
                     continue
                 seconds = timed(lambda i=indicator: evaluation.figures(  # type: ignore[misc]
-                    conn, i, Scope(period, BASE)))
+                    conn, i, Scope(period, BASE), shared=shared))
                 total += seconds
                 floor = FLOORS.get(indicator.key)
                 floor_s = timed(lambda f=floor: f(conn, *bounds)) if floor else None

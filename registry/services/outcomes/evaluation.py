@@ -91,9 +91,12 @@ class Scope:
 
 
 def figures(conn: Connection, indicator: Indicator, scope: Scope,
-            evaluations: EvaluationSource = no_evaluations) -> IndicatorFigures:
-    """The total and strata of ``indicator`` over ``scope``."""
-    members = [m for m in _members(conn, indicator.key, scope, evaluations)
+            evaluations: EvaluationSource = no_evaluations,
+            shared: dict[tuple[str, str, str], Any] | None = None) -> IndicatorFigures:
+    """The total and strata of ``indicator`` over ``scope``. ``shared`` keeps query results
+    that several indicators read (the attendances of the period) for one evaluation run."""
+    members = [m for m in _members(conn, indicator.key, scope, evaluations,
+                                   {} if shared is None else shared)
                if scope.hub is None or m.hub == scope.hub]
     first = list({m.key: m for m in reversed(members)}.values())  # one row per member
     total = _counted(indicator, first)
@@ -150,12 +153,17 @@ def _counted(indicator: Indicator, members: list[Member]) -> Counted:
 # ---- members of each key ------------------------------------------------------------------
 
 
-def _members(conn: Connection, key: str, scope: Scope, evaluations: EvaluationSource
-             ) -> list[Member]:
+def _members(conn: Connection, key: str, scope: Scope, evaluations: EvaluationSource,
+             shared: dict[tuple[str, str, str], Any]) -> list[Member]:
     if key in INSTRUMENT_OF:
         return _evaluation_members(conn, key, scope, evaluations)
-    if key not in _QUERIES:
+    if key not in _QUERIES and key not in _ATTENDANCE_KEYS:
         raise LookupError(f"indicator {key!r} has no query on this node")
+    if key in _ATTENDANCE_KEYS:
+        cache_key = ("attendances", *scope.bounds)
+        if cache_key not in shared:
+            shared[cache_key] = facts.attendances(conn, *scope.bounds)
+        return _ATTENDANCE_KEYS[key](shared[cache_key])
     return _QUERIES[key](conn, *scope.bounds)
 
 
@@ -163,18 +171,26 @@ def _rows(rows: Iterable[Any]) -> list[Member]:
     return [Member(*row[:9]) for row in rows]
 
 
-def _participant_hours(conn: Connection, start: str, end: str) -> list[Member]:
-    return _rows(facts.attendances(conn, start, end))
+def _participant_hours(rows: list[tuple[Any, ...]]) -> list[Member]:
+    return _rows(rows)
 
 
-def _unique_participants(conn: Connection, start: str, end: str) -> list[Member]:
-    return [Member(row[9], None, *row[2:9]) for row in facts.attendances(conn, start, end)]
+def _unique_participants(rows: list[tuple[Any, ...]]) -> list[Member]:
+    return [Member(row[9], None, *row[2:9]) for row in rows]
 
 
-def _active_spokes(conn: Connection, start: str, end: str, rural: bool = False) -> list[Member]:
+def _active_spokes(rows: list[tuple[Any, ...]], rural: bool = False) -> list[Member]:
     found = [Member(row[10], None, row[11], row[12], row[4], row[5], None, row[7], row[8])
-             for row in facts.attendances(conn, start, end) if row[10]]
+             for row in rows if row[10]]
     return [m for m in found if not rural or m.settlement == "rural"]
+
+
+_ATTENDANCE_KEYS: dict[str, Callable[[list[tuple[Any, ...]]], list[Member]]] = {
+    "participant-hours": _participant_hours,
+    "unique-participants": _unique_participants,
+    "active-spokes": _active_spokes,
+    "active-rural-spokes": lambda rows: _active_spokes(rows, rural=True),
+}
 
 
 def _cases(conn: Connection, start: str, end: str, follow_ups: bool = False) -> list[Member]:
@@ -184,10 +200,6 @@ def _cases(conn: Connection, start: str, end: str, follow_ups: bool = False) -> 
 
 _QUERIES: dict[str, Callable[[Connection, str, str], list[Member]]] = {
     "sessions-held": lambda c, s, e: _rows(facts.sessions_held(c, s, e)),
-    "participant-hours": _participant_hours,
-    "unique-participants": _unique_participants,
-    "active-spokes": _active_spokes,
-    "active-rural-spokes": lambda c, s, e: _active_spokes(c, s, e, rural=True),
     "new-spokes": lambda c, s, e: _rows(facts.first_affiliations(c, s, e)),
     "case-presentations": _cases,
     "follow-up-presentations": lambda c, s, e: _cases(c, s, e, follow_ups=True),
@@ -198,7 +210,7 @@ _QUERIES: dict[str, Callable[[Connection, str, str], list[Member]]] = {
 
 def evaluated_keys() -> frozenset[str]:
     """The indicator keys this node computes."""
-    return frozenset(_QUERIES) | frozenset(INSTRUMENT_OF)
+    return frozenset(_QUERIES) | frozenset(_ATTENDANCE_KEYS) | frozenset(INSTRUMENT_OF)
 
 
 def _evaluation_members(conn: Connection, key: str, scope: Scope,

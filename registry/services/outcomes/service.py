@@ -77,18 +77,19 @@ class OutcomesService:
         self._require_admin("evaluate outcomes")
         period = _period(period_code)
         hub = _hub_reference(hub) if hub else None
-        reports = [self.report(indicator, period, hub) for indicator in _indicators()]
+        shared: dict[tuple[str, str, str], Any] = {}
+        reports = [self.report(indicator, period, hub, shared) for indicator in _indicators()]
         store.save_reports(self.conn, [
             (r["measure"].split("|")[0], r["subject"]["reference"], period.code,
              json.dumps(r, sort_keys=True)) for r in reports], _now_micros())
         return reports
 
-    def report(self, indicator: Indicator, period: ReportingPeriod,
-               hub: str | None = None) -> dict[str, Any]:
+    def report(self, indicator: Indicator, period: ReportingPeriod, hub: str | None = None,
+               shared: dict[tuple[str, str, str], Any] | None = None) -> dict[str, Any]:
         """One exact, pending report, computed now (nothing stored)."""
         base = self.fhir.ctx.base_url
         figures = evaluation.figures(self.conn, indicator, Scope(period, base, hub),
-                                     self.evaluations)
+                                     self.evaluations, shared)
         subject = f"{base}/{hub}" if hub else base
         return build_report(indicator, figures, subject=subject, period=period,
                             reporter=subject if hub else None, date=_now(),
