@@ -139,3 +139,28 @@ def test_evaluate_measure_refuses_bad_input(fhir: Fhir, refs: dict[str, str]) ->
     odd = "periodStart=2026-11-02&periodEnd=2026-11-30"
     assert fhir.get(f"Measure/sessions-held/$evaluate-measure?{odd}").status_code == 400
     assert TEST_BASE
+
+
+def test_dhis2_export_with_a_mapping_and_back(app: Flask, fhir: Fhir, refs: dict[str, str],
+                                              tmp_path: Any) -> None:
+    from adapters.dhis2 import load_mapping
+    from registry.services.outcomes import exchange
+
+    mapping = load_mapping({
+        "dataSet": "TmOutcomes1", "suppressed": "comment", "orgUnits": {TEST_BASE: "NodeOrgUnit"},
+        "dataElements": [{"indicator": "sessions-held", "value": "initial-population",
+                          "dataElement": "TmSessions1"}],
+        "categoryOptionCombos": {"total": "bRowv6yZOF2"}})
+    evaluate_and_release(app)
+    with system_service(app) as service:
+        reports = outcomes(app, service).released("2026-11")
+    text, media_type = exchange.export(reports, "dhis2", exported="2026-12-01T00:00:00Z",
+                                       mapping=mapping)
+    payload = json.loads(text)
+    assert media_type == "application/json"
+    assert payload["dataValues"] == [{
+        "dataElement": "TmSessions1", "period": "202611", "orgUnit": "NodeOrgUnit",
+        "categoryOptionCombo": "bRowv6yZOF2", "comment": "masked"}]
+    unmapped = fhir.get("MeasureReport/$aggregate-export?format=dhis2&period=2026-11")
+    assert unmapped.status_code == 422  # the shipped example maps no subject of this node
+    assert "no organisation unit" in unmapped.get_data(as_text=True)
