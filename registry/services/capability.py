@@ -71,10 +71,13 @@ def _resource(node: Node, res_type: str) -> dict[str, Any]:
         "searchInclude": [*references, f"{res_type}:*"],
         "searchRevInclude": _revincludes(node, res_type),
         "searchParam": [_param(p) for p in sorted(params.values(), key=lambda p: p.code)],
-        "operation": [{"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/"
-                                                   f"{definition}"}
+        "operation": [{"name": name, "definition": definition if "://" in definition
+                       else f"http://hl7.org/fhir/OperationDefinition/{definition}"}
                       for name, definition in _operations(res_type)],
     }
+
+
+OUR_OPERATIONS = "https://telementoring.example.org/fhir/OperationDefinition"
 
 
 def _operations(res_type: str) -> list[tuple[str, str]]:
@@ -83,6 +86,11 @@ def _operations(res_type: str) -> list[tuple[str, str]]:
         found.append(("expand", "ValueSet-expand"))
     if res_type == "CodeSystem":
         found.append(("lookup", "CodeSystem-lookup"))
+    if res_type == "Measure":
+        found.append(("evaluate-measure", "Measure-evaluate-measure"))
+    if res_type == "MeasureReport":  # ours (registry.http.outcomes)
+        found += [(name, f"{OUR_OPERATIONS}/MeasureReport-{name}")
+                  for name in ("aggregate-export", "aggregate-import")]
     return found
 
 

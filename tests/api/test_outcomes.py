@@ -164,3 +164,11 @@ def test_dhis2_export_with_a_mapping_and_back(app: Flask, fhir: Fhir, refs: dict
     unmapped = fhir.get("MeasureReport/$aggregate-export?format=dhis2&period=2026-11")
     assert unmapped.status_code == 422  # the shipped example maps no subject of this node
     assert "no organisation unit" in unmapped.get_data(as_text=True)
+
+
+def test_the_operations_are_in_the_capability_statement(anonymous: Fhir) -> None:
+    statement = anonymous.get("metadata").json
+    operations = {r["type"]: {o["name"] for o in r.get("operation", [])}
+                  for r in statement["rest"][0]["resource"]}
+    assert "evaluate-measure" in operations["Measure"]
+    assert {"aggregate-export", "aggregate-import"} <= operations["MeasureReport"]
