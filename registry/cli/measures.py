@@ -123,6 +123,17 @@ def import_(fmt: str, file: str) -> None:
     click.echo(f"{count} reports imported from {file} (pending)")
 
 
+@group.command("rollup", help="Combine the reports imported from other nodes into this "
+                              "node's network-level reports (pending).")
+@PERIOD
+@with_appcontext
+@one_line_errors
+def rollup(period: str) -> None:
+    with system_unit("measures-rollup", write=True) as service:
+        reports = _outcomes(service).rollup(period)
+    click.echo(f"{len(reports)} network-level reports combined for {period} (pending)")
+
+
 @group.command("refresh-facts", help="Derive the outcome facts of every stored resource again "
                                      "(once, after upgrading a database that holds data).")
 @with_appcontext

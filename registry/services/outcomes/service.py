@@ -33,6 +33,7 @@ from registry.services.outcomes.periods import (
     period_of_dates,
 )
 from registry.services.outcomes.reports import build_report, read_report
+from registry.services.outcomes.rollup import combine
 from registry.storage import outcomes as store
 
 if TYPE_CHECKING:  # the service is handed a FhirService; the write path imports outcome facts
@@ -251,11 +252,39 @@ class OutcomesService:
         rows = []
         for report in reports:
             data = read_report(report)
-            period = period_of_dates(data.period_start, data.period_end)
+            try:
+                period = period_of_dates(data.period_start, data.period_end)
+            except PeriodError as exc:
+                raise InvalidRequest(str(exc)) from None
+            stored = {**report, "status": "pending",
+                      "id": report_id(data.indicator, period.code, data.subject)}
             rows.append((data.measure.split("|")[0], data.subject, period.code,
-                         json.dumps(dict(report), sort_keys=True)))
+                         json.dumps(stored, sort_keys=True)))
         store.save_reports(self.conn, rows, _now_micros())
         return len(rows)
+
+    def rollup(self, period_code: str) -> list[dict[str, Any]]:
+        """Combine the reports imported from other nodes for the period into this node's
+        network-level reports (pending: disclosure control applies again on release)."""
+        self._require_admin("roll up outcomes")
+        period = _period(period_code)
+        base = self.fhir.ctx.base_url
+        by_measure: dict[str, list[dict[str, Any]]] = {}
+        for subject, _, content in store.read_reports(self.conn, period.code):
+            if subject != base:
+                report = json.loads(content)
+                by_measure.setdefault(report["measure"].split("|")[0], []).append(report)
+        if not by_measure:
+            raise NotFound(f"No reports from other nodes for {period.code}: import them first")
+        combined = []
+        for url, reports in sorted(by_measure.items()):
+            report = combine(reports, subject=base, date=_now())
+            report["id"] = report_id(catalogue()[url].key, period.code, base)
+            combined.append(report)
+        store.save_reports(self.conn, [(url, base, period.code, json.dumps(r, sort_keys=True))
+                                       for url, r in zip(sorted(by_measure), combined,
+                                                         strict=True)], _now_micros())
+        return combined
 
     def _require_admin(self, what: str) -> None:
         if self.fhir.ctx.caller.role != "network-admin":
