@@ -57,6 +57,12 @@ class Settings:
     session_key: str = ""
     # Hours a dashboard sign-in lasts (the token's own expiry and revocation end it sooner).
     session_hours: int = 8
+    # Aggregate outcomes: counts from 1 to disclosure_threshold - 1 are masked on release;
+    # aggregators are the peer names (comma-separated) that may receive exact figures;
+    # dhis2_mapping is the JSON file mapping indicators and strata to DHIS2 identifiers.
+    disclosure_threshold: int = 11
+    aggregators: str = ""
+    dhis2_mapping: str = ""
 
     def validate(self) -> Settings:
         if "://" not in self.database_url:
@@ -80,6 +86,10 @@ class Settings:
         if self.database_connect_timeout_seconds < 1 or self.idle_in_transaction_timeout_ms < 1:
             raise ConfigError("REGISTRY_DATABASE_CONNECT_TIMEOUT_SECONDS and "
                               "REGISTRY_IDLE_IN_TRANSACTION_TIMEOUT_MS must be positive")
+        if self.disclosure_threshold < 2:
+            raise ConfigError("REGISTRY_DISCLOSURE_THRESHOLD must be 2 or more")
+        if self.dhis2_mapping and not Path(self.dhis2_mapping).is_file():
+            raise ConfigError(f"REGISTRY_DHIS2_MAPPING is not a file: {self.dhis2_mapping!r}")
         if self.rate_limit and not _valid_rate_limit(self.rate_limit):
             raise ConfigError(f"REGISTRY_RATE_LIMIT is not a rate limit like '600 per minute': "
                               f"{self.rate_limit!r}")
@@ -88,6 +98,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def aggregator_names(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.aggregators.split(",") if n.strip())
 
     @property
     def cors_origin_list(self) -> list[str]:

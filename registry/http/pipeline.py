@@ -36,11 +36,14 @@ from registry.services.node import Node
 from registry.services.unit import flush_trail, unit_of_work
 from registry.storage.database import Database
 
-API_BLUEPRINTS = frozenset({"fhir", "cases", "evaluations"})
+API_BLUEPRINTS = frozenset({"fhir", "cases", "evaluations", "outcomes"})
 WEB_BLUEPRINT = "web"  # the dashboard: its caller comes from the session cookie
 PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
-UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file",  # NDJSON files
-                                   "evaluations.evaluation_report"})  # HTML or PDF
+UNFORMATTED_ENDPOINTS = frozenset({
+    "fhir.bulk_export_file",  # NDJSON files
+    "evaluations.evaluation_report",  # HTML or PDF
+    "outcomes.aggregate_export",  # CSV, ADX XML, DHIS2 JSON
+})
 JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
 ACCEPTABLE = (*JSON_FORMATS[1:], "*/*", "application/*")
 

@@ -78,6 +78,9 @@ def _resource(node: Node, res_type: str) -> dict[str, Any]:
     }
 
 
+OUR_OPERATIONS = "https://telementoring.example.org/fhir/OperationDefinition"
+
+
 def _operations(res_type: str) -> list[tuple[str, str]]:
     found = [("validate", "Resource-validate")]
     if res_type == "ValueSet":
@@ -87,6 +90,11 @@ def _operations(res_type: str) -> list[tuple[str, str]]:
     if res_type == "HealthcareService":
         found += [(name, f"{NETWORK_OPERATIONS}/HealthcareService-{name}")
                   for name in ("evaluation-analysis", "evaluation-report")]
+    if res_type == "Measure":
+        found.append(("evaluate-measure", "Measure-evaluate-measure"))
+    if res_type == "MeasureReport":  # ours (registry.http.outcomes)
+        found += [(name, f"{OUR_OPERATIONS}/MeasureReport-{name}")
+                  for name in ("aggregate-export", "aggregate-import")]
     return found
 
 

@@ -222,3 +222,58 @@ survey_link = sa.Table(
     sa.Column("used", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("program", "cohort", "phase", "mentee"),
 )
+
+# Outcome facts (``registry.storage.outcomes``): the few fields of a current resource that the
+# aggregate indicators count, derived on every write in the same transaction (like index rows),
+# so indicators are joins over this table and never parse resource JSON. One row per fact;
+# what ``link``, ``link2``, ``code`` and ``value`` hold depends on ``kind`` (see
+# ``registry.services.outcomes.facts``).
+outcome_fact = sa.Table(
+    "outcome_fact", metadata,
+    sa.Column("resource_pk", BigId, sa.ForeignKey("resource.pk"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("item", _c_string(255), nullable=False),  # "Type/id" the fact is about
+    sa.Column("link", _c_string(255), nullable=True),  # the main reference it points to
+    sa.Column("link2", _c_string(255), nullable=True),  # a second reference or a class
+    sa.Column("code", sa.String(64), nullable=True),
+    sa.Column("country", sa.String(2), nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=True),  # microseconds since the epoch, UTC
+    sa.Column("day", sa.String(10), nullable=True),  # the UTC date of ``at``, YYYY-MM-DD
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Index(None, "kind", "day"),
+    sa.Index(None, "kind", "item"),
+    sa.Index(None, "kind", "link"),
+    sa.Index(None, "resource_pk"),
+)
+
+# Evaluated reports (``registry.storage.outcomes``): the exact MeasureReport of one indicator,
+# subject and period, as last evaluated. Exact figures never become resources (a FHIR read
+# would show them to every outcome reader); what is released publicly is written as
+# MeasureReport resources, what goes to the aggregator stays here and in the ledger.
+outcome_report = sa.Table(
+    "outcome_report", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("measure", sa.String(255), nullable=False),  # canonical URL, no version
+    sa.Column("subject", sa.String(255), nullable=False),  # "Organization/ID" or "network"
+    sa.Column("period", sa.String(16), nullable=False),  # YYYY, YYYY-Qn or YYYY-MM
+    sa.Column("status", sa.String(16), nullable=False),  # pending | complete
+    sa.Column("evaluated", sa.BigInteger, nullable=False),
+    sa.Column("content", Text, nullable=False),  # the exact MeasureReport JSON
+    sa.UniqueConstraint("measure", "subject", "period"),
+    sa.Index(None, "period", "subject"),
+)
+
+# The release ledger (``registry.services.outcomes.ledger``): one row per release.
+outcome_release = sa.Table(
+    "outcome_release", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("audience", sa.String(200), nullable=False),  # "public" or the aggregator's name
+    sa.Column("exact", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("released_at", sa.BigInteger, nullable=False),
+    sa.Column("record", Text, nullable=False),  # the ReleaseRecord as JSON
+    sa.Column("content", Text, nullable=False),  # the reports exactly as released (JSON list)
+    sa.UniqueConstraint("period", "subject", "audience", "version"),
+)

@@ -3,10 +3,14 @@ cases with follow-ups and recommendations; a second load changes nothing."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 
 from registry.services.demo import PARTS, DemoRun, load_demo
+from registry.services.evaluations.facts import paired_changes
+from registry.services.outcomes.service import OutcomesService
 from tests.conftest import Fhir, make_token, system_service
 
 SCALE = 0.05
@@ -19,7 +23,8 @@ def loaded(app: Flask) -> list[str]:
 
 def test_every_part_reports_a_line(loaded: list[str]) -> None:
     assert len(loaded) == len(PARTS)
-    assert [line.split(":")[0] for line in loaded] == ["directory", "sessions", "cases"]
+    assert [line.split(":")[0] for line in loaded] == ["directory", "sessions", "cases",
+                                                        "evaluations", "outcomes"]
 
 
 def test_sessions_carry_attendance(fhir: Fhir, loaded: list[str]) -> None:
@@ -54,3 +59,20 @@ def test_a_second_load_changes_nothing(app: Flask, loaded: list[str]) -> None:
     again = load_demo(DemoRun(7, SCALE, lambda: system_service(app, name="demo"), batch=200))
     assert again[0].startswith("directory: 0 written") and again[1].startswith(
         "sessions: 0 written") and again[2] == "cases: already presented, none added"
+    assert again[3].startswith("evaluations: 0 written")
+
+
+def test_outcomes_are_released_for_the_demo_year_with_small_cells_masked(
+        app: Flask, loaded: list[str]) -> None:
+    with system_service(app, write=False) as service:
+        reports = OutcomesService(service).released("2025")
+    assert reports and any("masked" in str(r) for r in reports)
+    counted = [r["group"][0]["population"][0].get("count") for r in reports]
+    assert any(c for c in counted)  # the loaded sessions and cases are counted
+
+
+def test_evaluations_pair_pre_and_post_for_the_outcome_measures(app: Flask,
+                                                               loaded: list[str]) -> None:
+    with system_service(app, write=False) as service:
+        pairs = paired_changes(service.ctx.conn, start=date(2000, 1, 1), end=date(2100, 1, 1))
+    assert pairs and {p.kind for p in pairs} >= {"knowledge", "self-efficacy"}

@@ -15,6 +15,7 @@ from registry.services.demo.loaders import (
     load_cases,
     load_directory,
     load_evaluations,
+    load_outcomes,
     load_sessions,
 )
 from registry.services.demo.network import (
@@ -29,7 +30,8 @@ from registry.services.demo.run import DemoRun
 
 DemoPart = Callable[[DemoRun], str]
 
-PARTS: list[DemoPart] = [load_directory, load_sessions, load_cases, load_evaluations]
+PARTS: list[DemoPart] = [load_directory, load_sessions, load_cases, load_evaluations,
+                         load_outcomes]
 
 
 def load_demo(run: DemoRun, parts: list[DemoPart] | None = None) -> list[str]:

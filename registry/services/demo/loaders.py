@@ -13,7 +13,9 @@ from registry.services.demo.activity import activity, has_cases, present_cases
 from registry.services.demo.network import generate_network
 from registry.services.demo.run import DemoRun
 from registry.services.evaluations.demo import add_demo_evaluations
+from registry.services.evaluations.facts import paired_changes
 from registry.services.loading import LoadReport, batches, load_batch
+from registry.services.outcomes.service import OutcomesService
 
 
 def load_directory(run: DemoRun) -> str:
@@ -53,3 +55,18 @@ def load_evaluations(run: DemoRun) -> str:
         report = add_demo_evaluations(service, seed=run.seed, batch=run.batch)
     run.progress(report.written)
     return f"evaluations: {report.written} written, {report.unchanged} unchanged"
+
+
+DEMO_YEAR = 2025  # the demo's sessions run back from the end of this year
+
+
+def load_outcomes(run: DemoRun) -> str:
+    """The year's indicators and those of its quarters, evaluated over the loaded activity and
+    released with small cells masked (one unit of work per period)."""
+    periods = [f"{DEMO_YEAR}", *(f"{DEMO_YEAR}-Q{q}" for q in range(1, 5))]
+    for period in periods:
+        with run.unit() as service:
+            outcomes = OutcomesService(service, evaluations=paired_changes)
+            outcomes.evaluate(period)
+            outcomes.release(period)
+    return f"outcomes: {len(periods)} periods evaluated and released"

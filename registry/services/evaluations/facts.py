@@ -29,6 +29,8 @@ class PairedChange:
     pre: float
     post: float
     completed: date  # date of the post response
+    kind: str  # the instrument's kind: knowledge, self-efficacy, ...
+    role: str  # "PractitionerRole/<id>": for strata on this node, never sent elsewhere
 
 
 def paired_changes(conn: Connection, *, start: date, end: date,
@@ -43,5 +45,6 @@ def paired_changes(conn: Connection, *, start: date, end: date,
             if start <= post.authored <= end and post.hub:
                 found.append(PairedChange(
                     post.instrument, f"Organization/{post.hub}", post.program, post.cohort,
-                    f"m{post.mentee_pk}", pre.score, post.score, post.authored))
+                    f"m{post.mentee_pk}", pre.score, post.score, post.authored, post.kind,
+                    f"PractitionerRole/{post.mentee}"))
     return sorted(found, key=lambda c: (c.instrument, c.completed, c.mentee_key))

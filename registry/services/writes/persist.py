@@ -9,11 +9,13 @@ import orjson
 
 from registry.services.compartment import derive
 from registry.services.context import Context
+from registry.services.outcomes.facts import facts_of, has_facts
 from registry.services.search.index import index_rows
 from registry.services.writes.pending import PendingWrite
 from registry.storage import resources as rows
 from registry.storage.compartments import Compartment
 from registry.storage.database import chunks, is_write
+from registry.storage.outcomes import store_facts
 from registry.storage.resources import RowWrite
 from registry.storage.rows import Stored
 from registry.storage.values import instant
@@ -32,13 +34,22 @@ def persist(ctx: Context, writes: Sequence[PendingWrite]) -> list[Stored]:
     compartments = _compartments(ctx, writes)
     search_parameters = ctx.node.search_parameters
     for part in chunks(range(len(writes)), WRITES_PER_STATEMENT):
-        rows.write_rows(ctx.conn, [
+        pks = rows.write_rows(ctx.conn, [
             RowWrite(w.res_type, w.res_id, w.current, stored[i],
                      {} if w.resource is None else index_rows(
                          w.resource, search_parameters, ctx.base_url),
                      compartments[i])
             for i in part for w in [writes[i]]])
+        _store_facts(ctx, [writes[i] for i in part], pks)
     return stored
+
+
+def _store_facts(ctx: Context, writes: Sequence[PendingWrite], pks: list[int]) -> None:
+    """The outcome facts of the writes whose type has any (old ones replaced)."""
+    facts = [(pk, facts_of(w.resource), w.current is not None)
+             for w, pk in zip(writes, pks, strict=True) if has_facts(w.res_type)]
+    if facts:
+        store_facts(ctx.conn, facts)
 
 
 def _compartments(ctx: Context, writes: Sequence[PendingWrite]) -> list[Compartment | None]:
