@@ -239,8 +239,11 @@ def expand_value_set() -> Response:
     return fhir_response(operations.expand(_operation_params()))
 
 
-@blp.route("/ValueSet/<res_id>/$expand", methods=["GET", "POST"])
-@blp.doc(summary="Expand a stored ValueSet (filter, displayLanguage)")
+@blp.route("/ValueSet/<fhirid:res_id>/$expand", methods=["GET", "POST"])
+@blp.doc(**interaction("Expand a stored ValueSet", ok=200, returns="Resource",
+                       query={"filter": {"type": "string"},
+                              "displayLanguage": {"type": "string"}},
+                       errors=(403, 404, 410, 422)))
 def expand_stored_value_set(res_id: str) -> Response:
     params = _operation_params()
     with unit(write=False) as service:
