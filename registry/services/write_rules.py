@@ -10,6 +10,7 @@ from typing import Any
 from registry.errors import Issue
 from registry.services import profiles
 from registry.services.node import Resolver, WriteRule
+from registry.services.programs.rules import check_programs
 
 
 def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:
@@ -18,4 +19,4 @@ def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Is
 
 
 def default_write_rules() -> tuple[WriteRule, ...]:
-    return (conforms_to_profiles,)
+    return (conforms_to_profiles, check_programs)

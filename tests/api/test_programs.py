@@ -8,8 +8,9 @@ import pytest
 from flask import Flask
 from icalendar import Calendar
 
+from tests import factories as f
 from tests.conftest import Fhir, make_token
-from tests.programs import SESSION_COHORT, needs_response, program_network
+from tests.programs import SESSION_COHORT, care_plan, cohort, needs_response, program_network
 
 
 @pytest.fixture
@@ -184,3 +185,48 @@ def test_calendar_feeds_open_with_a_token_or_the_key_and_follow_changes(
     assert client.get(path.split("?")[0]).status_code == 401
     token = {"Authorization": f"Bearer {make_token(app)}"}
     assert client.get(path.split("?")[0], headers=token).status_code == 200
+
+
+def test_cohorts_plans_and_cohort_sessions_are_checked_on_write(
+        fhir: Fhir, refs: dict[str, Any]) -> None:
+    bad_cohort = cohort(refs["program"], refs["hub"], [refs["hub"]])
+    assert fhir.post("Group", bad_cohort).status_code == 422
+    assert fhir.post("Group", cohort("HealthcareService/nope", refs["hub"], [])
+                     ).status_code == 422
+    plan = care_plan(refs["cohort"], refs["hub"])
+    del plan["activity"][0]["detail"]["reasonCode"]  # moved, without a reason
+    response = fhir.post("CarePlan", plan)
+    assert response.status_code == 422
+    assert "reason" in response.get_data(as_text=True)
+    session = schedule(fhir, refs["cohort"], "FREQ=WEEKLY;COUNT=1").json["entry"][0]["resource"]
+    other = fhir.create(f.program("Other program", refs["hub"], country="BR"))
+    session["extension"][0]["valueReference"]["reference"] = f"HealthcareService/{other['id']}"
+    assert fhir.put(f"Encounter/{session['id']}", session).status_code == 422
+
+
+def as_role(app: Flask, role: str, binding: str | None = None) -> Fhir:
+    return Fhir(app.test_client(), make_token(app, role, binding=binding))
+
+
+def test_policy_keeps_cohort_operations_in_their_hub(app: Flask, fhir: Fhir,
+                                                     refs: dict[str, Any]) -> None:
+    other_hub = fhir.create(f.hub("Hub Norte (teste)", "BR", ident="HUB-N"))
+    own = as_role(app, "hub-admin", refs["hub"])
+    stranger = as_role(app, "hub-admin", f"Organization/{other_hub['id']}")
+    clinician = as_role(app, "spoke-clinician", refs["spoke"])
+    viewer = as_role(app, "global-viewer")
+    assert schedule(own, refs["cohort"], "FREQ=WEEKLY;COUNT=1").status_code == 201
+    assert own.get(f"{refs['cohort']}/$progress").status_code == 200
+    assert own.get(f"{refs['cohort']}/$needs-summary").status_code == 200
+    for caller in (stranger, clinician, viewer):
+        assert schedule(caller, refs["cohort"], "FREQ=WEEKLY;COUNT=1",
+                        start="2027-06-01T10:00:00").status_code in (403, 404)
+        assert caller.get(f"{refs['cohort']}/$progress").status_code in (403, 404)
+        assert caller.post(f"{refs['program']}/$rotate-calendar-key",
+                           {"resourceType": "Parameters"}).status_code in (403, 404)
+    assert len(fhir.ids(f"Encounter?cohort={refs['cohort']}")) == 1
+    path = f"/calendar/cohort/{refs['cohort'].split('/')[1]}.ics"
+    assert app.test_client().get(path, headers={
+        "Authorization": f"Bearer {stranger.token}"}).status_code in (403, 404)
+    assert app.test_client().get(path, headers={
+        "Authorization": f"Bearer {own.token}"}).status_code == 200
