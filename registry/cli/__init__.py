@@ -13,10 +13,11 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from registry.cli import attendance, db, demo, security, serve, tokens
+from registry.cli import attendance, db, demo, programs, security, serve, tokens
 from registry.config import ConfigError, load_settings
 
-GROUPS = (db.group, tokens.group, security.group, attendance.group)
+GROUPS = (db.group, tokens.group, security.group, attendance.group,
+          programs.calendar_group, programs.programs_group)
 COMMANDS = (serve.serve, demo.demo)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 
