@@ -18,7 +18,7 @@ from registry.http.fhir.responses import fhir_response, json_body
 from registry.http.pipeline import base_url, caller, database, node, trail, unit
 from registry.services.caller import Caller
 from registry.services.fhir import FhirService
-from registry.services.programs import calendar, needs, progress, schedule
+from registry.services.programs import calendar, consultations, needs, progress, schedule
 from registry.services.programs.model import parameter_lists
 from registry.services.unit import unit_of_work
 
@@ -62,6 +62,16 @@ def rotate_calendar_key(program_id: str) -> Response:
     with unit(write=True) as service:
         links = calendar.rotate_key(service, program_id)
     return fhir_response(links)
+
+
+@blp.route("/Organization/<string:hub_id>/$consultation-turnaround", methods=["GET"])
+@blp.doc(summary="A hub's consultations: asked, answered, hours to the first answer "
+         "(periodStart, periodEnd)")
+def consultation_turnaround(hub_id: str) -> Response:
+    params = request.args.to_dict(flat=False)
+    with unit(write=False) as service:
+        figures = consultations.turnaround(service, hub_id, params)
+    return fhir_response(figures)
 
 
 @feeds.route("/<string:kind>/<string:res_id>.ics", methods=["GET"])

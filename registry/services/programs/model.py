@@ -20,6 +20,11 @@ TOPIC_SYSTEM = f"{CS}/program-topic"
 NEEDS_QUESTIONNAIRE = f"{BASE}/Questionnaire/needs-assessment"
 PROGRAM_ROLE = f"{CS}/program-role"
 ADAPTATIONS = ("kept", "added", "dropped", "moved")
+CONSULTATION = {"system": "http://snomed.info/sct", "code": "11429006",
+                "display": "Consultation"}
+CONSULTATION_CHANNEL = f"{SD}/consultation-channel"
+CHANNELS = ("phone", "video", "email", "message", "site-visit")
+PRIORITIES = ("routine", "urgent", "asap", "stat")
 
 
 def extension_reference(resource: dict[str, Any], url: str) -> str | None:

@@ -2,7 +2,7 @@
 
 A cohort is a Group of PractitionerRoles that names a program; a cohort's CarePlan says how
 each topic adapts the curriculum and why; a session naming a cohort belongs to the cohort's
-program. Each rule looks only at resources that claim to be one of these.
+program; a consultation says who asks which hub about what, how urgently and how. Each rule looks only at resources that claim to be one of these.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from registry.errors import Issue, error
 from registry.services.node import Resolver
+from registry.services.programs.consultations import check_consultation, is_consultation
 from registry.services.programs.model import (
     COHORT_PROGRAM,
     SESSION_COHORT,
@@ -28,6 +29,8 @@ def check_programs(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:
         return check_adaptation(resource)
     if kind == "Encounter" and extension_reference(resource, SESSION_COHORT):
         return check_session_cohort(resource, resolve)
+    if is_consultation(resource):
+        return check_consultation(resource, resolve)
     return []
 
 
