@@ -57,7 +57,8 @@ def test_a_consultation_is_asked_deidentified_assigned_answered_and_timed(
     assert "buprenorfina" in stored
     ref = f"ServiceRequest/{asked.json['id']}"
     task = hub.post("Task", {"resourceType": "Task", "status": "accepted", "intent": "order",
-                             "basedOn": [{"reference": ref}], "owner": {"reference": refs["tutor"]}})
+                             "basedOn": [{"reference": ref}],
+                             "owner": {"reference": refs["tutor"]}})
     assert task.status_code == 201, task.get_data(as_text=True)
     assert hub.post("Communication", answer(ref, refs, "2027-03-01T16:30:00Z")).status_code == 201
     second = clinician.post("ServiceRequest", request_body(refs, "Second question"))

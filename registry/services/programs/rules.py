@@ -2,7 +2,8 @@
 
 A cohort is a Group of PractitionerRoles that names a program; a cohort's CarePlan says how
 each topic adapts the curriculum and why; a session naming a cohort belongs to the cohort's
-program; a consultation says who asks which hub about what, how urgently and how. Each rule looks only at resources that claim to be one of these.
+program; a consultation says who asks which hub about what, how urgently and how. Each rule
+looks only at resources that claim to be one of these.
 """
 
 from __future__ import annotations
