@@ -25,6 +25,9 @@ CONSULTATION = {"system": "http://snomed.info/sct", "code": "11429006",
 CONSULTATION_CHANNEL = f"{SD}/consultation-channel"
 CHANNELS = ("phone", "video", "email", "message", "site-visit")
 PRIORITIES = ("routine", "urgent", "asap", "stat")
+LEARNING_KIND = f"{CS}/learning-kind"
+PROGRAM_TASK = f"{CS}/program-task"
+LEARNING_DURATION = f"{SD}/learning-duration"
 
 
 def extension_reference(resource: dict[str, Any], url: str) -> str | None:

@@ -2,8 +2,9 @@
 
 A cohort is a Group of PractitionerRoles that names a program; a cohort's CarePlan says how
 each topic adapts the curriculum and why; a session naming a cohort belongs to the cohort's
-program; a consultation says who asks which hub about what, how urgently and how. Each rule
-looks only at resources that claim to be one of these.
+program; a consultation says who asks which hub about what, how urgently and how; a learning
+resource and its completions say what, where and by whom. Each rule looks only at resources
+that claim to be one of these.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from typing import Any
 from registry.errors import Issue, error
 from registry.services.node import Resolver
 from registry.services.programs.consultations import check_consultation, is_consultation
+from registry.services.programs.learning import (
+    check_completion,
+    check_learning_resource,
+    is_completion,
+    is_learning_resource,
+)
 from registry.services.programs.model import (
     COHORT_PROGRAM,
     SESSION_COHORT,
@@ -32,6 +39,10 @@ def check_programs(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:
         return check_session_cohort(resource, resolve)
     if is_consultation(resource):
         return check_consultation(resource, resolve)
+    if is_learning_resource(resource):
+        return check_learning_resource(resource, resolve)
+    if is_completion(resource):
+        return check_completion(resource, resolve)
     return []
 
 
