@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests import factories as f
+from tests.casework import ROLE, network, session
+from tests.conftest import Fhir
 
 BASE = "https://telementoring.example.org/fhir"
 KIND = f"{BASE}/CodeSystem/learning-kind"
@@ -35,3 +37,20 @@ def completion(doc: str, mentee: str, when: str = "2027-03-02T10:00:00Z") -> dic
             "code": {"coding": [{"system": TASK, "code": "learning-completion"}]},
             "focus": {"reference": doc}, "owner": {"reference": mentee},
             "executionPeriod": {"end": when}}
+
+
+def participation_network(fhir: Fhir) -> dict[str, str]:
+    """The casework network, where the presenter attended two sessions of the program for an
+    hour each and completed a 30-minute podcast: 2.5 hours."""
+    found = network(fhir)
+    for day, topic in (("2027-03-03", "Induction"), ("2027-03-10", "Tapering")):
+        body = session(found["program"], found["tutor"], start=f"{day}T18:00:00Z",
+                       end=f"{day}T19:30:00Z", type=[{"text": topic}])
+        body["participant"].append({
+            "type": [{"coding": [{"system": ROLE, "code": "presenter"}]}],
+            "individual": {"reference": found["presenter"]},
+            "period": {"start": f"{day}T18:00:00Z", "end": f"{day}T19:00:00Z"}})
+        fhir.create(body)
+    doc = fhir.create(resource(found["hub"], "Podcast sobre naloxona", "podcast", minutes=30))
+    fhir.create(completion(f"DocumentReference/{doc['id']}", found["presenter"]))
+    return found

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import Fhir
+from tests.learning import participation_network
 from tests.programs import program_network
 
 
@@ -56,3 +57,16 @@ def test_rotate_key_changes_the_links(app: Flask, fhir: Fhir, refs: dict[str, An
     key = rotated.output.splitlines()[0].split("key=")[1]
     path = f"/calendar/program/{refs['program'].split('/')[1]}.ics?key={key}"
     assert app.test_client().get(path).status_code == 200
+
+
+def test_certificate_issue_and_verify(app: Flask, fhir: Fhir, tmp_path: Any) -> None:
+    found = participation_network(fhir)
+    target = tmp_path / "certificate.pdf"
+    result = run(app, "certificate", "issue", "--mentee", found["presenter"], "--program",
+                 found["program"], "--lang", "es", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
+    code = result.output.split("\t")[0].strip().splitlines()[-1]
+    verified = run(app, "certificate", "verify", code)
+    assert verified.output == "valid\tAna Pérez\t2.5 h\n"
+    assert run(app, "certificate", "verify", "nope").exit_code == 1

@@ -17,7 +17,7 @@ from registry.cli import attendance, db, demo, programs, security, serve, tokens
 from registry.config import ConfigError, load_settings
 
 GROUPS = (db.group, tokens.group, security.group, attendance.group,
-          programs.calendar_group, programs.programs_group)
+          programs.calendar_group, programs.programs_group, programs.certificate_group)
 COMMANDS = (serve.serve, demo.demo)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 

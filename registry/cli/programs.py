@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from flask.cli import with_appcontext
 
 from registry.cli.common import one_line_errors, system_unit
 from registry.services.programs import calendar as calendars
-from registry.services.programs import needs, progress, schedule
+from registry.services.programs import certificates, needs, progress, schedule
 from registry.services.programs.model import local_id
 
 
@@ -101,3 +101,41 @@ def progress_(cohort: str, missed: int) -> None:
         figures = progress.progress(service, local_id(cohort, "Group"),
                                     {"missed": [str(missed)]})
     click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+
+
+@click.group("certificate", help="Certificates of participation.")
+def certificate_group() -> None:
+    pass
+
+
+@certificate_group.command("issue", help="Issue a mentee's certificate (PDF) for a program; "
+                           "prints the verification code on stderr.")
+@click.option("--mentee", required=True, help="PractitionerRole/ID")
+@click.option("--program", required=True, help="HealthcareService/ID")
+@click.option("--lang", type=click.Choice(certificates.LANGUAGES), default=None,
+              help="Default: the mentee's language, else English.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the PDF here (default: stdout).")
+@with_appcontext
+@one_line_errors
+def issue(mentee: str, program: str, lang: str | None, output: str | None) -> None:
+    with system_unit("certificate-issue", write=True) as service:
+        issued = certificates.issue(service, local_id(mentee, "PractitionerRole"), program,
+                                    lang)
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(issued.pdf)
+    else:
+        stdout: BinaryIO = click.get_binary_stream("stdout")
+        stdout.write(issued.pdf)
+    click.echo(f"{issued.code}\t{issued.reference}\t{issued.hours:g} h", err=True)
+
+
+@certificate_group.command("verify", help="Check a verification code: name and hours.")
+@click.argument("code")
+@with_appcontext
+@one_line_errors
+def verify(code: str) -> None:
+    with system_unit("certificate-verify", write=False) as service:
+        found = certificates.verify(service, code)
+    click.echo(f"valid\t{found['name']}\t{found['hours']:g} h")

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(cases.blp)
     api.register_blueprint(programs.blp)
     api.register_blueprint(programs.feeds)
+    api.register_blueprint(programs.verification)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
     pipeline.init_app(app)

@@ -38,7 +38,9 @@ from registry.storage.database import Database
 API_BLUEPRINTS = frozenset({"fhir", "cases", "programs"})
 FEED_BLUEPRINTS = frozenset({"calendar"})  # a token when one is sent, else a feed key
 PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
-UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file", "calendar.feed"})  # NDJSON, ics
+# NDJSON files, iCalendar feeds, PDF certificates
+UNFORMATTED_ENDPOINTS = frozenset({"fhir.bulk_export_file", "calendar.feed",
+                                   "programs.certificate"})
 JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
 ACCEPTABLE = (*JSON_FORMATS[1:], "*/*", "application/*")
 

@@ -7,18 +7,26 @@ caller's bearer token (under the policy) or, without one, with the feed's key in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from registry.errors import NotAuthenticated
+from registry.errors import InvalidRequest, NotAuthenticated
 from registry.http.fhir.responses import fhir_response, json_body
 from registry.http.pipeline import base_url, caller, database, node, trail, unit
 from registry.services.caller import Caller
 from registry.services.fhir import FhirService
-from registry.services.programs import calendar, consultations, needs, progress, schedule
+from registry.services.programs import (
+    calendar,
+    certificates,
+    consultations,
+    needs,
+    progress,
+    schedule,
+)
 from registry.services.programs.model import parameter_lists
 from registry.services.unit import unit_of_work
 
@@ -26,6 +34,8 @@ blp = Blueprint("programs", __name__, url_prefix="/fhir",
                 description="Running a program: cohorts, needs, schedules, progress")
 feeds = Blueprint("calendar", __name__, url_prefix="/calendar",
                   description="iCalendar feeds of a program's and a cohort's sessions")
+verification = Blueprint("verify", __name__, url_prefix="/verify",
+                         description="Anyone can check a certificate's verification code")
 
 
 @blp.route("/Group/<string:group_id>/$needs-summary", methods=["GET"])
@@ -72,6 +82,34 @@ def consultation_turnaround(hub_id: str) -> Response:
     with unit(write=False) as service:
         figures = consultations.turnaround(service, hub_id, params)
     return fhir_response(figures)
+
+
+@blp.route("/PractitionerRole/<string:role_id>/$certificate", methods=["GET", "POST"])
+@blp.doc(summary="Issue a mentee's certificate of participation in a program "
+         "(program=HealthcareService/ID, lang); answers the PDF")
+def certificate(role_id: str) -> Response:
+    params = request.args.to_dict(flat=False)
+    if request.method == "POST" and request.data:
+        params.update(parameter_lists(json_body()))
+    program = (params.get("program") or [""])[0]
+    if not program:
+        raise InvalidRequest("$certificate needs program=HealthcareService/ID", "program")
+    with unit(write=True) as service:
+        issued = certificates.issue(service, role_id, program, request.args.get("lang")
+                                    or next(iter(params.get("lang") or []), None))
+    return Response(issued.pdf, 201, content_type="application/pdf", headers={
+        "Location": f"{base_url()}/{issued.reference}", "X-Verification-Code": issued.code,
+        "Content-Disposition": f'inline; filename="certificate-{issued.code}.pdf"'})
+
+
+@verification.route("/<string:code>", methods=["GET"])
+@verification.doc(summary="Whether a certificate is valid, with its name and hours only",
+                  security=[])
+def verify(code: str) -> Response:
+    with unit_of_work(database(), node(), Caller.system("verify"), trail(), base_url(),
+                      write=False) as service:
+        found = certificates.verify(service, code)
+    return Response(json.dumps(found), 200, content_type="application/json")
 
 
 @feeds.route("/<string:kind>/<string:res_id>.ics", methods=["GET"])
