@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO
+import sys
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -126,8 +127,7 @@ def issue(mentee: str, program: str, lang: str | None, output: str | None) -> No
         with open(output, "wb") as handle:
             handle.write(issued.pdf)
     else:
-        stdout: BinaryIO = click.get_binary_stream("stdout")
-        stdout.write(issued.pdf)
+        sys.stdout.buffer.write(issued.pdf)
     click.echo(f"{issued.code}\t{issued.reference}\t{issued.hours:g} h", err=True)
 
 
