@@ -107,12 +107,12 @@ def schedule(service: FhirService, group_id: str, params: Mapping[str, list[str]
     program_ref = cohort_program(group)
     program = service.read("HealthcareService", local_id(program_ref, "HealthcareService"))
     program_body = program.resource()
-    starts = occurrences(recurrence, _country(program_body))
+    starts = occurrences(recurrence, program_country(program_body))
     if not starts:
         raise InvalidRequest("The rule gives no session outside holidays", "rrule")
     _refuse_clashes(service, group_id, starts)
     topics = planned_topics(service, group_id)
-    bodies = [_session(program_ref, program_body, group_id, start, recurrence.minutes,
+    bodies = [session_body(program_ref, program_body, group_id, start, recurrence.minutes,
                        topics[i] if i < len(topics) else None)
               for i, start in enumerate(starts)]
     writes = []
@@ -137,7 +137,7 @@ def _refuse_clashes(service: FhirService, group_id: str, starts: list[datetime])
                            "cohort; nothing was scheduled")
 
 
-def _session(program_ref: str, program: dict[str, Any], group_id: str, start: datetime,
+def session_body(program_ref: str, program: dict[str, Any], group_id: str, start: datetime,
              minutes: int, topic: dict[str, Any] | None) -> dict[str, Any]:
     end = start + timedelta(minutes=minutes)
     body: dict[str, Any] = {
@@ -156,7 +156,7 @@ def _session(program_ref: str, program: dict[str, Any], group_id: str, start: da
     return body
 
 
-def _country(program: dict[str, Any]) -> str | None:
+def program_country(program: dict[str, Any]) -> str | None:
     for ext in program.get("extension") or []:
         if ext.get("url") == COUNTRY_EXT and isinstance(ext.get("valueCode"), str):
             return str(ext["valueCode"]).upper()
