@@ -230,3 +230,14 @@ def test_policy_keeps_cohort_operations_in_their_hub(app: Flask, fhir: Fhir,
         "Authorization": f"Bearer {stranger.token}"}).status_code in (403, 404)
     assert app.test_client().get(path, headers={
         "Authorization": f"Bearer {own.token}"}).status_code == 200
+
+
+def test_the_capability_statement_lists_the_program_operations(anonymous: Fhir) -> None:
+    rest = anonymous.get("metadata").json["rest"][0]
+    operations = {r["type"]: {o["name"] for o in r.get("operation", [])}
+                  for r in rest["resource"]}
+    assert {"needs-summary", "progress", "schedule"} <= operations["Group"]
+    assert "certificate" in operations["PractitionerRole"]
+    assert "rotate-calendar-key" in operations["HealthcareService"]
+    assert "consultation-turnaround" in operations["Organization"]
+    assert {"ServiceRequest", "Task", "DocumentReference"} <= set(operations)

@@ -109,3 +109,16 @@ def parameter_lists(body: Any) -> dict[str, list[str]]:
                 text = str(value).lower() if isinstance(value, bool) else str(value)
                 found.setdefault(str(parameter.get("name", "")), []).append(text)
     return found
+
+
+def _operation(name: str) -> tuple[str, str]:
+    return name, f"{BASE}/OperationDefinition/{name}"
+
+
+# The operations of running a program, by resource type (for the CapabilityStatement).
+OPERATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Group": (_operation("needs-summary"), _operation("progress"), _operation("schedule")),
+    "HealthcareService": (_operation("rotate-calendar-key"),),
+    "Organization": (_operation("consultation-turnaround"),),
+    "PractitionerRole": (_operation("certificate"),),
+}
