@@ -51,3 +51,17 @@ def test_certificates_need_a_program_participation_and_the_hub(
     assert fhir.ids("DocumentReference?type=participation-certificate") == []
 
 
+
+
+def test_the_certificate_is_in_the_mentees_language(fhir: Fhir, refs: dict[str, str]) -> None:
+    person = fhir.get(refs["presenter_person"]).json
+    person["communication"] = [{"coding": [{"system": "urn:ietf:bcp:47", "code": "fr"}]}]
+    assert fhir.put(refs["presenter_person"], person).status_code == 200
+    role_id = refs["presenter"].split("/")[1]
+    response = fhir.post(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}",
+                         None, headers={"Accept": "application/pdf"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    code = response.headers["X-Verification-Code"]
+    stored = fhir.search(f"DocumentReference?identifier={code}")["entry"][0]["resource"]
+    assert stored["content"][0]["attachment"]["language"] == "fr"
+    assert stored["content"][0]["attachment"]["title"].startswith("Attestation")
