@@ -13,11 +13,22 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from registry.cli import attendance, db, demo, evaluation, measures, security, serve, tokens
+from registry.cli import (
+    attendance,
+    db,
+    demo,
+    evaluation,
+    measures,
+    programs,
+    security,
+    serve,
+    tokens,
+)
 from registry.config import ConfigError, load_settings
 
 GROUPS = (db.group, tokens.group, security.group, attendance.group, evaluation.group,
-          evaluation.report_group, measures.group)
+          evaluation.report_group, measures.group, programs.calendar_group,
+          programs.programs_group, programs.certificate_group)
 COMMANDS = (serve.serve, demo.demo)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 
