@@ -13,11 +13,12 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from registry.cli import attendance, db, demo, security, serve, tokens
+from registry.cli import attendance, db, demo, federation, security, serve, tokens
 from registry.config import ConfigError, load_settings
 
-GROUPS = (db.group, tokens.group, security.group, attendance.group)
-COMMANDS = (serve.serve, demo.demo)
+GROUPS = (db.group, tokens.group, security.group, attendance.group, federation.node_group,
+          federation.peer_group)
+COMMANDS = (serve.serve, demo.demo, federation.sync)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 
 

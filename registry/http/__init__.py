@@ -8,7 +8,7 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import BaseConverter
 
-from registry.http import cases, headers, pipeline
+from registry.http import cases, headers, pipeline, smart
 from registry.http.errors import FhirApi
 from registry.http.fhir import views as fhir_views
 
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     api = FhirApi(app)
     api.register_blueprint(fhir_views.blp)
     api.register_blueprint(cases.blp)
+    app.register_blueprint(smart.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
     pipeline.init_app(app)

@@ -180,3 +180,49 @@ rate_counter = sa.Table(
     sa.Column("hits", sa.Integer, nullable=False),
     sa.Index(None, "window_end"),
 )
+
+# Federation (``registry.storage.federation``). Pullers this node trusts (SMART Backend
+# Services clients and their registered public JWKS), the assertion ids they used (replays are
+# refused across workers and restarts until the assertion expires), the peers this node pulls
+# from with their cursor (the peer's own high-water mark) and status, and the sync errors of
+# each peer (per stage and per object).
+federation_client = sa.Table(
+    "federation_client", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("client_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("jwks", Text, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+
+assertion_jti = sa.Table(
+    "assertion_jti", metadata,
+    sa.Column("client_id", sa.String(100), primary_key=True),
+    sa.Column("jti", sa.String(200), primary_key=True),
+    sa.Column("expires", sa.BigInteger, nullable=False),  # seconds since the epoch
+    sa.Index(None, "expires"),
+)
+
+federation_peer = sa.Table(
+    "federation_peer", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("base", sa.String(500), nullable=False),
+    sa.Column("client_id", sa.String(100), nullable=True),  # SMART Backend Services
+    sa.Column("token", Text, nullable=True),  # or a static bearer token the peer issued
+    sa.Column("cursor", sa.String(40), nullable=True),  # the peer's high-water mark
+    sa.Column("last_success", sa.BigInteger, nullable=True),
+    sa.Column("last_error", Text, nullable=True),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+
+sync_error = sa.Table(
+    "sync_error", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("peer", sa.String(100), nullable=False),
+    sa.Column("stage", sa.String(20), nullable=False),  # gather, fetch or import
+    sa.Column("remote", sa.String(500), nullable=True),  # the remote record, when one
+    sa.Column("reason", Text, nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Index(None, "peer", "pk"),
+)
