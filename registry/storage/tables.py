@@ -57,6 +57,10 @@ resource_version = sa.Table(
     sa.Column("last_updated", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(8), nullable=False),
     sa.Column("content", Text, nullable=True),
+    # What a caller who sees only published records (a peer) sees of this version: 0 nothing,
+    # 1 the version, 2 a withdrawal (it was published before this write and is not after it,
+    # or it was deleted): shown to such a caller as a deletion (``registry.storage.history``).
+    sa.Column("peer_view", sa.SmallInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("res_type", "res_id", "version"),
     sa.Index(None, "res_type", "seq"),
     sa.Index(None, "last_updated"),

@@ -104,7 +104,7 @@ def test_mirrors_are_read_only_on_the_puller(network: Network) -> None:
 
 
 def test_a_bad_entry_is_recorded_and_the_rest_of_its_page_applied(network: Network) -> None:
-    pe = directory(network.fhir("hub-pe"), "PE", "PE")
+    directory(network.fhir("hub-pe"), "PE", "PE")
     network.add_peer("global", "hub-pe")
 
     def spoil(request: httpx.Request) -> httpx.Response | None:

@@ -20,6 +20,14 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('resource_version', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('peer_view', sa.SmallInteger(), server_default='0',
+                                      nullable=False))
+    # Versions stored before: what a peer saw of them is judged by the current compartment
+    # (the only record kept of it), as history did until now.
+    op.execute("UPDATE resource_version SET peer_view = CASE WHEN method = 'DELETE' THEN 2 "
+               "ELSE 1 END WHERE resource_pk IN (SELECT resource_pk FROM resource_compartment "
+               "WHERE published)")
     op.create_table('federation_client',
     sa.Column('pk', BigId, autoincrement=True, nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -73,3 +81,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_assertion_jti_expires'))
     op.drop_table('assertion_jti')
     op.drop_table('federation_client')
+    with op.batch_alter_table('resource_version', schema=None) as batch_op:
+        batch_op.drop_column('peer_view')
