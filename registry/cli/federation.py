@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from adapters.fhir_peer import Timeouts
 from registry.cli.common import base_url, database, node, one_line_errors, system_unit
 from registry.errors import RegistryError
 from registry.services.audit import AuditTrail
@@ -163,7 +165,9 @@ def _sync_all(name: str | None) -> bool:
                 [s.peer for s in peers.statuses(service.ctx)]
         except RegistryError as bad:
             raise click.ClickException(str(bad)) from None
-    syncer = Syncer(database(), node(), base_url(), progress=_progress)
+    settings = current_app.config["REGISTRY"]
+    timeouts = Timeouts(settings.sync_connect_timeout_seconds, settings.sync_read_timeout_seconds)
+    syncer = Syncer(database(), node(), base_url(), timeouts=timeouts, progress=_progress)
     ok = True
     for peer in chosen:
         report = syncer.sync(peer)

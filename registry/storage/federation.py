@@ -82,8 +82,8 @@ def remember_jti(conn: Connection, client_id: str, jti: str, expires: int, now: 
     conn.execute(assertion_jti.delete().where(j.expires < now))
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(assertion_jti).values(
-        client_id=client_id, jti=jti, expires=expires).on_conflict_do_nothing()
-    return bool(conn.execute(statement).rowcount)
+        client_id=client_id, jti=jti, expires=expires).on_conflict_do_nothing().returning(j.jti)
+    return conn.execute(statement).first() is not None  # rowcount is unreliable here
 
 
 # ---- peers pulled from ------------------------------------------------------------------
