@@ -30,6 +30,7 @@ from tests.conftest import (
     make_token,
     system_service,
 )
+from tests.security.network import SECRET
 
 NODES = ("hub-pe", "hub-br", "global")
 PUBLISHED = {"tag": [{"system": "https://telementoring.example.org/fhir/CodeSystem/network",
@@ -148,5 +149,6 @@ def network(node_urls: dict[str, str], node_engines: dict[str, Engine],
             conn = stack.enter_context(joined(node_engines[name]))
             key = tmp_path_factory.mktemp(f"{name}-key") / "node-key.pem"
             apps[name] = join(build_app(node_urls[name], base_url=base_of(name),
-                                        node_key=str(key)), node_engines[name], conn)
+                                        node_key=str(key), node_secret=SECRET),
+                              node_engines[name], conn)
         yield Network(apps)
