@@ -17,7 +17,7 @@ from registry.cli import attendance, db, demo, federation, security, serve, toke
 from registry.config import ConfigError, load_settings
 
 GROUPS = (db.group, tokens.group, security.group, attendance.group, federation.node_group,
-          federation.peer_group)
+          federation.peer_group, federation.duplicates_group)
 COMMANDS = (serve.serve, demo.demo, federation.sync)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 

@@ -16,7 +16,7 @@ from registry.cli.common import base_url, database, node, one_line_errors, syste
 from registry.errors import RegistryError
 from registry.services.audit import AuditTrail
 from registry.services.caller import Caller
-from registry.services.federation import keys, peers, trust
+from registry.services.federation import duplicates, keys, peers, review, trust
 from registry.services.federation.readonly import SYNC_CALLER
 from registry.services.federation.sync import Syncer
 from registry.services.unit import unit_of_work
@@ -127,6 +127,37 @@ def remove_peer(name: str) -> None:
                       base_url(), write=True) as service:
         removed = peers.remove(service, name)
     click.echo(f"peer {name} removed; {removed} mirrored records deleted")
+
+
+@click.group("duplicates", help="Suspected duplicates across nodes, waiting for review.")
+def duplicates_group() -> None:
+    pass
+
+
+@duplicates_group.command("list", help="One line per pair waiting: PAIR, then A and B "
+                                       "(reference, identifiers, origin).")
+@with_appcontext
+def list_duplicates() -> None:
+    with system_unit("duplicates-list", write=False) as service:
+        lines = []
+        for task in review.pending(service):
+            a, b = duplicates.pair_of(task)
+            (a_keys, a_origin), (b_keys, b_origin) = (review.describe(service, a),
+                                                      review.describe(service, b))
+            lines.append(f"{task['id']}\tA {a} {a_keys} {a_origin}\tB {b} {b_keys} {b_origin}")
+    for line in lines:
+        click.echo(line)
+
+
+@duplicates_group.command("resolve", help="Resolve a pair: keep A, B, or both (distinct).")
+@click.argument("pair")
+@click.option("--keep", required=True, type=click.Choice(["A", "B", "both"]))
+@with_appcontext
+@one_line_errors
+def resolve_duplicate(pair: str, keep: str) -> None:
+    with system_unit("duplicates-resolve", write=True) as service:
+        review.resolve(service, pair, keep, time.time_ns() // 1000)
+    click.echo(f"{pair} resolved: keep {keep}")
 
 
 @peer_group.command("sync", help="Pull from one peer (same as `registry sync --peer NAME`).")

@@ -65,6 +65,7 @@ CATEGORY_OF: dict[str, str] = {
     "Provenance": "provenance",
     "AuditEvent": "audit",
     **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition"), "conformance"),
+    "Task": "review",  # the duplicate-review queue of federation: network-admin only
 }
 
 # Categories that hold case-level data: reading them is audited.

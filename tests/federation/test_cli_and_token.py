@@ -52,7 +52,8 @@ def test_sync_command_exits_non_zero_when_a_peer_fails(network: Network) -> None
                         "--token", "t"])
     result = runner.invoke(args=["sync"])
     assert result.exit_code == 1
-    assert result.stdout.startswith("nowhere: pulled 0, applied 0, removed 0, errors 0; FAILED")
+    assert result.stdout.startswith(
+        "nowhere: pulled 0, applied 0, removed 0, errors 0, duplicates 0; FAILED")
     assert "sync from nowhere failed" in result.stderr
 
 

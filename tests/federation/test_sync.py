@@ -187,3 +187,23 @@ def test_smart_backend_services_between_two_nodes(network: Network) -> None:
     served = network.fhir("hub-pe").search("AuditEvent?_count=100")
     assert any("ITI-91" in json.dumps(e["resource"].get("subtype"))
                and e["resource"]["outcome"] == "0" for e in served["entry"])
+
+
+def test_the_same_hub_registered_on_two_nodes_waits_for_review(network: Network) -> None:
+    for node, country in (("hub-pe", "PE"), ("hub-br", "PE")):
+        network.fhir(node).create(published(factories.hub("Hub Andes", country, "ANDES-1")))
+    network.add_peer("global", "hub-pe")
+    network.add_peer("global", "hub-br")
+    assert network.sync("global", "hub-pe").queued == 0
+    assert network.sync("global", "hub-br").queued == 1
+    runner = network.apps["global"].test_cli_runner()
+    listed = runner.invoke(args=["duplicates", "list"]).stdout.splitlines()
+    assert len(listed) == 1 and base_of("hub-pe") in listed[0] and base_of("hub-br") in listed[0]
+    pair = listed[0].split("\t")[0]
+    assert runner.invoke(args=["duplicates", "resolve", pair, "--keep", "both"]).exit_code == 0
+    assert runner.invoke(args=["duplicates", "list"]).stdout == ""
+    again = runner.invoke(args=["duplicates", "resolve", pair, "--keep", "A"])
+    assert again.exit_code == 1 and "already completed" in again.output
+    task = network.fhir("global").get(f"Task/{pair}").json
+    assert task["status"] == "completed" and task["output"][0]["valueCode"] == "keep-both"
+    assert len(network.fhir("global").ids("Organization?name=Hub Andes")) == 2  # both visible

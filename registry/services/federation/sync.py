@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -41,7 +42,7 @@ from adapters.fhir_peer import (
 from registry.errors import Conflict, RegistryError
 from registry.services.audit import FAILED, SUCCESS, AuditTrail
 from registry.services.caller import Caller
-from registry.services.federation import keys, mirror
+from registry.services.federation import keys, mirror, review
 from registry.services.federation.assertions import build_client_assertion
 from registry.services.federation.readonly import SYNC_CALLER, mirror_origin
 from registry.services.fhir import FhirService
@@ -71,10 +72,11 @@ class SyncReport:
     errors: int = 0
     failure: str | None = None
     pages: int = 0
+    queued: int = 0  # duplicate pairs queued for review
 
     def line(self) -> str:
         head = (f"{self.peer}: pulled {self.pulled}, applied {self.applied}, "
-                f"removed {self.removed}, errors {self.errors}")
+                f"removed {self.removed}, errors {self.errors}, duplicates {self.queued}")
         return f"{head}; FAILED: {self.failure}" if self.failure else head
 
 
@@ -155,6 +157,7 @@ class PageImport:
     peer: rows.PeerRow
     base_url: str
     report: SyncReport
+    changed: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, page: HistoryPage) -> None:
         for problem in page.problems:
@@ -166,6 +169,18 @@ class PageImport:
         self.report.pulled += len(page.entries) + len(page.problems)
         for entry in latest.values():
             self._one(entry)
+        self._review()
+
+    def _review(self) -> None:
+        """Queue suspected duplicates among what this page changed (never merged)."""
+        if not self.changed:
+            return
+        try:
+            with rows.savepoint(self.service.ctx.conn):
+                self.report.queued += review.queue(self.service, self.changed, self.base_url,
+                                                   _now())
+        except RegistryError as failed:
+            self._error(None, f"duplicate review: {failed}")
 
     def _one(self, entry: HistoryEntry) -> None:
         remote = entry.full_url or f"{self.peer.base}/{entry.res_type}/{entry.res_id}"
@@ -195,6 +210,7 @@ class PageImport:
             recorded=instant(stored.last_updated),
             operation="CREATE" if stored.version == 1 else "UPDATE")
         self.service.write([PendingWrite("Provenance", provenance["id"], provenance, "PUT")])
+        self.changed.append(resource)
         return True
 
     def _delete(self, entry: HistoryEntry) -> bool:
