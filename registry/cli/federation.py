@@ -87,7 +87,7 @@ def distrust_peer(name: str) -> None:
 @one_line_errors
 def add_peer(name: str, base: str, client_id: str | None, token: str | None) -> None:
     with system_unit("peer-add", write=True) as service:
-        peers.add(service.ctx, name, base, client_id, token)
+        peers.add(service, name, base, client_id, token)
     click.echo(f"peer {name} added; pull with `registry sync --peer {name}`")
 
 

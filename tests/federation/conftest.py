@@ -137,7 +137,7 @@ class Network:
 
         token = make_token(self.apps[peer], role="peer")
         with system_service(self.apps[puller]) as service:
-            peers.add(service.ctx, peer, base_of(peer), None, token)
+            peers.add(service, peer, base_of(peer), None, token)
 
 
 @pytest.fixture

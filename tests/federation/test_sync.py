@@ -56,6 +56,11 @@ def test_the_global_node_pulls_only_what_each_hub_published(network: Network) ->
     assert provenance["entry"][0]["resource"]["entity"][0]["what"]["reference"] == (
         f"{base_of('hub-pe')}/{pe['hub']['resourceType']}/{pe['hub']['id']}/_history/1")
     assert len(g.ids("Organization?type=hub")) == 2
+    shown = g.get("Endpoint/peer-hub-pe").json
+    assert shown["status"] == "active" and "token" not in json.dumps(shown)
+    assert any(e["url"].endswith("cursor") for e in shown["extension"])
+    assert provenance["entry"][0]["resource"]["agent"][0]["who"]["extension"][0][
+        "valueReference"]["reference"] == "Endpoint/peer-hub-pe"
 
 
 def test_a_page_applied_twice_changes_nothing_and_changes_follow(network: Network) -> None:
@@ -165,6 +170,10 @@ def test_a_failing_peer_is_one_line_keeps_its_cursor_and_recovers(network: Netwo
     with system_service(network.apps["global"], write=False) as service:
         row = peers.find(service.ctx, "hub-pe")
     assert (row.cursor, row.last_error) == (cursor, report.failure)
+    shown = network.fhir("global").get("Endpoint/peer-hub-pe").json
+    assert shown["status"] == "error" and shown["address"] == base_of("hub-pe")
+    assert {e["url"].rsplit("-", 1)[-1]: e.get("valueString") for e in shown["extension"]}[
+        "error"] == report.failure
     assert network.fhir("global").get(local("hub-pe", pe["hub"])).json["name"] == "Hub PE"
 
     del network.handlers["hub-pe"]
@@ -180,7 +189,7 @@ def test_smart_backend_services_between_two_nodes(network: Network) -> None:
     with system_service(network.apps["hub-pe"]) as service:
         client_id = trust.trust(service.ctx.conn, "global", jwks)
     with system_service(network.apps["global"]) as service:
-        peers.add(service.ctx, "hub-pe", base_of("hub-pe"), client_id, None)
+        peers.add(service, "hub-pe", base_of("hub-pe"), client_id, None)
     report = network.sync("global", "hub-pe")
     assert (report.failure, report.applied) == (None, 3)
     assert network.fhir("global").get(local("hub-pe", pe["spoke"])).status_code == 200

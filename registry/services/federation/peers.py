@@ -1,5 +1,9 @@
 """The peers this node pulls from: added, listed with their status, removed.
 
+Each peer is also an Endpoint resource (``endpoint``; read over the API by network-admin),
+written after each sync with its cursor, last success and last error, once the peer's own hub
+or national program has been pulled (the profile wants one managing it).
+
 Removing a peer deletes its cursor, its recorded errors and every mirror pulled from it
 (through the write pipeline, as the sync: each becomes a deleted mirror, so searches stop
 finding it, a read answers 410 and its history stays). Provenance records stay: they say what
@@ -8,8 +12,10 @@ was once pulled. Adding the peer again pulls everything anew under the same mirr
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.fhir_peer.client import checked_base
 from registry.errors import Conflict, InvalidRequest, NotFound
@@ -20,6 +26,7 @@ from registry.services.federation.trust import check_name
 from registry.services.fhir import FhirService
 from registry.services.writes.pending import PendingWrite
 from registry.storage import federation as rows
+from registry.storage.values import instant
 
 KEPT_ON_REMOVAL = frozenset({"Provenance"})
 
@@ -31,7 +38,10 @@ class PeerStatus:
     errors: int
 
 
-def add(ctx: Context, name: str, base: str, client_id: str | None, token: str | None) -> None:
+def add(service: FhirService, name: str, base: str, client_id: str | None,
+        token: str | None) -> None:
+    """Add a peer to pull from."""
+    ctx = service.ctx
     check_name(name)
     if bool(client_id) == bool(token):
         raise InvalidRequest("Give exactly one of --client-id (SMART Backend Services) "
@@ -70,10 +80,13 @@ def remove(service: FhirService, name: str) -> int:
     held = [(t, i) for t, i in rows.mirrors_held(ctx.conn, mirror.origin_tag(peer.base))
             if t not in KEPT_ON_REMOVAL]
     writes = [PendingWrite(t, i, None, "DELETE") for t, i in held]
+    current = service.ctx.resources.current("Endpoint", [endpoint_id(name)])
+    if endpoint_id(name) in current and not current[endpoint_id(name)].deleted:
+        writes.append(PendingWrite("Endpoint", endpoint_id(name), None, "DELETE"))
     if writes:
         service.write(writes)
     rows.delete_peer(ctx.conn, name)
-    return len(writes)
+    return len(held)
 
 
 def _held(ctx: Context, peer: rows.PeerRow) -> dict[str, int]:
@@ -87,3 +100,60 @@ def _checked_base(base: str) -> str:
         return mirror.normalize_base(checked_base(base))
     except ValueError as bad:
         raise InvalidRequest(str(bad)) from None
+
+
+# ---- the peer as an Endpoint -------------------------------------------------------------
+
+EXTENSION = "https://telementoring.example.org/fhir/StructureDefinition/peer-sync-"
+CONNECTION = {"system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+              "code": "hl7-fhir-rest"}
+PAYLOAD = {"coding": [{"system": "http://hl7.org/fhir/resource-types", "code": "Bundle"}]}
+NOT_ID = re.compile(r"[^A-Za-z0-9.-]")
+MANAGING_KINDS = ("national-program", "hub")
+
+
+def endpoint_id(name: str) -> str:
+    """The id of a peer's Endpoint on this node (peer names may hold ``_``, ids may not)."""
+    return "peer-" + NOT_ID.sub("-", name)
+
+
+def endpoint(peer: rows.PeerRow, organization: str) -> dict[str, Any]:
+    """The Endpoint that shows a peer over the API: its base, with the cursor, last success
+    and last error in extensions (never its credentials), managed by ``organization``."""
+    status: list[dict[str, Any]] = []
+    if peer.cursor:
+        status.append({"url": EXTENSION + "cursor", "valueString": peer.cursor})
+    if peer.last_success:
+        status.append({"url": EXTENSION + "last-success",
+                       "valueInstant": instant(peer.last_success)})
+    if peer.last_error:
+        status.append({"url": EXTENSION + "last-error", "valueString": peer.last_error[:1000]})
+    body: dict[str, Any] = {
+        "resourceType": "Endpoint", "id": endpoint_id(peer.name),
+        "status": "error" if peer.last_error else "active",
+        "connectionType": CONNECTION, "name": peer.name, "payloadType": [PAYLOAD],
+        "managingOrganization": {"reference": organization},
+        "address": peer.base}
+    if status:
+        body["extension"] = status
+    return body
+
+
+def show(service: FhirService, name: str) -> None:
+    """Write the peer's Endpoint as its row now stands (after each sync). The profile wants a
+    hub or national program managing it: the peer's own, as pulled (its national program
+    first, else its first hub); until one was pulled, there is no Endpoint yet."""
+    peer = find(service.ctx, name)
+    organization = _peer_organization(service, peer.base)
+    if organization is not None:
+        service.write([PendingWrite("Endpoint", endpoint_id(name),
+                                    endpoint(peer, organization), "PUT")])
+
+
+def _peer_organization(service: FhirService, base: str) -> str | None:
+    for kind in MANAGING_KINDS:
+        _, result = service.search("Organization", {"_source:below": [base], "type": [kind],
+                                                    "_sort": ["_id"], "_count": ["1"]})
+        if result.matches:
+            return f"Organization/{result.matches[0].res_id}"
+    return None

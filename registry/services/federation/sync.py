@@ -42,7 +42,7 @@ from adapters.fhir_peer import (
 from registry.errors import Conflict, RegistryError
 from registry.services.audit import FAILED, SUCCESS, AuditTrail
 from registry.services.caller import Caller
-from registry.services.federation import keys, mirror, review
+from registry.services.federation import keys, mirror, peers, review
 from registry.services.federation.assertions import build_client_assertion
 from registry.services.federation.readonly import SYNC_CALLER, mirror_origin
 from registry.services.fhir import FhirService
@@ -103,7 +103,14 @@ class Syncer:
         except (PeerError, ValueError, keys.NodeKeyError) as failure:
             report.failure = str(failure)
             self._failed(peer, report.failure)
+        self._show(peer)
         return report
+
+    def _show(self, peer: rows.PeerRow) -> None:
+        """The peer's Endpoint as the run left it (cursor, last success, last error)."""
+        with unit_of_work(self.database, self.node, Caller.system(SYNC_CALLER), AuditTrail(),
+                          self.base_url, write=True) as service:
+            peers.show(service, peer.name)
 
     def _client(self, peer: rows.PeerRow) -> PeerClient:
         return PeerClient(peer.base, self._credentials(peer), transport=self.transport(peer.base),
@@ -234,7 +241,8 @@ class PageImport:
         return (held.get("meta") or {}).get("source") == wanted
 
     def _peer_agent(self) -> mirror.Agent:
-        return mirror.Agent(self.peer.base, self.peer.name)
+        return mirror.Agent(self.peer.base, self.peer.name,
+                            f"Endpoint/{peers.endpoint_id(self.peer.name)}")
 
     def _node_agent(self) -> mirror.Agent:
         return mirror.Agent(self.base_url, "this node")
