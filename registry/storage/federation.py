@@ -152,6 +152,11 @@ def begin_page(conn: Connection) -> None:
     clock(conn)
 
 
+def page_time(conn: Connection) -> int:
+    """The page's write time (every version it writes has it)."""
+    return clock(conn)
+
+
 @contextmanager
 def savepoint(conn: Connection) -> Iterator[None]:
     """A nested transaction: rolled back alone when the block raises, the page goes on."""

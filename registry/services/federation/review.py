@@ -10,6 +10,7 @@ merged. ``resolve`` completes the Task with the decision.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,21 +25,25 @@ from registry.storage.values import instant
 
 MATCHED_TYPES = ("Organization", "Location", "HealthcareService", "Practitioner",
                  "PractitionerRole", "OrganizationAffiliation", "Endpoint")
-LOOKUP_COUNT = "50"
+LOOKUP_COUNT = "1000"
+LOOKUP_CHUNK = 50
 
 
 def queue(service: FhirService, changed: Iterable[dict[str, Any]], own_base: str,
           now: int) -> int:
     """Queue the new candidate pairs that ``changed`` records take part in; returns how
-    many Tasks were written."""
-    pairs: dict[str, CandidatePair] = {}
+    many Tasks were written. Neighbours are looked up per type in a few OR-ed searches."""
+    by_type: dict[str, dict[str, dict[str, Any]]] = {}
     for resource in changed:
-        if resource.get("resourceType") not in MATCHED_TYPES:
-            continue
-        record = _record(service, resource, own_base)
-        others = [_record(service, r, own_base) for r in _neighbours(service, resource)]
-        for pair in duplicates.candidate_pairs([record, *others]):
-            if record in (pair.a, pair.b):
+        if resource.get("resourceType") in MATCHED_TYPES:
+            by_type.setdefault(resource["resourceType"], {})[resource["id"]] = resource
+    pairs: dict[str, CandidatePair] = {}
+    for kind, group in by_type.items():
+        found = {**_neighbours(service, kind, list(group.values())), **group}
+        records = _records(service, list(found.values()), own_base)
+        mine = {f"{kind}/{res_id}" for res_id in group}
+        for pair in duplicates.candidate_pairs(records):
+            if pair.a.reference in mine or pair.b.reference in mine:
                 pairs.setdefault(pair.id, pair)
     fresh = [p for p in pairs.values() if not _known(service, p.id)]
     if fresh:
@@ -76,30 +81,55 @@ def describe(service: FhirService, reference: str) -> tuple[str, str]:
     return keys, mirror_origin(resource) or "this node"
 
 
-def _record(service: FhirService, resource: dict[str, Any], own_base: str) -> Record:
-    origin = mirror_origin(resource) or own_base
-    position = None
-    if resource["resourceType"] == "Organization":
-        reference = f"Organization/{resource['id']}"
-        sites = _search(service, "Location", {"organization": [reference]})
-        position = duplicates.positions_by_organization(sites).get(reference)
-    return duplicates.record_of(resource, origin, position)
+def _records(service: FhirService, resources: list[dict[str, Any]],
+             own_base: str) -> list[Record]:
+    """Matching keys; an Organization's position (from a site it manages) is looked up only
+    when another record shares its name and country, the only case that needs it."""
+    plain = [duplicates.record_of(r, mirror_origin(r) or own_base) for r in resources]
+    names = Counter((r.name, r.country) for r in plain if r.name and r.country)
+    located = [r.reference for r in plain if r.res_type == "Organization"
+               and names[(r.name, r.country)] > 1]
+    positions = _positions(service, located)
+    return [duplicates.record_of(r, p.origin, positions.get(p.reference))
+            for r, p in zip(resources, plain, strict=True)]
 
 
-def _neighbours(service: FhirService, resource: dict[str, Any]) -> list[dict[str, Any]]:
-    """Records of the same type that share an identifier or the name and country."""
-    kind, found = resource["resourceType"], {}
-    for identifier in resource.get("identifier") or []:
-        if isinstance(identifier, dict) and identifier.get("system") and identifier.get("value"):
-            token = f"{identifier['system']}|{identifier['value']}"
-            for other in _search(service, kind, {"identifier": [token]}):
+def _positions(service: FhirService, organizations: list[str]) -> dict[str, Any]:
+    positions: dict[str, Any] = {}
+    for chunk in _chunks(organizations):
+        sites = _search(service, "Location", {"organization": [",".join(chunk)]})
+        positions.update(duplicates.positions_by_organization(sites))
+    return positions
+
+
+def _neighbours(service: FhirService, kind: str, resources: list[dict[str, Any]]
+                ) -> dict[str, dict[str, Any]]:
+    """Records of ``kind`` that share an identifier, or a name, with one of ``resources``."""
+    tokens, names = set(), set()
+    for resource in resources:
+        for identifier in resource.get("identifier") or []:
+            if isinstance(identifier, dict) and identifier.get("system") \
+                    and identifier.get("value"):
+                tokens.add(f"{_escape(identifier['system'])}|{_escape(identifier['value'])}")
+        name = resource.get("name")
+        if kind in duplicates.NAMED_TYPES and isinstance(name, str) and name.strip():
+            names.add(_escape(name.strip()))
+    found: dict[str, dict[str, Any]] = {}
+    for parameter, values in (("identifier", sorted(tokens)), ("name", sorted(names))):
+        for chunk in _chunks(values):
+            for other in _search(service, kind, {parameter: [",".join(chunk)]}):
                 found[other["id"]] = other
-    name = resource.get("name")
-    if kind in duplicates.NAMED_TYPES and isinstance(name, str) and name.strip():
-        for other in _search(service, kind, {"name": [name.strip()]}):
-            found[other["id"]] = other
-    found.pop(resource["id"], None)
-    return list(found.values())
+    return found
+
+
+def _escape(value: str) -> str:
+    """A search value with FHIR's special characters escaped (``,``, ``|``, ``$``, ``\\``)."""
+    return "".join(f"\\{c}" if c in ",|$\\" else c for c in value)
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start:start + LOOKUP_CHUNK]
 
 
 def _search(service: FhirService, kind: str, params: dict[str, list[str]]

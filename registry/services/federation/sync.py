@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -52,6 +52,7 @@ from registry.services.writes.pending import PendingWrite
 from registry.storage import federation as rows
 from registry.storage.database import Database
 from registry.storage.resources import read_current
+from registry.storage.rows import Stored
 from registry.storage.values import instant
 
 # What a peer exposes to peers: the published directory and aggregate outcomes.
@@ -158,7 +159,9 @@ class Syncer:
 
 @dataclass
 class PageImport:
-    """The import stage of one page: each entry under its own savepoint."""
+    """The import stage of one page: all its records in one pipeline run under a savepoint;
+    when that is refused, each record again under its own savepoint, so one bad record is
+    recorded and the rest of the page still applied."""
 
     service: FhirService
     peer: rows.PeerRow
@@ -174,9 +177,45 @@ class PageImport:
             latest.pop((entry.res_type, entry.res_id), None)
             latest[(entry.res_type, entry.res_id)] = entry
         self.report.pulled += len(page.entries) + len(page.problems)
-        for entry in latest.values():
-            self._one(entry)
+        planned = [(entry, writes) for entry in latest.values()
+                   if (writes := self._planned(entry))]
+        if self._apply([w for _, group in planned for w in group]):
+            self._count(planned)
+        else:
+            for entry, writes in planned:
+                self._one_by_one(entry, writes)
         self._review()
+
+    def _apply(self, writes: list[PendingWrite]) -> bool:
+        """The whole page in one run (on copies: a refused run leaves the writes as planned)."""
+        if not writes:
+            return True
+        try:
+            with rows.savepoint(self.service.ctx.conn):
+                self.service.write([replace(w, current=None, compartment=None,
+                                            compartment_known=False) for w in writes])
+        except RegistryError:
+            return False
+        return True
+
+    def _one_by_one(self, entry: HistoryEntry, writes: list[PendingWrite]) -> None:
+        """A record refused on its own: recorded with the reason, never silently dropped."""
+        try:
+            with rows.savepoint(self.service.ctx.conn):
+                self.service.write(writes)
+        except RegistryError as refused:
+            self._error(self._remote(entry), str(refused))
+            return
+        self._count([(entry, writes)])
+
+    def _count(self, applied: list[tuple[HistoryEntry, list[PendingWrite]]]) -> None:
+        for entry, writes in applied:
+            if entry.resource is None:
+                self.report.removed += 1
+            else:
+                self.report.applied += 1
+                if writes[0].resource is not None:
+                    self.changed.append(writes[0].resource)
 
     def _review(self) -> None:
         """Queue suspected duplicates among what this page changed (never merged)."""
@@ -189,54 +228,52 @@ class PageImport:
         except RegistryError as failed:
             self._error(None, f"duplicate review: {failed}")
 
-    def _one(self, entry: HistoryEntry) -> None:
-        remote = entry.full_url or f"{self.peer.base}/{entry.res_type}/{entry.res_id}"
-        try:
-            with rows.savepoint(self.service.ctx.conn):
-                changed = self._delete(entry) if entry.resource is None else self._put(entry)
-        except RegistryError as refused:
-            self._error(remote, str(refused))
-            return
-        if changed and entry.resource is None:
-            self.report.removed += 1
-        elif changed:
-            self.report.applied += 1
+    def _remote(self, entry: HistoryEntry) -> str:
+        return entry.full_url or f"{self.peer.base}/{entry.res_type}/{entry.res_id}"
 
-    def _put(self, entry: HistoryEntry) -> bool:
+    def _planned(self, entry: HistoryEntry) -> list[PendingWrite]:
+        """The writes that apply one entry (none when it changes nothing); a record that
+        cannot be applied is recorded here and plans nothing."""
+        try:
+            return self._deletion(entry) if entry.resource is None else self._version(entry)
+        except RegistryError as refused:
+            self._error(self._remote(entry), str(refused))
+            return []
+
+    def _version(self, entry: HistoryEntry) -> list[PendingWrite]:
+        """The mirror's new version and its Provenance."""
         assert entry.resource is not None
         pulled = mirror.PulledVersion(self.peer.base, entry.res_type, entry.res_id,
                                       entry.version_id or "0")
         wanted = mirror.source(self.peer.base, entry.version_id)
-        if self._mirrored(entry.res_type, pulled.local_id, wanted):
-            return False
-        resource = mirror.to_mirror(entry.resource, pulled)
-        stored = self.service.write([PendingWrite(entry.res_type, pulled.local_id, resource,
-                                                  "PUT")]).stored[0]
+        current = read_current(self.service.ctx.conn, entry.res_type, pulled.local_id)
+        if self._mirrored(current, wanted):
+            return []
+        version = 1 if current is None else current.version + 1
         provenance = mirror.provenance(
-            pulled, str(stored.version), self._peer_agent(), self._node_agent(),
-            recorded=instant(stored.last_updated),
-            operation="CREATE" if stored.version == 1 else "UPDATE")
-        self.service.write([PendingWrite("Provenance", provenance["id"], provenance, "PUT")])
-        self.changed.append(resource)
-        return True
+            pulled, str(version), self._peer_agent(), self._node_agent(),
+            recorded=instant(rows.page_time(self.service.ctx.conn)),
+            operation="CREATE" if current is None or current.deleted else "UPDATE")
+        return [PendingWrite(entry.res_type, pulled.local_id,
+                             mirror.to_mirror(entry.resource, pulled), "PUT"),
+                # built here, like an audit record: the node's own, not checked again
+                PendingWrite("Provenance", provenance["id"], provenance, "PUT", prepared=True)]
 
-    def _delete(self, entry: HistoryEntry) -> bool:
+    def _deletion(self, entry: HistoryEntry) -> list[PendingWrite]:
         local_id = mirror.mirror_id(self.peer.base, entry.res_id)
         current = read_current(self.service.ctx.conn, entry.res_type, local_id)
         if current is None or current.deleted:
-            return False
-        self.service.write([PendingWrite(entry.res_type, local_id, None, "DELETE")])
-        return True
+            return []
+        return [PendingWrite(entry.res_type, local_id, None, "DELETE")]
 
-    def _mirrored(self, res_type: str, local_id: str, wanted: str) -> bool:
+    def _mirrored(self, current: Stored | None, wanted: str) -> bool:
         """Whether the mirror holds this remote version already; ``Conflict`` when the id is
         taken by a record that is not a mirror of this peer (never overwritten)."""
-        current = read_current(self.service.ctx.conn, res_type, local_id)
         if current is None or current.deleted or current.content is None:
             return False
         held = current.resource()
         if mirror_origin(held) != mirror.normalize_base(self.peer.base):
-            raise Conflict(f"{res_type}/{local_id} is a local record, not a mirror of "
+            raise Conflict(f"{current.reference} is a local record, not a mirror of "
                            f"{self.peer.name}; it is not overwritten")
         return (held.get("meta") or {}).get("source") == wanted
 
