@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from registry.services.policy import CATEGORY_OF
-from tests.federation.conftest import Network, base_of
+from tests import factories
+from tests.federation.conftest import Network, base_of, published
 from tests.federation.test_sync import directory
 from tests.security.network import load_network
 
@@ -54,3 +55,23 @@ def test_the_global_node_filters_and_counts_by_origin(network: Network) -> None:
                       "&_revinclude=Location:organization")
     modes = sorted((e["resource"]["resourceType"], e["search"]["mode"]) for e in spokes["entry"])
     assert modes == [("Location", "include")] * 2 + [("Organization", "match")] * 2
+
+
+def test_spanish_programs_on_a_topic_with_their_hubs_across_peers(network: Network) -> None:
+    for peer, country in (("hub-pe", "PE"), ("hub-br", "BR")):
+        made = directory(network.fhir(peer), country, country)
+        hub = f"Organization/{made['hub']['id']}"
+        for name, languages in ((f"ECHO SUD {country}", ("es",)),
+                                (f"ECHO SUD {country} pt", ("pt",))):
+            network.fhir(peer).create(published(factories.program(
+                name, hub, languages=languages, country=country)))
+        network.add_peer("global", peer)
+        assert network.sync("global", peer).failure is None
+    answer = network.fhir("global").search(
+        "HealthcareService?language=es&topic=substance-use-disorders"
+        "&_include=HealthcareService:organization")
+    matched = sorted(e["resource"]["name"] for e in answer["entry"]
+                     if e["search"]["mode"] == "match")
+    included = sorted(e["resource"]["name"] for e in answer["entry"]
+                      if e["search"]["mode"] == "include")
+    assert (matched, included) == (["ECHO SUD BR", "ECHO SUD PE"], ["Hub BR", "Hub PE"])
