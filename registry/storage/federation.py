@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from registry.storage.resources import clock
 from registry.storage.tables import (
+    access_token,
     assertion_jti,
     federation_client,
     federation_peer,
@@ -171,3 +172,11 @@ def mirrors_held(conn: Connection, tag: str) -> list[tuple[str, str]]:
         r.deleted.is_(False), r.res_id.like(f"{tag}.%") | r.res_id.like(f"{tag}-%"))
         .order_by(r.res_type, r.res_id))
     return [(row[0], row[1]) for row in rows]
+
+
+def prune_peer_tokens(conn: Connection, role: str, before: int) -> None:
+    """Drop the short-lived tokens of a role that expired before ``before`` (the token
+    endpoint issues one per puller every few minutes; expired, they are only clutter)."""
+    t = access_token.c
+    conn.execute(access_token.delete().where(t.role == role, t.expires.is_not(None),
+                                             t.expires < before))

@@ -38,6 +38,7 @@ from registry.storage.database import Connection
 PEER_ROLE = "peer"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
+PRUNE_AFTER_US = 86_400_000_000  # expired peer tokens are kept a day (for the audit's sake)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def _grant(conn: Connection, grant: Grant) -> Issued:
     assert client is not None  # the assertion was just verified against it
     plaintext = "tnr_" + secrets.token_urlsafe(tokens.TOKEN_BYTES)
     created = tokens.now_us()
+    rows.prune_peer_tokens(conn, PEER_ROLE, created - PRUNE_AFTER_US)
     token_rows.insert_token(conn, token_hash=tokens.hash_token(plaintext),
                             name=f"peer:{client.name}", role=PEER_ROLE, binding=None,
                             created=created,
