@@ -216,3 +216,19 @@ def test_the_same_hub_registered_on_two_nodes_waits_for_review(network: Network)
     task = network.fhir("global").get(f"Task/{pair}").json
     assert task["status"] == "completed" and task["output"][0]["valueCode"] == "keep-both"
     assert len(network.fhir("global").ids("Organization?name=Hub Andes")) == 2  # both visible
+
+
+def test_removing_a_peer_deletes_its_mirrors_and_keeps_their_provenance(network: Network
+                                                                         ) -> None:
+    pe = directory(network.fhir("hub-pe"), "PE", "PE")
+    network.add_peer("global", "hub-pe")
+    network.sync("global", "hub-pe")
+    g = network.fhir("global")
+    removed = network.apps["global"].test_cli_runner().invoke(args=["peer", "remove", "hub-pe"])
+    assert removed.exit_code == 0 and "3 mirrored records deleted" in removed.stdout
+    assert g.get(local("hub-pe", pe["hub"])).status_code == 410
+    assert g.get("Endpoint/peer-hub-pe").status_code == 410
+    assert g.search(f"Provenance?target={local('hub-pe', pe['hub'])}")["entry"]
+    network.add_peer("global", "hub-pe")
+    assert network.sync("global", "hub-pe").applied == 3  # pulled anew, same ids
+    assert g.get(local("hub-pe", pe["hub"])).status_code == 200
