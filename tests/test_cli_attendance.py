@@ -63,3 +63,36 @@ def test_unknown_session_and_bad_options(app: Flask, fhir: Fhir, refs: dict[str,
     zone = invoke(app, "zoom_table_only.csv", "--session", refs["session"],
                   "--timezone", "Mars/Olympus")
     assert zone.exit_code == 1 and zone.output.count("\n") == 1
+
+
+def test_a_report_without_a_zone_needs_one(app: Flask, fhir: Fhir, refs: dict[str, str]) -> None:
+    before = fhir.get(refs["session"]).json["meta"]["versionId"]
+    result = invoke(app, "zoom_with_summary.csv", "--session", refs["session"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "carry no time zone" in result.output and "--timezone" in result.output
+    assert fhir.get(refs["session"]).json["meta"]["versionId"] == before
+    short = invoke(app, "zoom_with_summary.csv", "--session", refs["session"],
+                   "--tz", "America/Sao_Paulo")
+    assert short.exit_code == 0, short.output
+
+
+def test_the_hub_organization_can_state_the_zone(app: Flask, fhir: Fhir,
+                                                 refs: dict[str, str]) -> None:
+    hub = fhir.get(refs["hub"]).json
+    hub["extension"] = [*hub.get("extension", []), {
+        "url": "http://hl7.org/fhir/StructureDefinition/timezone",
+        "valueCode": "America/Sao_Paulo"}]
+    assert fhir.put(refs["hub"], hub).status_code == 200
+    result = invoke(app, "zoom_with_summary.csv", "--session", refs["session"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_report_of_another_day_needs_other_day(app: Flask, fhir: Fhir,
+                                                 refs: dict[str, str]) -> None:
+    before = fhir.get(refs["session"]).json["meta"]["versionId"]
+    options = ("--session", refs["session"], "--timezone", "America/Sao_Paulo")
+    refused = invoke(app, "teams_legacy.csv", *options)
+    assert refused.exit_code == 1 and refused.output.count("\n") == 1
+    assert "--other-day" in refused.output and "2026-11-05" in refused.output
+    assert fhir.get(refs["session"]).json["meta"]["versionId"] == before
+    assert invoke(app, "teams_legacy.csv", *options, "--other-day").exit_code == 0

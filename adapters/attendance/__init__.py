@@ -17,12 +17,19 @@ Exceptions (every message is one line and names the row at fault)::
     AttendanceFileError            the file cannot become a report
      ├── UnknownFormat             not Zoom/Teams, not text, a workbook or PDF
      ├── MalformedRow              a bad row or header: row_number, message
-     └── EmptyReport               empty file, or a table with no attendees
+     ├── EmptyReport               empty file, or a table with no attendees
+     └── MissingTimeZone           naive times and no ``timezone`` given (``None``)
 
 An unknown ``timezone`` name is a caller bug and raises ``ValueError``.
 """
 
-from .errors import AttendanceFileError, EmptyReport, MalformedRow, UnknownFormat
+from .errors import (
+    AttendanceFileError,
+    EmptyReport,
+    MalformedRow,
+    MissingTimeZone,
+    UnknownFormat,
+)
 from .model import AttendanceReport, Attendee, Interval
 from .reader import read_report
 
@@ -33,6 +40,7 @@ __all__ = [
     "EmptyReport",
     "Interval",
     "MalformedRow",
+    "MissingTimeZone",
     "UnknownFormat",
     "read_report",
 ]

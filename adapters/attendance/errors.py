@@ -36,6 +36,10 @@ class EmptyReport(AttendanceFileError):
     """A recognised export, or an empty file, that lists no attendees."""
 
 
+class MissingTimeZone(AttendanceFileError):
+    """The times have no zone and the caller named none: guessing UTC would shift them."""
+
+
 class MalformedRow(AttendanceFileError):
     """One row (or the header row) cannot be read; the whole file is refused."""
 

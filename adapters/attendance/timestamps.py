@@ -47,12 +47,17 @@ def infer_day_first(cells: Iterable[str]) -> bool:
     return max(firsts, default=0) > 12 and max(seconds, default=0) <= 12
 
 
-@dataclass(frozen=True)
+@dataclass
 class Clock:
-    """Reads one file's timestamps: its zone for naive times, its date order."""
+    """Reads one file's timestamps: its zone for naive times, its date order.
 
-    zone: ZoneInfo
+    Without a zone, naive times are read as UTC only so that the whole file is still checked;
+    ``naive`` then tells the reader that the result needs a zone the caller did not give.
+    """
+
+    zone: ZoneInfo | None
     day_first: bool = False
+    naive: bool = False
 
     def parse(self, text: str) -> datetime:
         """UTC datetime, or ValueError whose message completes 'join time …'."""
@@ -60,14 +65,15 @@ class Clock:
         if not match:
             raise ValueError(f"{quoted(text)} is not a date and time ({_EXAMPLE})")
         try:
-            local = datetime.combine(self._date(match["date"]), _time(match), _tz(match, self.zone))
+            local = datetime.combine(self._date(match["date"]), _time(match), self._tz(match))
         except ValueError:
             raise ValueError(f"{quoted(text)} is not a valid date and time") from None
         return local.astimezone(UTC)
 
     def show(self, moment: datetime, beside: datetime) -> str:
         """Local wall-clock text for messages; the date only when the two days differ."""
-        local, other = moment.astimezone(self.zone), beside.astimezone(self.zone)
+        zone = self.zone or UTC
+        local, other = moment.astimezone(zone), beside.astimezone(zone)
         clock = local.strftime("%H:%M:%S" if local.second else "%H:%M")
         return clock if local.date() == other.date() else f"{local:%Y-%m-%d} {clock}"
 
@@ -81,6 +87,12 @@ class Clock:
             day, month = (first, second) if self.day_first else (second, first)
         return date(year + 2000 if year < 100 else year, month, day)
 
+    def _tz(self, match: re.Match[str]) -> tzinfo:
+        if match["offset"]:
+            return _offset(match["offset"].lower())
+        self.naive = True
+        return self.zone or UTC
+
 
 def _time(match: re.Match[str]) -> time:
     hour, meridiem = int(match["hour"]), (match["meridiem"] or "").lower()
@@ -92,10 +104,7 @@ def _time(match: re.Match[str]) -> time:
     return time(hour, int(match["minute"]), int(match["second"] or 0), fraction)
 
 
-def _tz(match: re.Match[str], zone: ZoneInfo) -> tzinfo:
-    offset = (match["offset"] or "").lower()
-    if not offset:
-        return zone
+def _offset(offset: str) -> tzinfo:
     if offset in ("z", "utc"):
         return UTC
     sign = -1 if offset.startswith("-") else 1

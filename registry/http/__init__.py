@@ -8,9 +8,10 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import BaseConverter
 
-from registry.http import cases, headers, pipeline, smart
+from registry.http import cases, headers, openapi, pipeline, smart
 from registry.http.errors import FhirApi
 from registry.http.fhir import views as fhir_views
+from registry.services.node import Node
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -21,8 +22,15 @@ class FhirTypeConverter(BaseConverter):
     regex = r"[A-Z][A-Za-z]{0,63}"
 
 
+class FhirIdConverter(BaseConverter):
+    """A resource id in a URL: any path segment, so a malformed id is answered by the FHIR
+    layer (an OperationOutcome), while the docs give FHIR's id pattern."""
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["fhirtype"] = FhirTypeConverter
+    app.url_map.converters["fhirid"] = FhirIdConverter
+    node: Node = app.extensions["registry.node"]
     app.config.update(
         API_TITLE="Telementoring Network Registry",
         API_VERSION="1.0",
@@ -31,8 +39,12 @@ def init_app(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={"security": [{openapi.BEARER: []}]},
     )
     api = FhirApi(app)
+    api.register_converter(FhirTypeConverter, lambda _: openapi.resource_type_schema(node))
+    api.register_converter(FhirIdConverter, lambda _: openapi.resource_id_schema())
+    openapi.register_components(api.spec, node)
     api.register_blueprint(fhir_views.blp)
     api.register_blueprint(cases.blp)
     app.register_blueprint(smart.blp)

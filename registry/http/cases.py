@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 
 from registry.errors import operation_outcome
 from registry.http.fhir.responses import json_body
+from registry.http.openapi import errors_only
 from registry.http.pipeline import base_url, unit
 from registry.services.cases.form import case_bundle
 from registry.services.cases.submission import CaseReceipt, submit_case
@@ -27,14 +28,17 @@ blp = Blueprint("cases", __name__, url_prefix="/cases",
 @blp.arguments(CaseFormSchema)
 @blp.response(201, CaseReceiptSchema)
 @blp.doc(summary="Submit a case with the simple form; returns the stored Bundle and what "
-         "de-identification changed")
+         "de-identification changed", **errors_only(403, 409, 415, 422))
 def submit_form(form: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     return _submit(case_bundle(form))
 
 
 @blp.route("/bundle", methods=["POST"])
 @blp.response(201, CaseReceiptSchema)
-@blp.doc(summary="Submit a case as a FHIR document Bundle; same receipt as the form")
+@blp.doc(summary="Submit a case as a FHIR document Bundle; same receipt as the form",
+         requestBody={"required": True, "content": {
+             "application/fhir+json": {"schema": {"$ref": "#/components/schemas/Bundle"}}}},
+         **errors_only(403, 409, 415, 422))
 def submit_bundle() -> tuple[dict[str, Any], int, dict[str, str]]:
     return _submit(json_body())
 

@@ -39,6 +39,10 @@ def outcome_response(status: int, issues: list[Issue], headers: dict[str, str] |
 class FhirApi(Api):  # type: ignore[misc]  # flask-smorest ships no types: Api is Any
     """flask-smorest Api whose error handler renders OperationOutcomes."""
 
+    # Errors are documented per view as OperationOutcomes (registry.http.openapi), not as
+    # flask-smorest's own error body.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
     def _register_error_handlers(self) -> None:
         app: Flask = self._app
         app.register_error_handler(HTTPException, self.handle_http_exception)

@@ -15,23 +15,30 @@ them on the session Encounter, in one ``persist`` call so a failure writes nothi
 - two attendees resolving to the same individual are merged (intervals joined again);
 - the import replaces the attendance entries (those with a period) of the individuals it
   names and keeps everyone else's and the planned faculty's; an import that changes nothing
-  writes nothing.
+  writes nothing;
+- a report none of whose times fall on the session's day (in the report's zone) is refused
+  unless ``other_day`` says it belongs there anyway: a wrong ``--session`` is the usual cause.
+
+The zone of a report without offsets is the caller's; failing that, the one the session's hub
+states with the core ``timezone`` extension on its Organization (``hub_time_zone``).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from adapters.attendance import AttendanceReport, Attendee
+from registry.errors import Unprocessable, error
 from registry.services.fhir import FhirService
 from registry.services.sessions import (
     BASE,
     check_session,
     format_instant,
     merge_intervals,
+    parse_instant,
     role_type,
 )
 from registry.services.writes.pending import PendingWrite, new_id
@@ -40,6 +47,7 @@ ATTENDEE_SYSTEM = f"{BASE}/sid/attendance-name"
 SPOKE_KIND = f"{BASE}/CodeSystem/organization-kind|spoke"
 DISCIPLINE = f"{BASE}/CodeSystem/discipline"
 COUNTRY_EXT = f"{BASE}/StructureDefinition/network-country"
+TIMEZONE_EXT = "http://hl7.org/fhir/StructureDefinition/timezone"
 
 
 @dataclass
@@ -91,11 +99,15 @@ class _Plan:
 
 
 def import_attendance(service: FhirService, report: AttendanceReport, session_ref: str, *,
-                      create_unknown: bool = False, discipline: str = "primary-care"
-                      ) -> ImportSummary:
-    """Record ``report`` on the session; the caller owns (and commits) the transaction."""
+                      create_unknown: bool = False, discipline: str = "primary-care",
+                      zone: tzinfo = UTC, other_day: bool = False) -> ImportSummary:
+    """Record ``report`` on the session; the caller owns (and commits) the transaction.
+
+    ``zone`` is the report's zone, in which its days are compared with the session's."""
     resources = service.ctx.resources
     session = check_session(resources.resolve(session_ref), session_ref)
+    if not other_day:
+        _check_day(session_ref, session, report, zone)
     program = _program(session)
     plan, outcomes = _Plan(), []
     for attendee in report.attendees:
@@ -113,6 +125,37 @@ def import_attendance(service: FhirService, report: AttendanceReport, session_re
                                                    prepared=True)])
         summary.written = True
     return summary
+
+
+def hub_time_zone(service: FhirService, session_ref: str) -> str | None:
+    """The IANA zone the session's hub states on its Organization, if it states one."""
+    resources = service.ctx.resources
+    session = check_session(resources.resolve(session_ref), session_ref)
+    program = _program(session)
+    offered = resources.resolve(program) if program else None
+    hub_ref = ((offered or {}).get("providedBy") or {}).get("reference")
+    hub = resources.resolve(hub_ref) if isinstance(hub_ref, str) else None
+    return next((str(e["valueCode"]) for e in (hub or {}).get("extension") or []
+                 if e.get("url") == TIMEZONE_EXT and e.get("valueCode")), None)
+
+
+def _check_day(session_ref: str, session: dict[str, Any], report: AttendanceReport,
+               zone: tzinfo) -> None:
+    period = session.get("period") or {}
+    days = {_day(period[k], zone) for k in ("start", "end") if isinstance(period.get(k), str)}
+    seen = {m.astimezone(zone).date() for a in report.attendees for i in a.intervals
+            for m in (i.start, i.end)}
+    if not days or days & seen:
+        return
+    raise Unprocessable([error(
+        "business-rule", f"the report is of {', '.join(str(d) for d in sorted(seen))} but "
+        f"{session_ref} took place on {', '.join(str(d) for d in sorted(days))}; check the "
+        "session, or record it anyway as another day's report (--other-day)")])
+
+
+def _day(value: str, zone: tzinfo) -> date:
+    return date.fromisoformat(value) if len(value) == 10 else \
+        parse_instant(value).astimezone(zone).date()
 
 
 def _program(session: dict[str, Any]) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from registry.services.policy import NODE_ROLE
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -19,3 +21,8 @@ class Caller:
     def system(cls, name: str = "system") -> Caller:
         """The node itself (CLI commands, migrations, demo loading)."""
         return cls(name=name, role="network-admin")
+
+    @classmethod
+    def node(cls, name: str = "conformance") -> Caller:
+        """The node storing its own conformance resources (what no token may write)."""
+        return cls(name=name, role=NODE_ROLE)

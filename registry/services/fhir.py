@@ -27,7 +27,7 @@ from registry.services.access import Access
 from registry.services.audit import SUCCESS
 from registry.services.context import Context
 from registry.services.history import parse_history_query
-from registry.services.search.request import parse_search
+from registry.services.search.request import FORMAT_PARAMETERS, parse_search
 from registry.services.shaping import elements, summary
 from registry.services.writes.pending import PendingWrite, check_version, ensure_id, new_id
 from registry.services.writes.pipeline import WritePipeline, WriteResult
@@ -255,9 +255,11 @@ def shaped(query: SearchQuery) -> bundles.Shaper:
 def search_page(base_url: str, res_type: str, params: Mapping[str, list[str]],
                 query: SearchQuery, result: SearchResult) -> str:
     """The searchset Bundle for one page, with self/next/previous links that reproduce it:
-    they carry the parameters the search used, never the ones it ignored."""
+    they carry the parameters the search used, never the ones it ignored nor how the response
+    was formatted."""
     ignored = {name for name in query.ignored}
-    kept = [(k, v) for k, v in bundles.pairs(params, drop=("_count", "_offset", "_format"))
+    kept = [(k, v) for k, v in bundles.pairs(params, drop=("_count", "_offset",
+                                                          *FORMAT_PARAMETERS))
             if k not in ignored]
     page = bundles.page_url(base_url, res_type, [*kept, ("_count", str(query.count))])
 
@@ -285,9 +287,10 @@ def cursor_text(cursor: tuple[int, int]) -> str:
 def history_page(base_url: str, path: str, params: Mapping[str, list[str]],
                  page: HistoryPage) -> Iterator[bytes]:
     """The history Bundle for one page; ``next`` carries the cursor of the following page."""
-    links = {"self": bundles.page_url(base_url, path, bundles.pairs(params))}
+    links = {"self": bundles.page_url(base_url, path,
+                                      bundles.pairs(params, drop=FORMAT_PARAMETERS))}
     if page.next_cursor is not None:
-        kept = bundles.pairs(params, drop=("_cursor",))
+        kept = bundles.pairs(params, drop=("_cursor", *FORMAT_PARAMETERS))
         links["next"] = bundles.page_url(base_url, path,
                                          [*kept, ("_cursor", cursor_text(page.next_cursor))])
     return bundles.history(base_url, page.versions, links=links, high_water=page.high_water)

@@ -16,6 +16,7 @@ from registry.storage import resources
 from registry.storage.database import Connection
 
 SERVER_META = ("versionId", "lastUpdated")
+CONFORMANCE_TYPES = ("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter")
 
 
 @dataclass
@@ -61,4 +62,6 @@ def _comparable(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_empty(conn: Connection) -> bool:
-    return resources.is_empty(conn)
+    """Whether the store holds no data: the conformance resources every database gets on
+    ``registry db upgrade``, and the AuditEvents of storing them, do not count."""
+    return resources.is_empty(conn, ignoring=(*CONFORMANCE_TYPES, "AuditEvent"))

@@ -33,6 +33,10 @@ Choices the issue left open, and why:
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
   issue lists (published directory and aggregate outcomes).
+- conformance resources (CodeSystem, ValueSet, StructureDefinition, SearchParameter) are the
+  ones the server runs on, shipped under ``schemas/``: nobody writes them over the API, not
+  even network-admin (an edited copy would not change what the server does). Only the node
+  itself (``NODE_ROLE``, which no token carries) stores them, on ``registry db upgrade``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from registry.storage.compartments import Compartment
 from registry.storage.scope import Reach, Restriction
 
 INTERACTIONS = ("read", "create", "update", "delete", "export")
+NODE_ROLE = "node"  # the node itself, storing its conformance resources (``Caller.node``)
 
 
 Scope = Reach  # the policy's word for how far an interaction reaches
@@ -64,7 +69,8 @@ CATEGORY_OF: dict[str, str] = {
     "MeasureReport": "aggregate",
     "Provenance": "provenance",
     "AuditEvent": "audit",
-    **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition"), "conformance"),
+    **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter"),
+                    "conformance"),
     "Task": "review",  # the duplicate-review queue of federation: network-admin only
 }
 
@@ -77,6 +83,7 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
     "network-admin": {
         **{category: _ADMIN for category in set(CATEGORY_OF.values())},
         "audit":                (ALL,       NONE,   NONE,   NONE,   NONE),
+        "conformance":          (ALL,       NONE,   NONE,   NONE,   ALL),
     },
     "hub-admin": {
         "directory":            (ALL,       HUB,    HUB,    HUB,    NONE),
@@ -115,8 +122,11 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
         "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
         "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
     },
+    NODE_ROLE: {
+        "conformance":          (ALL,       ALL,    ALL,    ALL,    NONE),
+    },
 }
-ROLES = tuple(RULES)
+ROLES = tuple(role for role in RULES if role != NODE_ROLE)  # the roles a token may carry
 ORGANIZATION_ROLES = frozenset({"hub-admin", "spoke-clinician"})  # bound to Organization/ID
 COUNTRY_ROLES = frozenset({"national-program"})  # bound to an ISO 3166 alpha-2 code
 

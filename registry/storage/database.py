@@ -23,6 +23,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from registry.storage.deadlines import TransactionTooLong, bound_transactions, bound_waits
+
 CONDITION_LOCKS = 7_330_002  # advisory-lock class of conditional creates (see lock_condition)
 LIST_CHUNK = 500  # values bound into one IN list (SQLite binds each as its own parameter)
 T = TypeVar("T")
@@ -40,13 +42,17 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
     ``hide_parameters`` keeps bound values — resource bodies, token hashes — out of the text
     of database errors, which end up in logs. ``statement_timeout_ms`` (0 = none) cancels a
     statement that runs too long: PostgreSQL's ``statement_timeout``; on SQLite a progress
-    handler that interrupts once the transaction has run that long. On PostgreSQL the other
-    waits are bounded too: connecting (``connect_timeout``), a silent network (TCP keepalives
-    close a connection whose server stopped answering within about 25 s, ``tcp_user_timeout``
-    one whose sent data stays unacknowledged), a transaction left idle by a stuck client
-    (``idle_in_transaction_session_timeout``, which releases its locks) and a pool with no free
-    connection (``pool_timeout``). A pooled connection is checked before use (``pool_pre_ping``),
-    so one the server or the network dropped is replaced instead of failing a request.
+    handler that interrupts once the transaction has run that long; a PostgreSQL transaction
+    is bounded as a whole too (``registry.storage.deadlines.bound_transactions``). On
+    PostgreSQL the other waits are bounded too: connecting (``connect_timeout``), a silent
+    network (TCP keepalives close a connection whose server stopped answering within about
+    25 s, ``tcp_user_timeout`` one whose sent data stays unacknowledged), a transaction left
+    idle by a stuck client
+    (``idle_in_transaction_session_timeout``, which releases its locks), a pool with no free
+    connection (``pool_timeout``) and a path that accepts every byte and answers nothing (the
+    client-side deadline of ``registry.storage.deadlines``: the statement time-out plus the
+    connect time-out as grace). A pooled connection the server or the network dropped fails
+    its request with 503 and is replaced; no round trip checks it before use.
     """
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms, statement_timeout_ms)
@@ -63,6 +69,9 @@ def create_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_00
                               pool_recycle=1800, pool_timeout=10,
                               hide_parameters=True, connect_args=connect_args,
                               isolation_level="AUTOCOMMIT")
+    if statement_timeout_ms:
+        bound_waits(engine, statement_timeout_ms / 1000 + connect_timeout_s)
+        bound_transactions(engine, statement_timeout_ms / 1000)
     event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _keep_plan_mode)
     return engine
@@ -123,8 +132,8 @@ def is_conflict(exc: BaseException) -> bool:
 def is_timeout(exc: BaseException) -> bool:
     """Was this database error a statement cancelled by the time-out?"""
     original = getattr(exc, "orig", exc)
-    if type(original).__name__ == "QueryCanceled":  # psycopg, statement_timeout
-        return True
+    if type(original).__name__ == "QueryCanceled" or isinstance(original, TransactionTooLong):
+        return True  # psycopg's statement_timeout, or our bound on a whole transaction
     return "interrupted" in str(original).lower() and "sqlite" in type(original).__module__
 
 
@@ -188,8 +197,9 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                     conn.execute(SET_PLAN_MODE)
                 yield conn
         finally:
-            conn.info.pop("write", None)
-            conn.info.pop("scratch", None)
+            if not conn.invalidated:  # a lost connection has no info left to clear
+                conn.info.pop("write", None)
+                conn.info.pop("scratch", None)
 
 
 class Database:
@@ -334,7 +344,8 @@ def one_plan_for_any_value(conn: Connection, fits: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.info[_ONE_PLAN_BLOCK] = outer
+        if not conn.invalidated:
+            conn.info[_ONE_PLAN_BLOCK] = outer
 
 
 def _autocommit(conn: Connection) -> bool:

@@ -7,6 +7,7 @@ transaction costs a handful of round trips. Callers own the transaction (see
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,8 +103,12 @@ def pks_of(conn: Connection, keys: Sequence[tuple[str, str]]) -> list[int]:
     return [row.pk for row in rows]
 
 
-def is_empty(conn: Connection) -> bool:
-    return conn.execute(sa.select(r.pk).limit(1)).first() is None
+def is_empty(conn: Connection, ignoring: Iterable[str] = ()) -> bool:
+    """No resource stored, apart from those of the ``ignoring`` types."""
+    query = sa.select(r.pk).limit(1)
+    if ignoring:
+        query = query.where(r.res_type.not_in(list(ignoring)))
+    return conn.execute(query).first() is None
 
 
 def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
@@ -219,6 +224,9 @@ def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
 
 def _write_index(conn: Connection, writes: Sequence[RowWrite], pks: list[int]) -> None:
     replaced = [pk for w, pk in zip(writes, pks, strict=True) if w.current is not None]
+    if conn.dialect.name == "postgresql" and len(writes) <= SMALL_WRITE:
+        _replace_index_rows(conn, writes, pks, replaced)
+        return
     for chunk in chunks(replaced):
         _delete_index_rows(conn, list(chunk))
     batches: dict[str, list[dict[str, Any]]] = {}
@@ -232,3 +240,48 @@ def _write_index(conn: Connection, writes: Sequence[RowWrite], pks: list[int]) -
     for kind, kind_batch in batches.items():
         if kind_batch:
             conn.execute(INDEX_TABLES[kind].insert(), kind_batch)
+
+
+SMALL_WRITE = 8  # resources per write whose index rows go in one statement on PostgreSQL
+
+
+def _replace_index_rows(conn: Connection, writes: Sequence[RowWrite], pks: list[int],
+                        replaced: list[int]) -> None:
+    """A small write's index rows, old ones out and new ones in, in one statement: the rows
+    travel as one array per column (``unnest``), so a single update is one round trip for its
+    index instead of one per index table. The DELETEs and INSERTs touch different rows, which
+    PostgreSQL allows in one statement."""
+    columns: dict[str, dict[str, list[Any]]] = {}
+    for w, pk in zip(writes, pks, strict=True):
+        for kind, kind_rows in w.index.items():
+            if not kind_rows:
+                continue
+            arrays = columns.setdefault(kind, {c.name: [] for c in INDEX_TABLES[kind].c})
+            for row in kind_rows:
+                for name, values in arrays.items():
+                    values.append(pk if name == "resource_pk" else row.get(name))
+    if not columns and not replaced:
+        return
+    params: dict[str, Any] = {f"{kind}_{name}": values for kind, arrays in columns.items()
+                              for name, values in arrays.items()}
+    if replaced:
+        params["pks"] = replaced
+    conn.execute(_replace_index_statement(tuple(sorted(columns)), bool(replaced)), params)
+
+
+@functools.cache
+def _replace_index_statement(kinds: tuple[str, ...], replacing: bool) -> sa.TextClause:
+    parts: list[str] = []
+    binds: list[sa.BindParameter[Any]] = []
+    if replacing:
+        parts += [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
+                  for kind, table in INDEX_TABLES.items()]
+        binds.append(sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger)))
+    for kind in kinds:
+        table = INDEX_TABLES[kind]
+        names = [c.name for c in table.c]
+        arrays = ", ".join(f":{kind}_{name}" for name in names)
+        parts.append(f"i_{kind} AS (INSERT INTO {table.name} ({', '.join(names)}) "
+                     f"SELECT * FROM unnest({arrays}))")
+        binds += [sa.bindparam(f"{kind}_{c.name}", type_=sa.ARRAY(c.type)) for c in table.c]
+    return sa.text(f"WITH {', '.join(parts)} SELECT 1").bindparams(*binds)

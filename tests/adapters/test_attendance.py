@@ -20,6 +20,7 @@ from adapters.attendance import (
     EmptyReport,
     Interval,
     MalformedRow,
+    MissingTimeZone,
     UnknownFormat,
     read_report,
 )
@@ -209,6 +210,16 @@ def test_excel_resave_in_cp1252_with_semicolons() -> None:
     (joao,) = read_report(data, day_first=True).attendees
     assert (joao.display_name, joao.stated_spoke) == ("João Gonçalves", "UBS Vila Nova")
     assert joao.intervals[0].start == utc("2026-11-05", "14:00:00")
+
+
+def test_naive_times_without_a_zone_are_refused_not_read_as_utc() -> None:
+    naive = zoom_csv("Ana Pérez,ana@example.org,2026-11-05 14:00,2026-11-05 14:20,20,No")
+    with pytest.raises(MissingTimeZone, match="carry no time zone"):
+        read_report(naive, timezone=None)
+    offset = zoom_csv("Ana Pérez,ana@example.org,2026-11-05 14:00-03:00,"
+                      "2026-11-05 14:20-03:00,20,No")
+    (ana,) = read_report(offset, timezone=None).attendees
+    assert ana.intervals[0].start == utc("2026-11-05", "17:00:00")
 
 
 # --- merging ---------------------------------------------------------------------

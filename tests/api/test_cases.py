@@ -221,6 +221,14 @@ def test_resubmitting_the_same_case_is_a_conflict(fhir: Fhir, refs: dict[str, st
     assert fhir.post("Bundle", document(refs)).status_code == 409
 
 
+def test_the_same_form_sent_twice_is_a_conflict(fhir: Fhir, refs: dict[str, str]) -> None:
+    assert post_form(fhir, form(refs)).status_code == 201
+    again = post_form(fhir, form(refs))
+    assert again.status_code == 409 and "already submitted" in again.get_data(as_text=True)
+    assert post_form(fhir, form(refs, question="And naltrexone?")).status_code == 201
+    assert fhir.search("Composition?_summary=count")["total"] == 2
+
+
 def test_recommendation_and_follow_up(app: Flask, fhir: Fhir, refs: dict[str, str]) -> None:
     first = post_form(fhir, form(refs)).json
     recommendation = {

@@ -444,3 +444,14 @@ def test_index_pages_intersect_several_criteria(fhir: Fhir) -> None:
                  "gender": "female"})
     ids, total = _walk(fhir, "Practitioner?name=duo&gender=female&_count=1")
     assert ids == [both["id"]] and total == 1
+
+
+def test_self_link_shows_only_the_parameters_used(fhir: Fhir, network) -> None:
+    bundle = fhir.search("Organization?name=sao&foo=1&_pretty=true&_format=json"
+                         "&_contained=true&_sort=name")
+    (url,) = [link["url"] for link in bundle["link"] if link["relation"] == "self"]
+    query = url.split("?", 1)[1].split("&")
+    assert sorted(p.split("=")[0] for p in query) == ["_count", "_offset", "_sort", "name"]
+    ignored = {i["expression"][0] for e in bundle["entry"] if e["search"]["mode"] == "outcome"
+               for i in e["resource"]["issue"]}
+    assert ignored == {"foo", "_contained"}

@@ -30,18 +30,21 @@ from typing import Any
 
 from flask import Flask
 
+from registry.services.audit import AuditTrail
+from registry.services.caller import Caller
 from registry.services.compartment import (
     NETWORK_SYSTEM,
     ORGANIZATION_KIND_SYSTEM,
     OWNER_EXTENSION,
 )
 from registry.services.fhir import FhirService
-from registry.services.loading import LoadReport, load_batch
+from registry.services.loading import CONFORMANCE_TYPES, LoadReport, load_batch
+from registry.services.unit import unit_of_work
 from registry.services.writes.pending import PendingWrite
 from registry.services.writes.persist import persist
 from tests import factories as f
 from tests.casework import session
-from tests.conftest import system_service
+from tests.conftest import TEST_BASE, system_service
 
 SECRET = "security-test-network-secret"
 PUBLISHED = {"tag": [{"system": NETWORK_SYSTEM, "code": "published"}]}
@@ -183,6 +186,10 @@ def shared_resources() -> list[dict[str, Any]]:
         {"resourceType": "StructureDefinition", "id": "profile", "status": "active",
          "url": "https://telementoring.example.org/fhir/StructureDefinition/p", "name": "P",
          "kind": "resource", "abstract": False, "type": "Organization"},
+        {"resourceType": "SearchParameter", "id": "searchparam", "status": "active",
+         "url": "https://telementoring.example.org/fhir/SearchParameter/x", "name": "X",
+         "code": "x", "base": ["Organization"], "type": "token",
+         "description": "A test parameter", "expression": "Organization.type"},
         {"resourceType": "AuditEvent", "id": "audit-1",
          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
                   "code": "rest"},
@@ -202,8 +209,14 @@ def load_network(app: Flask) -> Loaded:
     documents = {n: with_id(f"doc-{n}", case_document(n)) for n, _, _ in SIDES}
     shared = shared_resources()
     records = [b for b in shared if b["resourceType"] == "AuditEvent"]
+    conformance = [b for b in shared if b["resourceType"] in CONFORMANCE_TYPES]
+    with app.app_context(), unit_of_work(app.extensions["registry.database"],
+                                         app.extensions["registry.node"], Caller.node("network"),
+                                         AuditTrail(), TEST_BASE, write=True) as node:
+        load_batch(node, copy.deepcopy(conformance), LoadReport())  # only the node writes these
     with system_service(app, name="network") as service:
-        load_batch(service, copy.deepcopy([*first, *[b for b in shared if b not in records],
+        load_batch(service, copy.deepcopy([*first, *[b for b in shared
+                                                     if b not in records + conformance],
                                            *documents.values()]), LoadReport())
         # The trail is the node's own record: it is written as the node writes it.
         persist(service.ctx, [PendingWrite("AuditEvent", b["id"], copy.deepcopy(b), "PUT",

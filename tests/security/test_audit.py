@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -61,8 +62,7 @@ def test_a_write_and_its_audit_event_are_stored_in_the_same_statements(network: 
     inserts: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("INSERT INTO "):
-            inserts.append(statement.split()[2])
+        inserts.extend(re.findall(r"INSERT INTO (\w+)", statement))
     engine = network.app.extensions["registry.database"].engine
     sa_event.listen(engine, "before_cursor_execute", record)
     try:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 
 from adapters.attendance import read_report
+from registry.errors import Unprocessable
 from registry.services.attendance import ImportSummary, fold, import_attendance
 from registry.services.sessions import attendance_minutes, participant_hours
 from tests import factories as f
-from tests.casework import network, person
+from tests.casework import network, person, session
 from tests.conftest import DATA, Fhir, system_service
 
 REPORTS = DATA / "attendance"
+ZONE = "America/Sao_Paulo"
 
 
 @pytest.fixture
@@ -24,8 +28,10 @@ def refs(fhir: Fhir) -> dict[str, str]:
 
 
 def run_import(app: Flask, name: str, session: str, **options: Any) -> ImportSummary:
+    """Import a report; the fixtures are of several days, the session of one (5 November)."""
     path: Path = REPORTS / name
-    report = read_report(path.read_bytes(), timezone="America/Sao_Paulo", filename=path.name)
+    report = read_report(path.read_bytes(), timezone=ZONE, filename=path.name)
+    options = {"zone": ZoneInfo(ZONE), "other_day": name != "zoom_with_summary.csv", **options}
     with system_service(app, name="attendance-import") as service:
         return import_attendance(service, report, session, **options)
 
@@ -155,6 +161,27 @@ def test_duplicate_attendees_resolving_to_one_person_are_merged(
     periods = sorted((p["period"]["start"], p["period"]["end"]) for p in mine)
     assert all(a[1] < b[0] for a, b in zip(periods, periods[1:], strict=False))
     assert participant_hours(fhir.get(refs["session"]).json) < summary.minutes / 60
+
+
+def test_a_report_of_another_day_is_refused_unless_asked(app: Flask, fhir: Fhir,
+                                                        refs: dict[str, str]) -> None:
+    before = fhir.get(refs["session"]).json["meta"]["versionId"]
+    with pytest.raises(Unprocessable, match="report is of 2026-11-26 but .* on 2026-11-05"):
+        run_import(app, "teams_new_utf8.csv", refs["session"], other_day=False)
+    assert fhir.get(refs["session"]).json["meta"]["versionId"] == before
+    assert run_import(app, "teams_new_utf8.csv", refs["session"], other_day=True).attendees
+
+
+def test_the_session_day_is_read_in_the_reports_zone(app: Flask, fhir: Fhir,
+                                                     refs: dict[str, str]) -> None:
+    """Session at 01:30 UTC on 6 November is the evening of 5 November in São Paulo."""
+    late = fhir.create(session(refs["program"], refs["tutor"], start="2026-11-06T01:30:00Z",
+                               end="2026-11-06T02:30:00Z"))["id"]
+    summary = run_import(app, "zoom_with_summary.csv", f"Encounter/{late}", other_day=False)
+    assert summary.written
+    with pytest.raises(Unprocessable, match="on 2026-11-06"):
+        run_import(app, "zoom_with_summary.csv", f"Encounter/{late}", other_day=False,
+                   zone=UTC)
 
 
 def test_fold_ignores_case_accents_and_spacing() -> None:

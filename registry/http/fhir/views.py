@@ -21,6 +21,7 @@ from registry.http.fhir.responses import (
     version_headers,
     write_response,
 )
+from registry.http.openapi import HISTORY_PARAMETERS, RESULT_PARAMETERS, interaction, public
 from registry.http.pipeline import base_url, caller, node, unit
 from registry.services import bulk_export as bulk
 from registry.services import operations
@@ -36,18 +37,20 @@ blp = Blueprint("fhir", __name__, url_prefix="/fhir",
 # A resource type is a capitalized name: operations ($export) and metadata never match it, so
 # OPTIONS on them lists only their own methods.
 TYPE = "/<fhirtype:res_type>"
-INSTANCE = "/<fhirtype:res_type>/<string:res_id>"
+INSTANCE = "/<fhirtype:res_type>/<fhirid:res_id>"
+WRITE_ERRORS = (403, 404, 409, 412, 415, 422)
 
 
 @blp.route("/metadata", methods=["GET"])
-@blp.doc(summary="CapabilityStatement generated from what this server supports",
-         security=[])
+@blp.doc(**public(interaction("CapabilityStatement generated from what this server supports",
+                             ok=200, returns="CapabilityStatement")))
 def metadata() -> Response:
     return fhir_response(capability_statement(node(), base_url()))
 
 
 @blp.route("/", methods=["POST"], strict_slashes=False)
-@blp.doc(summary="Batch or transaction Bundle")
+@blp.doc(**interaction("Batch or transaction Bundle", ok=200, body="Bundle", returns="Bundle",
+                       errors=(403, 404, 409, 412, 415, 422)))
 def system_bundle() -> Response:
     body = prevalidate_entries(json_body(), node().max_bundle_entries)
     with unit(write=True) as service:
@@ -56,25 +59,31 @@ def system_bundle() -> Response:
 
 
 @blp.route("/_history", methods=["GET"])
-@blp.doc(summary="System history (_since, _at, _count, _type, _sort=_lastUpdated)")
+@blp.doc(**interaction("System history", ok=200, returns="Bundle",
+                       query={**HISTORY_PARAMETERS, "_type": {"type": "string"}}))
 def system_history() -> Response:
     return _history(None, None)
 
 
 @blp.route(TYPE, methods=["GET"])
-@blp.doc(summary="Search (GET)")
+@blp.doc(**interaction("Search (GET)", ok=200, returns="Bundle", query=RESULT_PARAMETERS,
+                       search=True, errors=(403,)))
 def search(res_type: str) -> Response:
     return _search(res_type)
 
 
 @blp.route(f"{TYPE}/_search", methods=["POST"])
-@blp.doc(summary="Search (POST, form-encoded)")
+@blp.doc(**interaction("Search (POST, form-encoded; the parameters may also be in the query)",
+                       ok=200, returns="Bundle", query=RESULT_PARAMETERS, search=True,
+                       errors=(403, 415)))
 def search_post(res_type: str) -> Response:
     return _search(res_type)
 
 
 @blp.route(TYPE, methods=["POST"])
-@blp.doc(summary="Create (If-None-Exist for conditional create)")
+@blp.doc(**interaction("Create (If-None-Exist for conditional create)", ok=201, body="Resource",
+                       returns="Resource", headers=("If-None-Exist", "Prefer"),
+                       errors=(*WRITE_ERRORS, 200)))
 def create(res_type: str) -> Response:
     body = prevalidated(json_body())  # structure checked before the transaction
     with unit(write=True) as service:
@@ -84,7 +93,9 @@ def create(res_type: str) -> Response:
 
 
 @blp.route(TYPE, methods=["PUT"])
-@blp.doc(summary="Conditional update by search criteria")
+@blp.doc(**interaction("Conditional update by search criteria", ok=200, body="Resource",
+                       returns="Resource", search=True, headers=("Prefer",),
+                       errors=(*WRITE_ERRORS, 201)))
 def conditional_update(res_type: str) -> Response:
     body = prevalidated(json_body())
     with unit(write=True) as service:
@@ -93,7 +104,8 @@ def conditional_update(res_type: str) -> Response:
 
 
 @blp.route(TYPE, methods=["DELETE"])
-@blp.doc(summary="Conditional delete by search criteria")
+@blp.doc(**interaction("Conditional delete by search criteria", ok=204, search=True,
+                       errors=WRITE_ERRORS))
 def conditional_delete(res_type: str) -> Response:
     with unit(write=True) as service:
         service.conditional_delete(res_type, search_params())
@@ -101,13 +113,15 @@ def conditional_delete(res_type: str) -> Response:
 
 
 @blp.route(f"{TYPE}/_history", methods=["GET"])
-@blp.doc(summary="Type history")
+@blp.doc(**interaction("Type history", ok=200, returns="Bundle", query=HISTORY_PARAMETERS,
+                       errors=(403,)))
 def type_history(res_type: str) -> Response:
     return _history(res_type, None)
 
 
 @blp.route(INSTANCE, methods=["GET"])
-@blp.doc(summary="Read")
+@blp.doc(**interaction("Read", ok=200, returns="Resource", headers=("If-None-Match",),
+                       errors=(304, 403, 404, 410)))
 def read(res_type: str, res_id: str) -> Response:
     with unit(write=False) as service:
         stored = service.read(res_type, res_id)
@@ -117,7 +131,9 @@ def read(res_type: str, res_id: str) -> Response:
 
 
 @blp.route(INSTANCE, methods=["PUT"])
-@blp.doc(summary="Update, or create with a client-chosen id")
+@blp.doc(**interaction("Update, or create with a client-chosen id", ok=200, body="Resource",
+                       returns="Resource", headers=("If-Match", "Prefer"),
+                       errors=(*WRITE_ERRORS, 201)))
 def update(res_type: str, res_id: str) -> Response:
     body = prevalidated(json_body())
     with unit(write=True) as service:
@@ -127,7 +143,11 @@ def update(res_type: str, res_id: str) -> Response:
 
 
 @blp.route(INSTANCE, methods=["PATCH"])
-@blp.doc(summary="JSON Patch or FHIRPath Patch (Parameters)")
+@blp.doc(**interaction("JSON Patch (application/json-patch+json) or FHIRPath Patch "
+                       "(a Parameters resource)", ok=200, returns="Resource",
+                       body={"application/json-patch+json": "JsonPatch",
+                             "application/fhir+json": "Parameters"},
+                       headers=("If-Match", "Prefer"), errors=(*WRITE_ERRORS, 410)))
 def patch(res_type: str, res_id: str) -> Response:
     if media_type() in PATCH_TYPES:
         operations_ = json_body(PATCH_TYPES)
@@ -145,7 +165,8 @@ def patch(res_type: str, res_id: str) -> Response:
 
 
 @blp.route(INSTANCE, methods=["DELETE"])
-@blp.doc(summary="Delete (a versioned tombstone; reads then answer 410)")
+@blp.doc(**interaction("Delete (a versioned tombstone; reads then answer 410)", ok=204,
+                       headers=("If-Match",), errors=WRITE_ERRORS))
 def delete(res_type: str, res_id: str) -> Response:
     with unit(write=True) as service:
         service.delete(res_type, res_id, if_match=request.headers.get("If-Match"))
@@ -153,13 +174,15 @@ def delete(res_type: str, res_id: str) -> Response:
 
 
 @blp.route(f"{INSTANCE}/_history", methods=["GET"])
-@blp.doc(summary="Instance history")
+@blp.doc(**interaction("Instance history", ok=200, returns="Bundle", query=HISTORY_PARAMETERS,
+                       errors=(403, 404)))
 def instance_history(res_type: str, res_id: str) -> Response:
     return _history(res_type, res_id)
 
 
 @blp.route(f"{INSTANCE}/_history/<string:version>", methods=["GET"])
-@blp.doc(summary="Version read (vread)")
+@blp.doc(**interaction("Version read (vread)", ok=200, returns="Resource",
+                       errors=(403, 404, 410)))
 def vread(res_type: str, res_id: str, version: str) -> Response:
     with unit(write=False) as service:
         stored = service.vread(res_type, res_id, version)
@@ -188,7 +211,9 @@ def _operation_params() -> dict[str, str]:
 
 
 @blp.route(f"{TYPE}/$validate", methods=["POST"])
-@blp.doc(summary="$validate a resource (structure, profiles, terminology); writes nothing")
+@blp.doc(**interaction("$validate a resource (structure, profiles, terminology); writes nothing",
+                       ok=200, body="Resource", returns="OperationOutcome",
+                       errors=(403, 415, 422)))
 def validate_type(res_type: str) -> Response:
     body = json_body()
     with unit(write=False) as service:
@@ -197,7 +222,8 @@ def validate_type(res_type: str) -> Response:
 
 
 @blp.route(f"{INSTANCE}/$validate", methods=["GET", "POST"])
-@blp.doc(summary="$validate an update of this instance (or the stored version with GET)")
+@blp.doc(**interaction("$validate an update of this instance (or the stored version with GET)",
+                       ok=200, returns="OperationOutcome", errors=(403, 404, 410, 415, 422)))
 def validate_instance(res_type: str, res_id: str) -> Response:
     body = json_body() if request.method == "POST" else None
     with unit(write=False) as service:
@@ -206,13 +232,26 @@ def validate_instance(res_type: str, res_id: str) -> Response:
 
 
 @blp.route("/ValueSet/$expand", methods=["GET", "POST"])
-@blp.doc(summary="Expand a network ValueSet (url, filter, displayLanguage)")
+@blp.doc(**interaction("Expand a network ValueSet", ok=200, returns="Resource",
+                       query={"url": {"type": "string"}, "filter": {"type": "string"},
+                              "displayLanguage": {"type": "string"}}, errors=(404, 422)))
 def expand_value_set() -> Response:
     return fhir_response(operations.expand(_operation_params()))
 
 
+@blp.route("/ValueSet/<res_id>/$expand", methods=["GET", "POST"])
+@blp.doc(summary="Expand a stored ValueSet (filter, displayLanguage)")
+def expand_stored_value_set(res_id: str) -> Response:
+    params = _operation_params()
+    with unit(write=False) as service:
+        url = service.read("ValueSet", res_id).resource().get("url")
+    return fhir_response(operations.expand(params, url))
+
+
 @blp.route("/CodeSystem/$lookup", methods=["GET", "POST"])
-@blp.doc(summary="Look up a code (system, code, displayLanguage)")
+@blp.doc(**interaction("Look up a code", ok=200, returns="Parameters",
+                       query={"system": {"type": "string"}, "code": {"type": "string"},
+                              "displayLanguage": {"type": "string"}}, errors=(404, 422)))
 def lookup_code() -> Response:
     return fhir_response(operations.lookup(_operation_params()))
 
@@ -223,7 +262,11 @@ def _export_directory() -> Path:
 
 
 @blp.route("/$export", methods=["GET"])
-@blp.doc(summary="Bulk Data export kick-off (Prefer: respond-async; _type, _since)")
+@blp.doc(**interaction("Bulk Data export kick-off (needs Prefer: respond-async)", ok=202,
+                       query={"_type": {"type": "string"},
+                              "_since": {"type": "string", "format": "date-time"},
+                              "_outputFormat": {"type": "string"}},
+                       headers=("Prefer",), errors=(403,)))
 def bulk_export() -> Response:
     if prefer("respond-async") is None:
         raise InvalidRequest("Bulk export needs the header Prefer: respond-async")
@@ -236,7 +279,9 @@ def bulk_export() -> Response:
 
 
 @blp.route("/$export-status/<string:job>", methods=["GET", "DELETE"])
-@blp.doc(summary="Bulk Data export status (the manifest) or cancellation")
+@blp.doc(**interaction("Bulk Data export status (the manifest) or cancellation", ok=200,
+                       returns="BulkManifest", returns_type="application/json",
+                       errors=(202, 403, 404)))
 def bulk_export_status(job: str) -> Response:
     if request.method == "DELETE":
         bulk.delete_job(_export_directory(), job, caller())
@@ -246,7 +291,7 @@ def bulk_export_status(job: str) -> Response:
 
 
 @blp.route("/$export-file/<string:job>/<string:name>", methods=["GET"])
-@blp.doc(summary="One NDJSON file of a finished export")
+@blp.doc(**interaction("One NDJSON file of a finished export", ok=200, errors=(403, 404)))
 def bulk_export_file(job: str, name: str) -> Response:
     path = bulk.export_file(_export_directory(), job, name, caller())
     return send_file(path, mimetype=bulk.NDJSON)

@@ -5,13 +5,15 @@ reference, the birth date, free text that names people) goes into the Bundle as 
 send it, because de-identification runs on the Bundle, in one place, for both paths.
 
 Sections are coded in the registry's case-section system; the Composition type is LOINC
-11488-4 (consult note). Fresh ``urn:uuid`` fullUrls per submission keep two presentations of a
-patient on the same day apart.
+11488-4 (consult note). The ``urn:uuid`` fullUrls are derived from the form's content, so the
+same form sent twice maps to the same pseudonymous ids (and is refused as a duplicate), while two
+different presentations of a patient on the same day stay apart.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,7 +36,7 @@ SECTIONS = (
 
 def case_bundle(form: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
     """The document Bundle for a validated form (see ``schemas.case_form.CaseFormSchema``)."""
-    urls = _Urls()
+    urls = _Urls(form)
     patient = _patient(form, today or datetime.now(UTC).date())
     conditions = [_condition(c, urls.patient) for c in form.get("conditions") or []]
     medications = [_medication(m, urls.patient) for m in form.get("medications") or []]
@@ -48,12 +50,16 @@ def case_bundle(form: dict[str, Any], *, today: date | None = None) -> dict[str,
 
 
 class _Urls:
-    def __init__(self) -> None:
+    """Name-based uuids (RFC 4122 version 5) over the form's content, one per entry."""
+
+    def __init__(self, form: dict[str, Any]) -> None:
+        self._seed = json.dumps(form, sort_keys=True, default=str)
+        self._count = 0
         self.composition, self.patient = self.new(), self.new()
 
-    @staticmethod
-    def new() -> str:
-        return f"urn:uuid:{uuid.uuid4()}"
+    def new(self) -> str:
+        self._count += 1
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{self._count}:{self._seed}')}"
 
 
 def _patient(form: dict[str, Any], today: date) -> dict[str, Any]:

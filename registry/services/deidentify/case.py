@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from registry.errors import Issue, Unprocessable, error
 
 from .context import Run
+from .known import known_identifiers
 from .references import build_reference_map
 from .rules import load_rules
 from .subject import compute_subject_key, patient_entries, store_subject_key
@@ -76,6 +77,7 @@ def deidentify_case(bundle: dict[str, Any], *, secret: bytes, spoke: str,
     _check_shape(bundle)
     run = Run(secret=secret, spoke=spoke, presented_at=presented_at, rules=load_rules())
     run.subject_key = compute_subject_key(run, bundle)
+    run.known = known_identifiers(bundle, presented_at, run.rules.raw["ageCap"]["above"])
     build_reference_map(run, bundle.get("entry") or [])
     out = walk_resource(run, bundle, "Bundle")
     if run.refusals or out is None:

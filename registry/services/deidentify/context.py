@@ -22,6 +22,7 @@ class Element:
     value: Any
     ext: Any
     path: str
+    parent: Any = None  # the object holding the element, for rules that read a sibling
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Run:
     in_contained: bool = False
     issues: list[Issue] = field(default_factory=list)
     refusals: list[Issue] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)  # the Patient's values, for free text
 
     def changed(self, path: str, diagnostics: str) -> None:
         self.issues.append(information("informational", diagnostics, path))

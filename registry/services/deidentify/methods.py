@@ -7,6 +7,7 @@ when the element is dropped. Methods that must walk into a value live in ``walke
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from . import report
@@ -35,12 +36,12 @@ def scrub(run: Run, el: Element) -> Result | None:
         return Result(el.value, el.ext)
     if el.type_name == "xhtml":
         try:
-            text, counts = scrub_xhtml(el.value, find_identifiers)
+            text, counts = scrub_xhtml(el.value, partial(find_identifiers, known=run.known))
         except EmbeddedImage:
             run.refuse(el.path, report.EMBEDDED_IMAGE)
             return None
     else:
-        text, counts = scrub_text(el.value)
+        text, counts = scrub_text(el.value, known=run.known)
     if counts:
         run.changed(el.path, report.describe_scrub(counts))
     return Result(text, el.ext)
@@ -128,8 +129,8 @@ def pseudonymize_reference(run: Run, el: Element) -> Result | None:
         return Result(mapped or ref, el.ext)
     match = REFERENCE_TYPE.search(ref)
     target = match.group(1) if match else None
-    if target in run.rules.raw["externalReferences"]["keepTypes"]:
-        return Result(ref, el.ext)
+    if target in run.rules.raw["externalReferences"]["keepTypes"] and "://" not in ref:
+        return Result(ref, el.ext)  # a directory entry of this network; another host's URL names it
     if el.owner == "Reference" and target == "Patient" and run.subject_key:
         run.changed(el.path, report.SUBJECT_REF)
         key = {"system": run.rules.systems["subjectKey"], "value": run.subject_key}

@@ -19,7 +19,8 @@ from .model import ElementInfo, is_resource
 METHODS = frozenset({
     "keep", "remove", "descend", "scrub", "relative-date", "year", "keyed-hash", "refuse",
     "pseudonymize-id", "pseudonymize-reference", "subject-key", "generalize-age-band",
-    "generalize-age-cap", "keep-own-extensions",
+    "generalize-age-cap", "keep-own-extensions", "known-coding", "known-extension",
+    "known-system", "age-quantity", "age-integer", "known-concept",
 })
 
 
@@ -44,6 +45,8 @@ class Rules:
             return cast(str, self.raw["datatypes"][info.type_name])
         if owner in self.raw["ownerDefaults"]:
             return cast(str, self.raw["ownerDefaults"][owner])
+        if info.type_name in self.raw["allowList"]["datatypes"]:
+            return cast(str, self.raw["allowList"]["datatypes"][info.type_name])
         if info.primitive:
             return cast(str, self.raw["primitives"].get(info.type_name, self.raw["fallback"]))
         return "descend"
@@ -51,7 +54,8 @@ class Rules:
 
 def _check(raw: dict[str, Any]) -> None:
     """Fail at load time, not mid-case, if the JSON names a method nobody implements."""
-    named = [*raw["elements"].values(), *raw["datatypes"].values(),
+    allowed = [v for k, v in raw["allowList"]["datatypes"].items() if not k.startswith("$")]
+    named = [*raw["elements"].values(), *raw["datatypes"].values(), *allowed,
              *raw["ownerDefaults"].values(), *raw["primitives"].values(), raw["fallback"]]
     unknown = sorted(set(named) - METHODS)
     if unknown:

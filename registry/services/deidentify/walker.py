@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import methods, report
+from . import allowlist, methods, report
 from .context import Element, Result, Run
 from .model import PRIMITIVE_EXTENSION, element_info, is_resource
 from .pseudonyms import is_own_uuid, pseudonym_uuid
+from .text import scrub_text
 
 Method = Callable[[Run, Element], Result | None]
 WHOLE = frozenset({"keep", "remove", "refuse", "subject-key", "keep-own-extensions"})
@@ -66,7 +67,7 @@ def walk_object(run: Run, obj: dict[str, Any], owner: str, path: str) -> dict[st
             continue
         method = run.rules.method(owner, name, info)
         el = Element(owner, name, info.type_name, info.primitive, obj.get(name),
-                     obj.get("_" + name), f"{path}.{name}")
+                     obj.get("_" + name), f"{path}.{name}", obj)
         if info.is_list and method not in WHOLE:
             _apply_list(run, el, method, out)
         else:
@@ -89,7 +90,7 @@ def _apply_list(run: Run, el: Element, method: str, out: dict[str, Any]) -> None
     kept: list[Result] = []
     for i, (value, ext) in enumerate(zip(values, exts, strict=False)):
         item = Element(el.owner, el.name, el.type_name, el.primitive, value, ext,
-                       f"{el.path}[{i}]")
+                       f"{el.path}[{i}]", el.parent)
         result = _apply(run, item, method)
         if result is not None:
             kept.append(result)
@@ -187,7 +188,51 @@ def generalize_age_cap(run: Run, el: Element) -> Result | None:
     return result
 
 
+def known_coding(run: Run, el: Element) -> Result | None:
+    """A Coding of a system the rules do not name is removed whole: its code may identify."""
+    return descend(run, el) if allowlist.coding_allowed(run, el.value) else remove(run, el)
+
+
+def known_concept(run: Run, el: Element) -> Result | None:
+    """Codings filtered; the display of a dropped local code becomes the text, scrubbed.
+
+    'Score de Cushman' from a clinic's own code system keeps its meaning without its code; a
+    concept left with nothing is marked masked, so a required element stays present.
+    """
+    value = el.value if isinstance(el.value, dict) else {}
+    result = descend(run, el)
+    out = dict(result.value) if result is not None and isinstance(result.value, dict) else {}
+    found = value.get("coding")
+    codings: list[Any] = found if isinstance(found, list) else []
+    displays = [c["display"] for c in codings if isinstance(c, dict)
+                and not allowlist.coding_allowed(run, c) and isinstance(c.get("display"), str)]
+    if displays and "text" not in out:
+        out["text"] = scrub_text(displays[0])[0]
+    if not out and value:
+        url = run.rules.extensions["dataAbsentReason"]
+        out = {"extension": [{"url": url, "valueCode": "masked"}]}
+    return Result(out, result.ext if result is not None else None) if out else None
+
+
+def known_extension(run: Run, el: Element) -> Result | None:
+    """An extension whose URL the rules do not name is removed, whatever its value."""
+    return descend(run, el) if allowlist.extension_allowed(run, el.value) else remove(run, el)
+
+
+def age_quantity(run: Run, el: Element) -> Result | None:
+    result = descend(run, el)
+    if result is not None and isinstance(result.value, dict):
+        result.value = allowlist.cap_age_quantity(run, result.value, el)
+    return result
+
+
 METHODS: dict[str, Method] = {
+    "known-coding": known_coding,
+    "known-extension": known_extension,
+    "known-concept": known_concept,
+    "known-system": allowlist.known_system,
+    "age-quantity": age_quantity,
+    "age-integer": allowlist.age_integer,
     "keep": methods.keep,
     "remove": remove,
     "descend": descend,

@@ -25,10 +25,14 @@ from registry.storage.search.model import (
 if TYPE_CHECKING:  # the node holds the parameters this module reads
     from registry.services.node import Node
 
+# _contained and _containedType are not supported: like any unknown parameter they are
+# reported as ignored (or refused under strict handling), never silently dropped.
 RESULT_PARAMETERS = frozenset({
     "_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_total",
-    "_elements", "_format", "_pretty", "_contained", "_containedType",
+    "_elements", "_format", "_pretty",
 })
+# How a response is written, not what it holds: never echoed in a searchset's links.
+FORMAT_PARAMETERS = ("_format", "_pretty")
 MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains", "missing"}),
     "token": frozenset({"not", "text", "missing"}),

@@ -58,7 +58,12 @@ def _method(owner: str, name: str) -> str:
     ("Observation", "effectiveDateTime", "relative-date"),  # primitive default
     ("Observation", "valueString", "scrub"),
     ("Observation", "status", "keep"),
-    ("Observation", "code", "descend"),                # complex default
+    ("Observation", "code", "known-concept"),          # allow-list datatype, after owners
+    ("Observation", "valueQuantity", "age-quantity"),
+    ("Coding", "system", "keep"),                      # once known-coding let it through
+    ("Meta", "profile", "remove"),
+    ("Observation", "implicitRules", "remove"),
+    ("Encounter", "period", "descend"),                # complex default
     ("Condition", "identifier", "keyed-hash"),
     ("Address", "city", "remove"),
     ("Address", "state", "keep"),

@@ -11,26 +11,52 @@ case texts mix languages; ``language`` is accepted as a hint only.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from .findings import Finding, merge, replace
-from .names import find_names
+from .names import clinical_spans, find_names
+from .normalize import normalize
 from .numbers import find_numbers
 from .patterns import find_patterns
+from .propagate import find_known, propagate
+from .spelled import find_spelled
 from .xhtml import scrub_xhtml
 
 SUPPORTED_LANGUAGES = frozenset({"en", "es", "pt", "fr"})
+WORD_KINDS = frozenset({"name", "location"})
 
 __all__ = ["Finding", "SUPPORTED_LANGUAGES", "find_identifiers", "scrub_text", "scrub_xhtml"]
 
 
-def find_identifiers(text: str, language: str | None = None) -> list[Finding]:
-    """Merged, non-overlapping spans of ``text`` that must not be kept."""
+def find_identifiers(text: str, language: str | None = None,
+                     known: Mapping[str, str] | None = None) -> list[Finding]:
+    """Merged, non-overlapping spans of ``text`` that must not be kept.
+
+    ``known`` maps values the case already gives as identifiers (the Patient's name, town,
+    age) to their kind: every mention of them is removed too.
+    """
     del language  # every language's recognizers run: case texts mix languages
-    return merge(find_patterns(text) + find_numbers(text) + find_names(text))
+    view = normalize(text)
+    seen = view.text
+    found = find_patterns(seen) + find_numbers(seen) + find_spelled(seen) + find_names(seen)
+    found += find_known(seen, known or {})
+    found += propagate(seen, found)
+    found = _outside_clinical_terms(seen, found)
+    if seen == text:
+        return merge(found)
+    return merge([Finding(*view.span(f.start, f.end), f.kind, f.priority) for f in found])
 
 
-def scrub_text(text: str, language: str | None = None) -> tuple[str, Counter[str]]:
+def _outside_clinical_terms(text: str, found: list[Finding]) -> list[Finding]:
+    """Drop name and place findings inside an eponymous term ('doença de Jorge Lobo')."""
+    spans = clinical_spans(text)
+    return [f for f in found if f.kind not in WORD_KINDS
+            or not any(a < f.end and f.start < b for a, b in spans)]
+
+
+def scrub_text(text: str, language: str | None = None,
+               known: Mapping[str, str] | None = None) -> tuple[str, Counter[str]]:
     """``text`` with identifiers replaced by placeholders, and how many of each kind."""
     if not text:
         return text, Counter()
-    return replace(text, find_identifiers(text, language))
+    return replace(text, find_identifiers(text, language, known))

@@ -24,6 +24,10 @@ class Lexicon:
     verbs: frozenset[str]
     clinical_suffixes: tuple[str, ...]
     place_prefixes: frozenset[str]
+    eponyms: frozenset[str]
+    clinical_heads: frozenset[str]
+    place_suffixes: frozenset[str]
+    name_prefixes: frozenset[str]
 
 
 def _folded(words: list[str]) -> frozenset[str]:
@@ -64,4 +68,8 @@ def lexicon() -> Lexicon:
         verbs=_folded(names_cfg["verbs"]),
         clinical_suffixes=tuple(fold(x) for x in names_cfg["clinicalSuffixes"]),
         place_prefixes=_folded(names_cfg["placePrefixes"]),
+        eponyms=_folded([w for w in not_names["eponyms"] if " " not in w]),
+        clinical_heads=_folded(names_cfg["clinicalHeads"]),
+        place_suffixes=_folded(names_cfg["placeSuffixes"]),
+        name_prefixes=_folded(names_cfg["namePrefixes"]),
     )

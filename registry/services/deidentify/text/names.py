@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .common import is_common
-from .config import fold
+from .config import UPPER, fold, scrub_rules
 from .findings import Finding
 from .lexicon import Lexicon, lexicon
 
@@ -23,6 +24,17 @@ SENTENCE_END = re.compile(r"(?:[.!?:;•\n\r\t*-]|^)\s*[\"'“(¿¡]*\s*$")
 NAME_PRIORITY = 50
 LOCATION_PRIORITY = 45
 CUE_WINDOW = 40
+MIN_LOWER = 4
+MIN_UPPER = 5
+NAME_GAP = re.compile(
+    rf"^[ ](?:[{UPPER}]{{1,4}}|(?i:de|del|da|do|dos|le|la|el|van|von|di|du))[ ]$")
+LOWER_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+CAPS = f"[{UPPER}][\\w'’-]*"
+HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
+HEAD_AFTER = re.compile(r"(?:['’]s?)?[\s-]+([^\W\d_]+)")
+EPONYM_AFTER_HEAD = re.compile(
+    rf"(?<![\w-])([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*({CAPS}(?:[ -]{CAPS})?)")
+EPONYM_BEFORE_HEAD = re.compile(rf"({CAPS}(?: {CAPS})?)(?:['’]s?)?[\s-]+([^\W\d_]+)")
 
 
 @dataclass
@@ -58,17 +70,69 @@ def _known(w: Word, lex: Lexicon) -> bool:
     return any(p in lex.any_name for p in _parts(w))
 
 
+def _glued(text: str, w: Word) -> bool:
+    """Part of an alphanumeric token ('HbA1c', 'B12') or a short slash pair ('Ag/Ab')."""
+    before, after = text[w.start - 1:w.start] if w.start else "", text[w.end:w.end + 1]
+    if before.isdigit() or after.isdigit():
+        return True
+    return len(w.text) <= 3 and "/" in (before, after)
+
+
+def _inner_capital(w: Word, lex: Lexicon) -> bool:
+    """'GeneXpert', 'PEth', 'HBeAg': capitals inside a word mark a term, unless 'McLeod'."""
+    letters = w.text
+    if len(letters) >= 3 and letters[:2].isupper() and any(c.islower() for c in letters[2:]):
+        return True
+    for i in range(1, len(letters)):
+        if letters[i].isupper() and letters[i - 1].islower():
+            return fold(letters[:i]) not in lex.name_prefixes
+    return False
+
+
 def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
     if _is_initial(text, w):
         return True
-    if len(w.text) < 2 or not w.text[0].isupper() or w.key in lex.not_names \
-            or w.key in lex.honorifics:
+    if len(w.text) < 2 or not w.text[0].isupper() or w.key in lex.honorifics:
+        return False
+    if w.key in lex.eponyms:
+        return True  # judged with its neighbours: 'Tobias Crohn' is a name, 'Crohn' alone not
+    if w.key in lex.not_names or _glued(text, w) or _inner_capital(w, lex):
         return False
     if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
         return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
-    if w.text.isupper():
-        return _known(w, lex)
+    if w.text.isupper():  # 'QUINTANILLA' is judged with its run; 'EVA' alone is a scale
+        if len(w.text) >= MIN_UPPER:
+            return _known(w, lex) or not is_common(w.key)
+        return _known(w, lex) and _caps_beside(text, w)
     return any(c.islower() for c in w.text)
+
+
+def _caps_beside(text: str, w: Word) -> bool:
+    """A short capitalised word is a name only beside another one ('JOSÉ LUIS'), not 'EVA'."""
+    before = re.search(r"([^\W\d_]{2,})[ ]$", text[max(0, w.start - 30):w.start])
+    after = re.match(r" ([^\W\d_]{2,})", text[w.end:w.end + 30])
+    return any(m is not None and m.group(1).isupper() for m in (before, after))
+
+
+def in_clinical_context(text: str, start: int, end: int) -> bool:
+    """'enfermedad de Wilson', 'Bell's palsy', 'Braden scale': an eponym naming a condition."""
+    heads = lexicon().clinical_heads
+    before = HEAD_BEFORE.search(text[max(0, start - 40):start])
+    after = HEAD_AFTER.match(text[end:end + 30])
+    return any(m is not None and fold(m.group(1)) in heads for m in (before, after))
+
+
+def clinical_spans(text: str) -> list[tuple[int, int]]:
+    """Capitalised words that name a condition, scale or sign by the words around them."""
+    heads = lexicon().clinical_heads
+    spans = []
+    for match in EPONYM_AFTER_HEAD.finditer(text):
+        if fold(match.group(1)) in heads:
+            spans.append((match.start(1), match.end(2)))  # 'Signe de Babinski', head and all
+    for match in EPONYM_BEFORE_HEAD.finditer(text):
+        if fold(match.group(2)) in heads:
+            spans.append(match.span(1))
+    return spans
 
 
 def _protected(words: list[Word], lex: Lexicon) -> set[int]:
@@ -108,8 +172,12 @@ def _runs(text: str, words: list[Word], lex: Lexicon) -> list[list[Word]]:
                 current = []
             current.append(w)
             pending = []
-        elif current and joined and w.key in lex.particles and not w.text[0].isupper():
-            pending.append(w)
+        elif current and joined and w.key in lex.particles:
+            pending.append(w)  # 'da', or 'Le' in 'Germaine Le Bihan': kept only if a name follows
+        elif current and joined and w.key in lex.place_suffixes and w.text[0].isupper():
+            current.extend(pending)  # 'Añatuya Sur': a cardinal word closes a place name
+            current.append(w)
+            pending = []
         else:
             if current:
                 runs.append(current)
@@ -148,8 +216,16 @@ def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
     caps = [w for w in run if not _is_initial(text, w)]
     if not caps:
         return "name" if _cued(text, run[0].start, lex) or _initials_lead(text, run) else None
+    if in_clinical_context(text, run[0].start, run[-1].end):
+        return None
     if _cued(text, run[0].start, lex):
         return "name"
+    if all(w.key in lex.eponyms or w.key in lex.not_names for w in caps):
+        return None  # 'Crohn', 'Guillain-Barré': an eponym alone names a condition
+    if all(w.text.isupper() for w in caps):
+        return "name" if any(_known(w, lex) for w in caps) else None
+    if len(caps) >= 2 and caps[-1].key in lex.place_suffixes:
+        return "location"
     if " ".join(w.key for w in caps) in lex.regions:
         return None
     parts = [p for w in caps for p in _parts(w)]
@@ -179,9 +255,81 @@ def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:
     return run
 
 
-def find_names(text: str) -> list[Finding]:
+@cache
+def _cue_pattern() -> re.Pattern[str]:
+    cfg = scrub_rules()["names"]
+    cues = sorted({*cfg["cues"], *cfg["honorifics"]}, key=len, reverse=True)
+    alternation = "|".join(re.escape(c) for c in cues)
+    return re.compile(rf"(?<![\w.])((?i:{alternation}))\.?\s*:?[ \t]+(?=[a-zà-ÿ])")
+
+
+@cache
+def _strong_cues() -> frozenset[str]:
+    cfg = scrub_rules()["names"]
+    return frozenset(fold(c) for c in (*cfg["honorifics"], *cfg["lowerCaseCues"]))
+
+
+def _lower_name_words(text: str, start: int, lex: Lexicon, strong: bool) -> int:
+    """End of the lower-case name that starts at ``start``, or ``start`` when there is none."""
+    end, pending = start, start
+    for match in LOWER_WORD.finditer(text, start):
+        if text[pending:match.start()].strip(" \t") or match.start() - pending > 2:
+            break
+        key = fold(match.group())
+        if key in lex.particles and end > start:
+            pending = match.end()
+            continue
+        known = key in lex.given or key in lex.surnames or strong and (
+            key in lex.given_ambiguous or key in lex.surnames_ambiguous)
+        if not (known or strong and lower_name_word(key, lex)):
+            break
+        end = pending = match.end()
+    return end
+
+
+def lower_name_word(key: str, lex: Lexicon) -> bool:
+    """A folded word written in lower case that can still be taken for part of a name."""
+    if key in lex.not_names or "'" in key or "’" in key:
+        return False
+    if key in lex.given or key in lex.surnames:
+        return True
+    return len(key) >= MIN_LOWER and not is_common(key)
+
+
+def find_lower_case_names(text: str) -> list[Finding]:
+    """'pt name: harlan voskuijlen', 'dra ximena': names typed without capitals after a cue.
+
+    After a cue that introduces a name ('Sr.', 'paciente:') any word that is not everyday
+    vocabulary is taken; after a relation ('his wife') only a word of the name lexicons.
+    """
     lex = lexicon()
     found = []
+    for cue in _cue_pattern().finditer(text):
+        strong = fold(cue.group(1)) in _strong_cues()
+        end = _lower_name_words(text, cue.end(), lex, strong)
+        if end > cue.end():
+            found.append(Finding(cue.end(), end, "name", NAME_PRIORITY))
+    return found
+
+
+def _joined(text: str, found: list[Finding]) -> list[Finding]:
+    """Two names apart by one short capitalised word are one: 'OSVALDO JAIR BUENROSTRO'."""
+    out: list[Finding] = []
+    for f in sorted(found, key=lambda f: f.start):
+        if out and out[-1].kind == f.kind == "name" and NAME_GAP.match(text[out[-1].end:f.start]):
+            out[-1] = Finding(out[-1].start, f.end, "name", NAME_PRIORITY)
+        else:
+            out.append(f)
+    return out
+
+
+def find_names(text: str) -> list[Finding]:
+    return _joined(text, _find_names(text))
+
+
+def _find_names(text: str) -> list[Finding]:
+    lex = lexicon()
+    found = find_lower_case_names(text)
     for run in _runs(text, _words(text), lex):
         run = _trim(text, run, lex)
         kind = _verdict(text, run, lex) if run else None

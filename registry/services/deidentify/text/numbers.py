@@ -21,8 +21,12 @@ CANDIDATE = re.compile(
 )
 YEAR_RANGE = re.compile(r"^(?:19|20)\d{2}\s?-\s?(?:19|20)\d{2}$")
 NEXT_WORD = re.compile(r"\s*([^\s\d][^\s,;:()]*)")
+PREFIX = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{0,6}(?:[-/][A-Z0-9]{1,6})*[ #:-]{1,2}$")
+SUFFIX = re.compile(r"[ -][A-Z]{1,3}\d?(?![\w-])")
+POSTCODE_DIGITS = 5
 PHONE_PRIORITY = 40
 ID_PRIORITY = 30
+POSTCODE_PRIORITY = 29
 
 
 @cache
@@ -42,7 +46,8 @@ def _unit_follows(text: str, end: int, units: frozenset[str]) -> bool:
     if not match:
         return False
     word = fold(match.group(1))
-    return any(word == u or word.startswith(u + "/") for u in units) or word.startswith("/")
+    per_unit = word.startswith("/") and len(word) > 1  # '/mL'; a lone '/' separates two numbers
+    return any(word == u or word.startswith(u + "/") for u in units) or per_unit
 
 
 def _cue_before(text: str, start: int, cues: tuple[str, ...], window: int = 30) -> bool:
@@ -67,14 +72,40 @@ def _classify(text: str, start: int, end: int) -> Finding | None:
     minimum, regions, units, phone_cues, lab_cues = _settings()
     candidate = text[start:end].strip()
     digits = sum(c.isdigit() for c in candidate)
-    if digits < minimum or YEAR_RANGE.match(candidate):
+    if YEAR_RANGE.match(candidate) or _unit_follows(text, end, units) \
+            or _cue_before(text, start, lab_cues):
         return None
-    if _unit_follows(text, end, units) or _cue_before(text, start, lab_cues):
-        return None
+    if digits < minimum:
+        return _postcode(candidate, start, end)
     phone = (candidate[0] in "+(" or _cue_before(text, start, phone_cues)
              or (digits <= 13 and _is_phone(candidate, regions)))
     return Finding(start, end, "phone" if phone else "id",
                    PHONE_PRIORITY if phone else ID_PRIORITY)
+
+
+@cache
+def _cue_prefixes() -> frozenset[str]:
+    """Cue words before a number ('CEP', 'MRN') stay: they say what was removed."""
+    return frozenset(scrub_rules()["numbers"]["cuePrefixes"])
+
+
+def _postcode(candidate: str, start: int, end: int) -> Finding | None:
+    """A bare five-digit number with no unit: in case text, a postal code more than a dose."""
+    if candidate.isdigit() and len(candidate) == POSTCODE_DIGITS:
+        return Finding(start, end, "postcode", POSTCODE_PRIORITY)
+    return None
+
+
+def _with_letters(text: str, finding: Finding) -> Finding:
+    """An identifier leaves no letter prefix or suffix behind ('AME 973 0412', 'PJN 604118 H')."""
+    start, end = finding.start, finding.end
+    prefix = PREFIX.search(text[max(0, start - 24):start])
+    if prefix and prefix.group().strip(" #:-") not in _cue_prefixes():
+        start -= len(prefix.group())
+    suffix = SUFFIX.match(text, end)
+    if suffix:
+        end = suffix.end()
+    return Finding(start, end, finding.kind, finding.priority)
 
 
 def _balanced(text: str, start: int, end: int) -> int:
@@ -90,5 +121,5 @@ def find_numbers(text: str) -> list[Finding]:
         start, end = match.span()
         finding = _classify(text, start, _balanced(text, start, end))
         if finding is not None:
-            found.append(finding)
+            found.append(_with_letters(text, finding) if finding.kind != "postcode" else finding)
     return found

@@ -16,6 +16,7 @@ from stdnum.fr import nir
 
 from .config import fold
 from .lexicon import lexicon
+from .names import lower_name_word
 
 Span = tuple[int, int]
 Validator = Callable[[str, int, int], Span | None]
@@ -113,7 +114,74 @@ def alnum_id(text: str, start: int, end: int) -> Span | None:
     return (start, end) if len(_digits(text[start:end])) >= 5 else None
 
 
+SCORE_CUE = re.compile(
+    r"\b(?:score|scale|escala|eva|vas|nrs|pain|dolor|dor|douleur|strength|fuerza|for[çc]a|force|"
+    r"dose|dosis|ratio|grade|grado|grau|mg|x|pa|ta|bp|tension|presion|pressao)\W*$")
+UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|µg|ml|g|%|tab|comp|cp|mmhg|cmh2o)\b", re.IGNORECASE)
+
+
+def day_month(text: str, start: int, end: int) -> Span | None:
+    """'9/29' and '5/5' are dates; '7/10' (a score out of ten) and '16/4 mg' are not."""
+    a, b = (int(p) for p in text[start:end].split("/"))
+    if b == 10 or not (1 <= a <= 12 or 1 <= b <= 12) or UNIT_AFTER.match(text[end:end + 8]):
+        return None
+    if SCORE_CUE.search(fold(text[max(0, start - 24):start])):
+        return None
+    return start, end
+
+
+def broken_email(text: str, start: int, end: int) -> Span | None:
+    """An address split by a line break is one when its joined domain ends in a TLD."""
+    domain = re.sub(r"\s+", "", text[start:end].split("@", 1)[1])
+    return (start, end) if re.search(r"\.[A-Za-z]{2,}$", domain) else None
+
+
+def three_digits(text: str, start: int, end: int) -> Span | None:
+    """Three digits or more, and a letter: 'FK-418-PW', not a date or a range."""
+    token = text[start:end]
+    enough = len(_digits(token)) >= 3 and any(c.isalpha() for c in token)
+    return (start, end) if enough else None
+
+
+def letters_and_digits(text: str, start: int, end: int) -> Span | None:
+    token = text[start:end]
+    mixed = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+    return (start, end) if mixed else None
+
+
+def name_words(text: str, start: int, end: int) -> Span | None:
+    """Every word could be part of a name: 'kez', 'taís', not 'patient sous méthadone'."""
+    lex = lexicon()
+    words = re.findall(r"[^\W\d_]+", text[start:end])
+    if not words or any(w.isupper() for w in words):
+        return None  # 'IGRA', 'TB': an acronym
+    return (start, end) if all(lower_name_word(fold(w), lex) for w in words) else None
+
+
+def speaker(text: str, start: int, end: int) -> Span | None:
+    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms."""
+    words = re.findall(r"[^\W\d_]+", text[start:end])
+    if not words or any(w.isupper() or fold(w) in lexicon().not_names for w in words):
+        return None
+    return start, end
+
+
+def slashed_id(text: str, start: int, end: int) -> Span | None:
+    """'24/0912334': six digits or more with a group of four, not 'YYYY/YYYY'."""
+    groups = text[start:end].split("/")
+    if sum(len(g) for g in groups) < 6 or max(len(g) for g in groups) < 4:
+        return None
+    return None if all(YEAR.match(g) for g in groups) else (start, end)
+
+
 VALIDATORS: dict[str, Validator] = {
+    "slashed-id": slashed_id,
+    "speaker": speaker,
+    "name-words": name_words,
+    "day-month": day_month,
+    "broken-email": broken_email,
+    "three-digits": three_digits,
+    "letters-and-digits": letters_and_digits,
     "plate": plate,
     "alnum-id": alnum_id,
     "trim-url": trim_url,

@@ -1,4 +1,4 @@
-"""A deterministic, clearly fictional demo network for demos, tests and benchmarks.
+"""The demo's directory: a deterministic, clearly fictional network (also for benchmarks).
 
 ``generate_network`` streams FHIR R4 resource dicts in dependency order (a referenced
 resource always comes before its referrers) with client-assigned ids, so loading the
@@ -6,8 +6,13 @@ stream with PUT is idempotent and a load can be resumed. The fixed part of the n
 (hubs, programs, towns, name parts) is data under ``schemas/demo``; this module only draws
 from it with ``random.Random(seed)``, so one seed always gives byte-identical output.
 
-``generate_sessions`` adds session Encounters for benchmarks; ``rosters`` collects the
-programs and their PractitionerRoles that it needs from any stream of resources.
+The hubs publish their directory entries (Organizations, sites, programs and affiliations;
+never people) with the network's ``published`` tag, so global-viewer and peer tokens see the
+network as a federation would.
+
+``generate_sessions`` adds session Encounters (the demo's activity and the benchmarks);
+``rosters`` collects the programs and their PractitionerRoles that it needs from any stream of
+resources.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ SETTLEMENT_EXT = f"{SD}/settlement"
 SESSION_PROGRAM_EXT = f"{SD}/session-program"
 HL7_CS = "http://terminology.hl7.org/CodeSystem"
 DEMO_TAG = {"system": f"{HL7_CS}/v3-ActReason", "code": "HTEST", "display": "test health data"}
+PUBLISHED_TAG = {"system": f"{CS}/network", "code": "published"}
 FIRST_DAY = date(2019, 1, 1).toordinal()
 DAYS_SPAN = date(2025, 12, 31).toordinal() - FIRST_DAY
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,8 +68,9 @@ def _ref(rtype: str, rid: str, display: str | None = None) -> dict[str, str]:
     return ref
 
 
-def _meta(profile: str | None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"tag": [dict(DEMO_TAG)]}
+def _meta(profile: str | None, *, published: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tag": [dict(DEMO_TAG), *([dict(PUBLISHED_TAG)] if published
+                                                     else [])]}
     if profile:
         meta["profile"] = [f"{SD}/{profile}"]
     return meta
@@ -131,7 +138,8 @@ def _organization(rid: str, kind: str, name: str, identifier: str, town: Sequenc
     address = {"city": town[0], "state": town[1], "country": country} if town else {
         "country": country}
     org: dict[str, Any] = {
-        "resourceType": "Organization", "id": rid, "meta": _meta(f"{kind}-organization"),
+        "resourceType": "Organization", "id": rid,
+        "meta": _meta(f"{kind}-organization", published=kind != "national-program"),
         "identifier": [{"system": ORG_ID_SYSTEM, "value": identifier}], "active": True,
         "type": [_concept(f"{CS}/organization-kind", kind)], "name": name,
         "address": [address]}
@@ -177,7 +185,8 @@ def _program(hub: Hub, program: Program) -> dict[str, Any]:
     topic_name = terminology.display(f"{CS}/program-topic", program.topic, program.languages[0])
     return {
         "resourceType": "HealthcareService", "id": program.id,
-        "meta": _meta("program-healthcare-service"), "extension": _country_ext(hub.country),
+        "meta": _meta("program-healthcare-service", published=True),
+        "extension": _country_ext(hub.country),
         "active": True, "providedBy": _ref("Organization", hub.id, hub.name),
         "type": [_concept(f"{CS}/program-topic", program.topic)],
         "name": f"{topic_name} · {hub.short} (demo)",
@@ -311,7 +320,7 @@ class _SpokeMaker:
         lon = round(town[3] + self.rng.uniform(-spread, spread), 5)
         return {
             "resourceType": "Location", "id": f"demo-site-{n:06d}",
-            "meta": _meta("spoke-site-location"),
+            "meta": _meta("spoke-site-location", published=True),
             "extension": [{"url": SETTLEMENT_EXT,
                            "valueCoding": _coding(f"{CS}/settlement", settlement)}],
             "status": "active", "name": name, "mode": "instance",
@@ -326,7 +335,8 @@ class _SpokeMaker:
             period["end"] = "2025-12-31"
         return {
             "resourceType": "OrganizationAffiliation", "id": f"demo-affiliation-{n:06d}",
-            "meta": _meta("hub-spoke-affiliation"), "extension": _country_ext(hub.country),
+            "meta": _meta("hub-spoke-affiliation", published=True),
+            "extension": _country_ext(hub.country),
             "active": active, "period": period,
             "organization": _ref("Organization", hub.id, hub.name),
             "participatingOrganization": _ref("Organization", spoke_id),

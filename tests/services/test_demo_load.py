@@ -1,0 +1,56 @@
+"""``registry demo`` loads the whole product: a published directory, sessions with attendance,
+cases with follow-ups and recommendations; a second load changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from registry.services.demo import PARTS, DemoRun, load_demo
+from tests.conftest import Fhir, make_token, system_service
+
+SCALE = 0.05
+
+
+@pytest.fixture
+def loaded(app: Flask) -> list[str]:
+    return load_demo(DemoRun(7, SCALE, lambda: system_service(app, name="demo"), batch=200))
+
+
+def test_every_part_reports_a_line(loaded: list[str]) -> None:
+    assert len(loaded) == len(PARTS)
+    assert [line.split(":")[0] for line in loaded] == ["directory", "sessions", "cases"]
+
+
+def test_sessions_carry_attendance(fhir: Fhir, loaded: list[str]) -> None:
+    sessions = fhir.search("Encounter?class=VR&_count=5")
+    assert sessions["entry"]
+    for entry in sessions["entry"]:
+        attended = [p for p in entry["resource"]["participant"] if "period" in p]
+        assert attended
+
+
+def test_cases_have_follow_ups_and_recommendations(fhir: Fhir, loaded: list[str]) -> None:
+    compositions = [e["resource"] for e in fhir.search("Composition?_count=200")["entry"]]
+    follow_ups = [c for c in compositions if c.get("relatesTo")]
+    assert follow_ups and len(follow_ups) * 2 == len(compositions)
+    assert all("DEMO-" not in str(c) for c in compositions)  # de-identified on the way in
+    about = {e["resource"]["about"][0]["reference"]
+             for e in fhir.search("Communication?_count=200")["entry"]}
+    assert about == {f"Composition/{c['id']}" for c in compositions}
+
+
+def test_global_viewer_sees_the_published_directory_only(app: Flask, fhir: Fhir,
+                                                         loaded: list[str]) -> None:
+    viewer = Fhir(app.test_client(), make_token(app, "global-viewer"))
+    hubs = viewer.search("Organization?type=hub&_summary=count")["total"]
+    assert hubs == fhir.search("Organization?type=hub&_summary=count")["total"] > 0
+    assert viewer.search("HealthcareService?_summary=count")["total"] > 0
+    assert viewer.search("Organization?type=national-program&_summary=count")["total"] == 0
+    assert viewer.search("Practitioner?_summary=count")["total"] == 0  # people never published
+
+
+def test_a_second_load_changes_nothing(app: Flask, loaded: list[str]) -> None:
+    again = load_demo(DemoRun(7, SCALE, lambda: system_service(app, name="demo"), batch=200))
+    assert again[0].startswith("directory: 0 written") and again[1].startswith(
+        "sessions: 0 written") and again[2] == "cases: already presented, none added"
