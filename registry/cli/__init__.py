@@ -18,6 +18,7 @@ from registry.cli import (
     db,
     demo,
     evaluation,
+    federation,
     measures,
     programs,
     security,
@@ -28,8 +29,9 @@ from registry.config import ConfigError, load_settings
 
 GROUPS = (db.group, tokens.group, security.group, attendance.group, evaluation.group,
           evaluation.report_group, measures.group, programs.calendar_group,
-          programs.programs_group, programs.certificate_group)
-COMMANDS = (serve.serve, demo.demo)
+          programs.programs_group, programs.certificate_group, federation.node_group,
+          federation.peer_group, federation.duplicates_group)
+COMMANDS = (serve.serve, demo.demo, federation.sync)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 
 

@@ -17,6 +17,7 @@ from registry.http import (
     outcomes,
     pipeline,
     programs,
+    smart,
     survey,
     web,
 )
@@ -64,6 +65,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(programs.blp)
     api.register_blueprint(programs.feeds)
     api.register_blueprint(programs.verification)
+    app.register_blueprint(smart.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
     web.init_app(app)

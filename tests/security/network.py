@@ -188,6 +188,10 @@ def shared_resources() -> list[dict[str, Any]]:
     return [
         {"resourceType": "Measure", "id": "measure", "status": "active",
          "url": "https://telementoring.example.org/fhir/Measure/m"},
+        {"resourceType": "Task", "id": "review", "status": "requested", "intent": "proposal",
+         "code": {"coding": [{"system": "https://telementoring.example.org/fhir/CodeSystem/"
+                                        "task-code", "code": "duplicate-review"}]},
+         "focus": {"reference": "Organization/hub-1"}},
         {"resourceType": "CodeSystem", "id": "codesystem", "status": "active",
          "content": "complete", "url": "https://telementoring.example.org/fhir/CodeSystem/x"},
         {"resourceType": "ValueSet", "id": "valueset", "status": "active",
