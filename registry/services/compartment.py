@@ -64,8 +64,9 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "QuestionnaireResponse": ("author", "source", "encounter"),
     "MeasureReport": ("reporter",),
     "ServiceRequest": ("requester",),  # a consultation belongs to the asking spoke
-    # assigning a consultation follows it; a completion belongs to the mentee who completed
-    "Task": ("basedOn", "owner", "focus"),
+    # assigning a consultation follows it; a completion belongs to the mentee who completed;
+    # a duplicate-review Task names only its focus and stays with the network's admins
+    "Task": ("basedOn", "owner"),
     "DocumentReference": ("custodian", "context.encounter"),  # the hub's learning catalogue
     "Provenance": ("target",),
 }

@@ -79,7 +79,6 @@ CATEGORY_OF: dict[str, str] = {
     "AuditEvent": "audit",
     **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter"),
                     "conformance"),
-    "Task": "review",  # the duplicate-review queue of federation: network-admin only
 }
 
 # Categories that hold case-level data: reading them is audited.
