@@ -13,6 +13,8 @@ from registry.config import PROJECT_ROOT, Settings, load_settings
 from registry.services.access import AuthorizeStep
 from registry.services.cases.transform import CaseTransform
 from registry.services.evaluations.step import ScoringStep
+from registry.services.federation.keys import default_key_path
+from registry.services.federation.readonly import MirrorGuard
 from registry.services.node import Node
 from registry.services.search.parameters import default_registry
 from registry.services.secret import NodeSecret
@@ -46,10 +48,11 @@ def build_node(settings: Settings, instance: Path) -> Node:
     return Node(
         search_parameters=default_registry(),
         secret=NodeSecret(settings.node_secret, instance / "node-secret"),
-        write_steps=(PrepareStep(), AuthorizeStep(), CaseTransform(), ScoringStep(),
-                     AuditStep()),
+        write_steps=(PrepareStep(), MirrorGuard(), AuthorizeStep(), CaseTransform(),
+                     ScoringStep(), AuditStep()),
         write_rules=default_write_rules(),
         base_url=settings.base_url or None,
+        key_path=Path(settings.node_key) if settings.node_key else default_key_path(instance),
         default_count=settings.default_count,
         max_count=settings.max_count,
         max_bundle_entries=settings.max_bundle_entries,

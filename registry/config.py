@@ -35,6 +35,12 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     token_days: int = 365
     node_secret: str = ""
+    # The node's signing key for SMART client assertions (a PEM file); empty: node-key.pem in
+    # the instance folder, created on first use with mode 0600.
+    node_key: str = ""
+    # Seconds a peer may take to connect, and to answer each read, during a sync.
+    sync_connect_timeout_seconds: int = 5
+    sync_read_timeout_seconds: int = 30
     # Where bulk export files are written (default: <instance>/exports).
     export_dir: str = ""
     log_level: str = "INFO"

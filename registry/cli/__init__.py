@@ -13,12 +13,25 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from registry.cli import attendance, db, demo, evaluation, measures, security, serve, tokens
+from registry.cli import (
+    attendance,
+    db,
+    demo,
+    evaluation,
+    federation,
+    measures,
+    programs,
+    security,
+    serve,
+    tokens,
+)
 from registry.config import ConfigError, load_settings
 
 GROUPS = (db.group, tokens.group, security.group, attendance.group, evaluation.group,
-          evaluation.report_group, measures.group)
-COMMANDS = (serve.serve, demo.demo)
+          evaluation.report_group, measures.group, programs.calendar_group,
+          programs.programs_group, programs.certificate_group, federation.node_group,
+          federation.peer_group, federation.duplicates_group)
+COMMANDS = (serve.serve, demo.demo, federation.sync)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 
 

@@ -9,7 +9,18 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import BaseConverter
 
-from registry.http import cases, evaluations, headers, openapi, outcomes, pipeline, survey, web
+from registry.http import (
+    cases,
+    evaluations,
+    headers,
+    openapi,
+    outcomes,
+    pipeline,
+    programs,
+    smart,
+    survey,
+    web,
+)
 from registry.http.errors import FhirApi
 from registry.http.fhir import views as fhir_views
 from registry.services.node import Node
@@ -51,6 +62,10 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(evaluations.blp)
     api.register_blueprint(survey.blp)
     api.register_blueprint(outcomes.blp)
+    api.register_blueprint(programs.blp)
+    api.register_blueprint(programs.feeds)
+    api.register_blueprint(programs.verification)
+    app.register_blueprint(smart.blp)
     app.add_url_rule("/docs/assets/<path:filename>", "swagger_assets", _swagger_asset)
     app.add_url_rule("/docs/init.js", "swagger_init", _swagger_init)
     web.init_app(app)

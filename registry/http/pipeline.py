@@ -36,13 +36,16 @@ from registry.services.node import Node
 from registry.services.unit import flush_trail, unit_of_work
 from registry.storage.database import Database
 
-API_BLUEPRINTS = frozenset({"fhir", "cases", "evaluations", "outcomes"})
+API_BLUEPRINTS = frozenset({"fhir", "cases", "evaluations", "outcomes", "programs"})
 WEB_BLUEPRINT = "web"  # the dashboard: its caller comes from the session cookie
+FEED_BLUEPRINTS = frozenset({"calendar"})  # a token when one is sent, else a feed key
 PUBLIC_ENDPOINTS = frozenset({"fhir.metadata"})
 UNFORMATTED_ENDPOINTS = frozenset({
     "fhir.bulk_export_file",  # NDJSON files
     "evaluations.evaluation_report",  # HTML or PDF
     "outcomes.aggregate_export",  # CSV, ADX XML, DHIS2 JSON
+    "calendar.feed",  # iCalendar feeds
+    "programs.certificate",  # PDF certificates
 })
 JSON_FORMATS = ("json", "application/fhir+json", "application/json", "application/json+fhir")
 ACCEPTABLE = (*JSON_FORMATS[1:], "*/*", "application/*")
@@ -143,7 +146,10 @@ def _check_request_size() -> None:
 
 def _is_api() -> bool:
     """A request that needs a token: the API's, but for the CapabilityStatement and for
-    OPTIONS (a browser's CORS preflight never carries credentials)."""
+    OPTIONS (a browser's CORS preflight never carries credentials); a calendar feed only
+    when it sends one (a calendar client sends the feed's key instead)."""
+    if request.blueprint in FEED_BLUEPRINTS:
+        return "Authorization" in request.headers
     return (request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS
             and request.method != "OPTIONS")
 

@@ -29,6 +29,8 @@ from registry.storage.rows import Stored
 from registry.storage.values import instant
 
 SUCCESS, REFUSED, AUTHENTICATION_FAILED = "0", "4", "8"
+FAILED = "8"  # a sync that could not apply a record or a page
+ITI_91 = ("urn:ihe:event-type-code", "ITI-91")
 TOKEN_SYSTEM = "https://telementoring.example.org/fhir/sid/access-token"
 COUNTRY_SYSTEM = "urn:iso:std:iso:3166"
 ROLE_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/network-role"
@@ -64,6 +66,7 @@ class AuditRecord:
     entities: tuple[AuditEntity, ...] = ()
     description: str | None = None
     recorded: int = field(default_factory=lambda: time.time_ns() // 1000)
+    subtypes: tuple[tuple[str, str], ...] = ()  # (system, code) beside the interaction
 
 
 @dataclass
@@ -96,6 +99,16 @@ class AuditTrail:
         self.records.append(AuditRecord(interaction, SUCCESS, caller, _address(caller),
                                         entities))
 
+    def federation(self, caller: Caller | None, interaction: str, outcome: str,
+                   references: Iterable[str] = (), description: str | None = None,
+                   address: str | None = None) -> None:
+        """A pull, a served pull or a sync failure: an event in the shape of IHE mCSD's
+        "Request Care Services Updates" (subtype ``ITI-91``)."""
+        entities = tuple(AuditEntity(ref) for ref in references)
+        self.records.append(AuditRecord(interaction, outcome, caller,
+                                        address or _address(caller), entities, description,
+                                        subtypes=(ITI_91,)))
+
     def take(self) -> list[AuditRecord]:
         """The recorded events, leaving the trail empty."""
         records, self.records = self.records, []
@@ -110,6 +123,9 @@ def audit_event(record: AuditRecord, base_url: str) -> dict[str, Any]:
     else:
         event["type"] = REST
         event["subtype"] = [{"system": INTERACTION_SYSTEM, "code": record.interaction}]
+    if record.subtypes:
+        event.setdefault("subtype", []).extend(
+            {"system": system, "code": code} for system, code in record.subtypes)
     event["action"] = ACTION.get(record.interaction, "E")
     event["recorded"] = instant(record.recorded)
     event["outcome"] = record.outcome

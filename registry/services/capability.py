@@ -12,6 +12,7 @@ from typing import Any
 from registry.services import policy
 from registry.services.cases.transform import ALWAYS_CASE
 from registry.services.node import Node
+from registry.services.programs.model import OPERATIONS as PROGRAM_OPERATIONS
 
 READ_INTERACTIONS = ("read", "vread", "history-instance", "history-type", "search-type")
 # Each write interaction, and the policy interaction some role must be granted for it.
@@ -72,9 +73,11 @@ def _resource(node: Node, res_type: str) -> dict[str, Any]:
         "searchInclude": [*references, f"{res_type}:*"],
         "searchRevInclude": _revincludes(node, res_type),
         "searchParam": [_param(p) for p in sorted(params.values(), key=lambda p: p.code)],
-        "operation": [{"name": name, "definition": definition if "://" in definition
-                       else f"http://hl7.org/fhir/OperationDefinition/{definition}"}
-                      for name, definition in _operations(res_type)],
+        "operation": [*({"name": name, "definition": definition if "://" in definition
+                         else f"http://hl7.org/fhir/OperationDefinition/{definition}"}
+                        for name, definition in _operations(res_type)),
+                      *({"name": name, "definition": definition}
+                        for name, definition in PROGRAM_OPERATIONS.get(res_type, ()))],
     }
 
 

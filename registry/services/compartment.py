@@ -63,6 +63,10 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "Communication": ("about", "encounter", "sender"),
     "QuestionnaireResponse": ("author", "source", "encounter"),
     "MeasureReport": ("reporter",),
+    "ServiceRequest": ("requester",),  # a consultation belongs to the asking spoke
+    # assigning a consultation follows it; a completion belongs to the mentee who completed
+    "Task": ("basedOn", "owner", "focus"),
+    "DocumentReference": ("custodian", "context.encounter"),  # the hub's learning catalogue
     "Provenance": ("target",),
 }
 

@@ -24,6 +24,7 @@ from registry.errors import (
 )
 from registry.services import bundles
 from registry.services.access import Access
+from registry.services.audit import SUCCESS
 from registry.services.context import Context
 from registry.services.history import parse_history_query
 from registry.services.search.request import FORMAT_PARAMETERS, parse_search
@@ -192,6 +193,10 @@ class FhirService:
         page = history(self.ctx.conn, query, self.access.read_scope(),
                        self.ctx.node.resource_types)
         self.access.accessed(f"history-{level}", page.versions, params)
+        if self.ctx.caller.role == "peer":  # a peer pulling: audited as mCSD's ITI-91
+            self.ctx.trail.federation(self.ctx.caller, f"history-{level}", SUCCESS,
+                                      description=f"served {len(page.versions)} versions "
+                                                  f"of history to a peer")
         return page
 
     def history_bundle(self, params: Mapping[str, list[str]], *, res_type: str | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from registry.errors import Issue
@@ -35,6 +36,7 @@ class Node:
     write_steps: tuple[WriteStep, ...] = ()
     write_rules: tuple[WriteRule, ...] = ()  # what the prepare step checks after structure
     base_url: str | None = None  # the configured public FHIR base; None: taken from requests
+    key_path: Path | None = None  # the node's signing key (federation), created on first use
     default_count: int = 50
     max_count: int = 1000
     max_bundle_entries: int = 10_000

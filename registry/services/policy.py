@@ -30,6 +30,12 @@ Choices the issue left open, and why:
   document Bundle, its parts are never written on their own and a stored case never changes
   (422 for every role, network-admin included). So ``create`` on ``case`` means "present a
   case"; the ``update`` grants only ever reach that 422.
+- consultations (ServiceRequest, and the Tasks that assign them or record a mentee's
+  completion of a learning resource) stay in their hub and spoke: the spoke's clinicians ask
+  and complete, the hub's admins assign and answer (the answer is a Communication, as for
+  cases); the question is de-identified free text, so reading it is audited like case data.
+  Learning resources (DocumentReference) are the hub's catalogue: its admins keep it, the
+  clinicians of its spokes read it.
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
   issue lists (published directory and aggregate outcomes).
@@ -65,16 +71,19 @@ CATEGORY_OF: dict[str, str] = {
     **dict.fromkeys(("Composition", "Bundle", "Condition", "Observation",
                      "MedicationStatement"), "case"),
     "Communication": "recommendation",
+    **dict.fromkeys(("ServiceRequest", "Task"), "consultation"),
+    "DocumentReference": "learning",
     "Measure": "measure",
     "MeasureReport": "aggregate",
     "Provenance": "provenance",
     "AuditEvent": "audit",
     **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter"),
                     "conformance"),
+    "Task": "review",  # the duplicate-review queue of federation: network-admin only
 }
 
 # Categories that hold case-level data: reading them is audited.
-CASE_LEVEL = frozenset({"case", "recommendation", "response"})
+CASE_LEVEL = frozenset({"case", "recommendation", "response", "consultation"})
 
 #                               read        create  update  delete  export
 _ADMIN = (ALL, ALL, ALL, ALL, ALL)
@@ -91,6 +100,8 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
         "response":             (HUB,       NONE,   NONE,   NONE,   NONE),
         "case":                 (HUB,       NONE,   NONE,   NONE,   NONE),
         "recommendation":       (HUB,       HUB,    HUB,    NONE,   NONE),
+        "consultation":         (HUB,       HUB,    HUB,    NONE,   NONE),
+        "learning":             (HUB,       HUB,    HUB,    HUB,    NONE),
         "measure":              (ALL,       NONE,   NONE,   NONE,   NONE),
         "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
         "provenance":           (HUB,       NONE,   NONE,   NONE,   NONE),
@@ -102,6 +113,8 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
         "response":             (SPOKE,     SPOKE,  SPOKE,  NONE,   NONE),
         "case":                 (SPOKE,     SPOKE,  SPOKE,  NONE,   NONE),
         "recommendation":       (SPOKE,     NONE,   NONE,   NONE,   NONE),
+        "consultation":         (SPOKE,     SPOKE,  SPOKE,  NONE,   NONE),
+        "learning":             (HUB,       NONE,   NONE,   NONE,   NONE),
         "conformance":          (ALL,       NONE,   NONE,   NONE,   NONE),
     },
     "national-program": {

@@ -11,6 +11,7 @@ from registry.errors import Issue
 from registry.services import profiles
 from registry.services.evaluations.instruments import instrument_rule
 from registry.services.node import Resolver, WriteRule
+from registry.services.programs.rules import check_programs
 
 
 def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Issue]:
@@ -19,4 +20,4 @@ def conforms_to_profiles(resource: dict[str, Any], resolve: Resolver) -> list[Is
 
 
 def default_write_rules() -> tuple[WriteRule, ...]:
-    return (conforms_to_profiles, instrument_rule)
+    return (conforms_to_profiles, instrument_rule, check_programs)

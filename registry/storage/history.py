@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from registry.storage.resources import PEER_WITHDRAWAL
 from registry.storage.rows import Stored
-from registry.storage.scope import Restrictions, types_condition
+from registry.storage.scope import Reach, Restrictions, types_condition
 from registry.storage.tables import resource_version
 
 rv = resource_version.c
@@ -74,7 +76,7 @@ def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
     frontier = _frontier(conn)
     high_water = _high_water(conn, frontier)  # first: the page can then show no newer version
     stmt = sa.select(rv.seq, rv.res_type, rv.res_id, rv.version, rv.last_updated, rv.method,
-                     rv.content)
+                     rv.content, rv.peer_view)
     if high_water is None:
         return HistoryPage([], None, None)
     stmt = stmt.where(rv.last_updated <= high_water)
@@ -87,10 +89,22 @@ def history(conn: Connection, query: HistoryQuery, restrictions: Restrictions,
     rows = conn.execute(stmt.order_by(*order).limit(query.count + 1)).all()
     more = len(rows) > query.count
     rows = rows[:query.count]
-    versions = [Stored(r.res_type, r.res_id, r.version, r.last_updated, r.method == "DELETE",
-                       r.content, r.method) for r in rows]
+    published_only = {t for t in {r.res_type for r in rows}
+                      if restrictions(t).reach is Reach.PUBLISHED}
+    versions = [_withdrawal(r) if r.res_type in published_only and r.peer_view == WITHDRAWAL
+                else Stored(r.res_type, r.res_id, r.version, r.last_updated,
+                            r.method == "DELETE", r.content, r.method) for r in rows]
     next_cursor = (rows[-1].last_updated, rows[-1].seq) if more and rows else None
     return HistoryPage(versions, next_cursor, high_water)
+
+
+WITHDRAWAL = PEER_WITHDRAWAL
+
+
+def _withdrawal(r: Any) -> Stored:
+    """A version that took the record out of a published-only caller's view: to that caller
+    it is a deletion, with no resource (the withdrawal signal a peer acts on)."""
+    return Stored(r.res_type, r.res_id, r.version, r.last_updated, True, None, "DELETE")
 
 
 def _restriction(query: HistoryQuery, restrictions: Restrictions,
@@ -99,7 +113,8 @@ def _restriction(query: HistoryQuery, restrictions: Restrictions,
     ``_type`` asks for it: peers syncing the node's changes want data, not its log."""
     types = list(query.types) or ([query.res_type] if query.res_type else [
         t for t in known_types if t != "AuditEvent"])
-    restriction = types_condition(restrictions, types, rv.res_type, rv.resource_pk)
+    restriction = types_condition(restrictions, types, rv.res_type, rv.resource_pk,
+                                  rv.peer_view)
     if query.res_type or query.types:
         return restriction
     no_audit = rv.res_type != "AuditEvent"

@@ -20,6 +20,7 @@ from registry.storage.compartments import CompartmentRow, store_compartments
 from registry.storage.database import DIALECTS, chunks, is_write, one_of, scratch
 from registry.storage.rows import Current, Stored
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
+from registry.storage.tables import resource_compartment as rc_table
 
 # Index rows of one kind sent per INSERT: a 1,000-entry transaction has ~20,000 of them.
 INDEX_ROWS_PER_STATEMENT = 1_000
@@ -164,16 +165,41 @@ def clock(conn: Connection) -> int:
 
 def write_rows(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
     """Store ``writes``: current, version, index and compartment rows; returns their pks."""
+    was_published = _published_before(conn, writes)
     pks = _write_current(conn, writes)
     conn.execute(resource_version.insert(), [
         {"resource_pk": pk, "res_type": w.res_type, "res_id": w.res_id,
          "version": w.stored.version, "last_updated": w.stored.last_updated,
-         "method": w.stored.method, "content": w.stored.content}
+         "method": w.stored.method, "content": w.stored.content,
+         "peer_view": peer_view(w, w.current is not None and w.current.pk in was_published)}
         for w, pk in zip(writes, pks, strict=True)])
     _write_index(conn, writes, pks)
     store_compartments(conn, [(pk, w.compartment, w.current is not None)
                               for w, pk in zip(writes, pks, strict=True)])
     return pks
+
+
+PEER_HIDDEN, PEER_VERSION, PEER_WITHDRAWAL = 0, 1, 2
+
+
+def peer_view(write: RowWrite, published_before: bool) -> int:
+    """What a caller who sees only published records sees of this version (the withdrawal
+    rule of ``registry.services.federation.withdrawal``, stored with the version)."""
+    published_after = not write.stored.deleted and (
+        write.compartment.published if write.compartment is not None else published_before)
+    if published_after:
+        return PEER_VERSION
+    return PEER_WITHDRAWAL if published_before else PEER_HIDDEN
+
+
+def _published_before(conn: Connection, writes: Sequence[RowWrite]) -> set[int]:
+    """The pks among the replaced resources whose stored compartment is published."""
+    replaced = [w.current.pk for w in writes if w.current is not None and not w.current.deleted]
+    found: set[int] = set()
+    for chunk in chunks(replaced):
+        found.update(conn.execute(sa.select(rc_table.c.resource_pk).where(
+            rc_table.c.resource_pk.in_(list(chunk)), rc_table.c.published.is_(True))).scalars())
+    return found
 
 
 def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:

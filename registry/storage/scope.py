@@ -65,10 +65,11 @@ def sql_scope(restrictions: Restrictions) -> SqlScope:
 
 
 def types_condition(restrictions: Restrictions, types: Iterable[str],
-                    type_column: sa.ColumnElement[Any], pk: sa.ColumnElement[Any]
-                    ) -> Condition | None:
+                    type_column: sa.ColumnElement[Any], pk: sa.ColumnElement[Any],
+                    peer_view: sa.ColumnElement[Any] | None = None) -> Condition | None:
     """``condition`` over rows of several types (system history, chains, includes), one
-    branch per distinct restriction so the SQL stays small whatever the number of types."""
+    branch per distinct restriction so the SQL stays small whatever the number of types.
+    ``peer_view`` (history only): judge published reach by each version's own view."""
     by_restriction: dict[Restriction, list[str]] = {}
     for res_type in types:
         by_restriction.setdefault(restrictions(res_type), []).append(res_type)
@@ -78,7 +79,10 @@ def types_condition(restrictions: Restrictions, types: Iterable[str],
     for restriction, grouped in by_restriction.items():
         if restriction.reach is Reach.NONE:
             continue
-        restricted = condition(restriction, pk)
+        if restriction.reach is Reach.PUBLISHED and peer_view is not None:
+            restricted: Condition | None = peer_view > 0  # history: per version, withdrawals too
+        else:
+            restricted = condition(restriction, pk)
         in_types = type_column.in_(sorted(grouped))
         branches.append(in_types if restricted is None else sa.and_(in_types, restricted))
     return sa.or_(*branches) if branches else sa.false()

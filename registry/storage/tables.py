@@ -57,6 +57,10 @@ resource_version = sa.Table(
     sa.Column("last_updated", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(8), nullable=False),
     sa.Column("content", Text, nullable=True),
+    # What a caller who sees only published records (a peer) sees of this version: 0 nothing,
+    # 1 the version, 2 a withdrawal (it was published before this write and is not after it,
+    # or it was deleted): shown to such a caller as a deletion (``registry.storage.history``).
+    sa.Column("peer_view", sa.SmallInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("res_type", "res_id", "version"),
     sa.Index(None, "res_type", "seq"),
     sa.Index(None, "last_updated"),
@@ -276,4 +280,50 @@ outcome_release = sa.Table(
     sa.Column("record", Text, nullable=False),  # the ReleaseRecord as JSON
     sa.Column("content", Text, nullable=False),  # the reports exactly as released (JSON list)
     sa.UniqueConstraint("period", "subject", "audience", "version"),
+)
+
+# Federation (``registry.storage.federation``). Pullers this node trusts (SMART Backend
+# Services clients and their registered public JWKS), the assertion ids they used (replays are
+# refused across workers and restarts until the assertion expires), the peers this node pulls
+# from with their cursor (the peer's own high-water mark) and status, and the sync errors of
+# each peer (per stage and per object).
+federation_client = sa.Table(
+    "federation_client", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("client_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("jwks", Text, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+
+assertion_jti = sa.Table(
+    "assertion_jti", metadata,
+    sa.Column("client_id", sa.String(100), primary_key=True),
+    sa.Column("jti", sa.String(200), primary_key=True),
+    sa.Column("expires", sa.BigInteger, nullable=False),  # seconds since the epoch
+    sa.Index(None, "expires"),
+)
+
+federation_peer = sa.Table(
+    "federation_peer", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("base", sa.String(500), nullable=False),
+    sa.Column("client_id", sa.String(100), nullable=True),  # SMART Backend Services
+    sa.Column("token", Text, nullable=True),  # or a static bearer token the peer issued
+    sa.Column("cursor", sa.String(40), nullable=True),  # the peer's high-water mark
+    sa.Column("last_success", sa.BigInteger, nullable=True),
+    sa.Column("last_error", Text, nullable=True),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+
+sync_error = sa.Table(
+    "sync_error", metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("peer", sa.String(100), nullable=False),
+    sa.Column("stage", sa.String(20), nullable=False),  # gather, fetch or import
+    sa.Column("remote", sa.String(500), nullable=True),  # the remote record, when one
+    sa.Column("reason", Text, nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Index(None, "peer", "pk"),
 )

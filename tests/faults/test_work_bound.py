@@ -11,7 +11,7 @@ from tests import factories as f
 from tests.conftest import Fhir, make_token
 
 
-@pytest.mark.settings(statement_timeout_ms=1_000, rate_limit="")
+@pytest.mark.settings(statement_timeout_ms=250, rate_limit="")
 def test_a_transaction_longer_than_allowed_answers_503_and_writes_nothing(
         committing_app: Flask) -> None:
     fhir = Fhir(committing_app.test_client(), make_token(committing_app))

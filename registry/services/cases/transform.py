@@ -11,7 +11,7 @@ from typing import Any
 
 from registry.errors import Unprocessable, error
 from registry.services.cases.ingest import ingest
-from registry.services.cases.recommendations import scrub_communication
+from registry.services.cases.recommendations import FREE_TEXT_OF, scrub_free_text
 from registry.services.writes.pending import PendingWrite
 from registry.services.writes.pipeline import WriteBatch
 
@@ -29,7 +29,8 @@ ABOUT_SOMEONE = ("subject", "focus", "encounter", "specimen", "contained")
 
 class CaseTransform:
     """De-identifies case Bundles in place and adds the parts extracted from them; refuses
-    case content sent any other way; scrubs the free text of recommendations."""
+    case content sent any other way; scrubs the free text of recommendations and
+    consultations."""
 
     def __call__(self, batch: WriteBatch) -> None:
         batch.writes.extend(transform(batch))
@@ -44,8 +45,8 @@ def transform(batch: WriteBatch) -> list[PendingWrite]:
             continue
         if write.res_type == "Bundle":
             extra.extend(_bundle(batch, write))
-        elif write.res_type == "Communication":
-            batch.notes.extend(scrub_communication(resource))
+        elif write.res_type in FREE_TEXT_OF:  # recommendations, consultations
+            batch.notes.extend(scrub_free_text(resource, write.res_type))
         elif _is_case_content(write.res_type, resource):
             raise Unprocessable([error("business-rule", f"{write.res_type} is case content; "
                                        f"{HOW_TO_SUBMIT}", write.res_type)])
@@ -70,11 +71,12 @@ def _entry_types(bundle: dict[str, Any]) -> list[str]:
 
 
 def _is_case_content(res_type: str, resource: dict[str, Any]) -> bool:
-    """Case content outside a case Bundle: always for the case-only types; an Observation
-    only when it is about someone (a subject-less score describes no one)."""
+    """Case content outside a case Bundle: always for the case-only types; an Observation or
+    a DocumentReference only when it is about someone (a subject-less score describes no one,
+    and a learning resource or a session's recording is about no patient)."""
     if res_type in ALWAYS_CASE:
         return True
-    if res_type != "Observation":
+    if res_type not in ("Observation", "DocumentReference"):
         return False
     return any(resource.get(k) for k in ABOUT_SOMEONE) or _mentions_patient(resource)
 

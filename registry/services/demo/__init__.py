@@ -16,6 +16,7 @@ from registry.services.demo.loaders import (
     load_directory,
     load_evaluations,
     load_outcomes,
+    load_programs,
     load_sessions,
 )
 from registry.services.demo.network import (
@@ -31,7 +32,7 @@ from registry.services.demo.run import DemoRun
 DemoPart = Callable[[DemoRun], str]
 
 PARTS: list[DemoPart] = [load_directory, load_sessions, load_cases, load_evaluations,
-                         load_outcomes]
+                         load_programs, load_outcomes]
 
 
 def load_demo(run: DemoRun, parts: list[DemoPart] | None = None) -> list[str]:

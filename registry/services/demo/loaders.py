@@ -16,6 +16,7 @@ from registry.services.evaluations.demo import add_demo_evaluations
 from registry.services.evaluations.facts import paired_changes
 from registry.services.loading import LoadReport, batches, load_batch
 from registry.services.outcomes.service import OutcomesService
+from registry.services.programs.demo import load_programs as add_demo_programs
 
 
 def load_directory(run: DemoRun) -> str:
@@ -55,6 +56,14 @@ def load_evaluations(run: DemoRun) -> str:
         report = add_demo_evaluations(service, seed=run.seed, batch=run.batch)
     run.progress(report.written)
     return f"evaluations: {report.written} written, {report.unchanged} unchanged"
+
+
+def load_programs(run: DemoRun) -> str:
+    """Cohorts, needs assessments, curricula and their adaptations, scheduled sessions,
+    consultations, learning resources and certificates for a few programs."""
+    with run.unit() as service:
+        report = add_demo_programs(service, seed=run.seed)
+    return f"programs: {report.written} written, {report.unchanged} unchanged"
 
 
 DEMO_YEAR = 2025  # the demo's sessions run back from the end of this year

@@ -21,6 +21,7 @@ from registry.services.evaluations.instruments import Instrument
 from registry.services.evaluations.links import link_extensions
 from registry.services.fhir import FhirService
 from registry.services.loading import LoadReport, batches, load_batch
+from registry.services.programs.model import COHORT_PROGRAM
 from registry.storage.rows import Stored
 
 ATTRITION = 0.10
@@ -69,13 +70,12 @@ def generate_evaluations(programs: list[dict[str, Any]], roles: list[dict[str, A
 
 def _program(rng: random.Random, program: dict[str, Any], ref: str, mentees: list[str]
              ) -> Iterator[dict[str, Any]]:
-    cohort_id = f"demo-cohort-{program['id']}"[:64]
+    cohort_id = f"demo-cohort-2026-{program['id']}"[:64]  # evaluated; 2027's is planned
     cohort = f"Group/{cohort_id}"
     yield {"resourceType": "Group", "id": cohort_id, "type": "practitioner", "actual": True,
            "name": f"{program.get('name', 'Program')} — 2026",
            "managingEntity": program["providedBy"],
-           "characteristic": [{"code": {"text": "program"}, "valueReference": {"reference": ref},
-                               "exclude": False}],
+           "extension": [{"url": COHORT_PROGRAM, "valueReference": {"reference": ref}}],
            "member": [{"entity": {"reference": f"PractitionerRole/{m}"}} for m in mentees]}
     urls = default_instruments(program, "post")
     tests = [instruments.parse(instruments.bundled()[u]) for u in urls]

@@ -1,7 +1,7 @@
 """outcome facts kept on write for the aggregate indicators
 
 Revision ID: 0006_outcomes
-Revises: 0004_history_frontier
+Revises: 0005_evaluations
 Create Date: 2026-12-06 02:30:00
 
 Existing resources get their facts with ``registry measures refresh-facts`` (a one-off pass
