@@ -84,12 +84,13 @@ def consultation_turnaround(hub_id: str) -> Response:
     return fhir_response(figures)
 
 
-@blp.route("/PractitionerRole/<string:role_id>/$certificate", methods=["GET", "POST"])
+@blp.route("/PractitionerRole/<string:role_id>/$certificate", methods=["POST"])
 @blp.doc(summary="Issue a mentee's certificate of participation in a program "
-         "(program=HealthcareService/ID, lang); answers the PDF")
+         "(program=HealthcareService/ID, lang); answers the PDF. POST only: every call "
+         "issues and stores a new certificate with its own verification code")
 def certificate(role_id: str) -> Response:
     params = request.args.to_dict(flat=False)
-    if request.method == "POST" and request.data:
+    if request.data:
         params.update(parameter_lists(json_body()))
     program = (params.get("program") or [""])[0]
     if not program:

@@ -19,8 +19,8 @@ def test_a_certificate_is_issued_stored_and_verified(app: Flask, fhir: Fhir,
                                                      refs: dict[str, str]) -> None:
     hub = Fhir(app.test_client(), make_token(app, "hub-admin", binding=refs["hub"]))
     role_id = refs["presenter"].split("/")[1]
-    response = hub.get(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}"
-                       "&lang=pt", headers={"Accept": "application/pdf"})
+    response = hub.post(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}"
+                        "&lang=pt", None, headers={"Accept": "application/pdf"})
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.content_type == "application/pdf" and response.data.startswith(b"%PDF")
     code = response.headers["X-Verification-Code"]
@@ -39,18 +39,24 @@ def test_certificates_need_a_program_participation_and_the_hub(
         app: Flask, fhir: Fhir, refs: dict[str, str]) -> None:
     tutor_id = refs["tutor"].split("/")[1]
     role_id = refs["presenter"].split("/")[1]
-    assert fhir.get(f"PractitionerRole/{role_id}/$certificate").status_code == 400
-    assert fhir.get(f"PractitionerRole/{tutor_id}/$certificate?program={refs['program']}"
-                    ).status_code == 422  # the tutor's attendance has no period
-    assert fhir.get(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}"
-                    "&lang=de").status_code == 400
+    assert fhir.post(f"PractitionerRole/{role_id}/$certificate", None).status_code == 400
+    assert fhir.post(f"PractitionerRole/{tutor_id}/$certificate?program={refs['program']}",
+                     None).status_code == 422  # the tutor's attendance has no period
+    assert fhir.post(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}"
+                     "&lang=de", None).status_code == 400
     clinician = Fhir(app.test_client(), make_token(app, "spoke-clinician",
                                                    binding=refs["spoke"]))
-    assert clinician.get(f"PractitionerRole/{role_id}/$certificate?program="
-                         f"{refs['program']}").status_code == 403
+    assert clinician.post(f"PractitionerRole/{role_id}/$certificate?program="
+                          f"{refs['program']}", None).status_code == 403
     assert fhir.ids("DocumentReference?type=participation-certificate") == []
 
 
+def test_reading_the_operation_issues_nothing(fhir: Fhir, refs: dict[str, str]) -> None:
+    """Issuing stores a certificate with a new code: only POST may do that."""
+    role_id = refs["presenter"].split("/")[1]
+    answer = fhir.get(f"PractitionerRole/{role_id}/$certificate?program={refs['program']}")
+    assert answer.status_code == 405
+    assert fhir.ids("DocumentReference?type=participation-certificate") == []
 
 
 def test_the_certificate_is_in_the_mentees_language(fhir: Fhir, refs: dict[str, str]) -> None:
