@@ -91,10 +91,13 @@ def current_rows(conn: Connection, res_type: str, ids: Sequence[str]) -> dict[st
     found: dict[str, Current] = {}
     lock = is_write(conn) and conn.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(ids))):
-        select = (sa.select(r.res_id, r.pk, r.version, r.deleted)
+        select = (sa.select(r.res_id, r.pk, r.version, r.deleted, rc_table.c.published)
+                  .select_from(resource.outerjoin(rc_table, rc_table.c.resource_pk == r.pk))
                   .where(r.res_type == res_type, r.res_id.in_(chunk)))
-        rows = conn.execute(select.order_by(r.pk).with_for_update() if lock else select)
-        found.update({row.res_id: Current(row.pk, row.version, row.deleted) for row in rows})
+        rows = conn.execute(select.order_by(r.pk).with_for_update(of=resource) if lock
+                            else select)
+        found.update({row.res_id: Current(row.pk, row.version, row.deleted,
+                                          bool(row.published)) for row in rows})
     return found
 
 
@@ -165,13 +168,13 @@ def clock(conn: Connection) -> int:
 
 def write_rows(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
     """Store ``writes``: current, version, index and compartment rows; returns their pks."""
-    was_published = _published_before(conn, writes)
     pks = _write_current(conn, writes)
     conn.execute(resource_version.insert(), [
         {"resource_pk": pk, "res_type": w.res_type, "res_id": w.res_id,
          "version": w.stored.version, "last_updated": w.stored.last_updated,
          "method": w.stored.method, "content": w.stored.content,
-         "peer_view": peer_view(w, w.current is not None and w.current.pk in was_published)}
+         "peer_view": peer_view(w, w.current is not None and w.current.published
+                                and not w.current.deleted)}
         for w, pk in zip(writes, pks, strict=True)])
     _write_index(conn, writes, pks)
     store_compartments(conn, [(pk, w.compartment, w.current is not None)
@@ -190,16 +193,6 @@ def peer_view(write: RowWrite, published_before: bool) -> int:
     if published_after:
         return PEER_VERSION
     return PEER_WITHDRAWAL if published_before else PEER_HIDDEN
-
-
-def _published_before(conn: Connection, writes: Sequence[RowWrite]) -> set[int]:
-    """The pks among the replaced resources whose stored compartment is published."""
-    replaced = [w.current.pk for w in writes if w.current is not None and not w.current.deleted]
-    found: set[int] = set()
-    for chunk in chunks(replaced):
-        found.update(conn.execute(sa.select(rc_table.c.resource_pk).where(
-            rc_table.c.resource_pk.in_(list(chunk)), rc_table.c.published.is_(True))).scalars())
-    return found
 
 
 def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:

@@ -47,8 +47,10 @@ class Stored:
 
 @dataclass(frozen=True)
 class Current:
-    """The current row of a resource: its key, version and whether it is a tombstone."""
+    """The current row of a resource: its key, version, whether it is a tombstone and
+    whether its stored compartment is published (what peers saw of it until now)."""
 
     pk: int
     version: int
     deleted: bool
+    published: bool = False
