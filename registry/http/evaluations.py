@@ -1,14 +1,16 @@
-"""The evaluation operations on a program: ``$evaluation-analysis`` (a Parameters resource
-with every figure) and ``$evaluation-report`` (the detailed report, HTML or PDF)."""
+"""The evaluation operations on a program: ``$evaluation-window`` (opens a pre or post window:
+one personal survey link per mentee), ``$evaluation-analysis`` (a Parameters resource with
+every figure) and ``$evaluation-report`` (the detailed report, HTML or PDF)."""
 
 from __future__ import annotations
 
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from registry.http.fhir.responses import fhir_response
-from registry.http.pipeline import unit
+from registry.http.fhir.responses import fhir_response, json_body
+from registry.http.pipeline import base_url, unit
 from registry.services.evaluations.analysis import analyse, to_parameters
+from registry.services.evaluations.collection import open_window_operation
 from registry.services.evaluations.report import program_report
 
 blp = Blueprint("evaluations", __name__, url_prefix="/fhir",
@@ -16,6 +18,16 @@ blp = Blueprint("evaluations", __name__, url_prefix="/fhir",
 
 PROGRAM = "/HealthcareService/<string:program_id>"
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+@blp.route(f"{PROGRAM}/$evaluation-window", methods=["POST"])
+@blp.doc(summary="Open a pre or post evaluation window for a cohort (Parameters: cohort, "
+         "phase, closes, instrument, lang): one personal survey link per mentee")
+def evaluation_window(program_id: str) -> Response:
+    with unit(write=True) as service:
+        links = open_window_operation(service, program_id, json_body(),
+                                      base_url().removesuffix("/fhir"))
+    return fhir_response(links)
 
 
 @blp.route(f"{PROGRAM}/$evaluation-analysis", methods=["GET"])

@@ -107,6 +107,17 @@ class Access:
                                    f"analysis of HealthcareService/{program_id}"), audit_as,
                          [f"HealthcareService/{program_id}"])
 
+    def check_evaluation_window(self, program_id: str, audit_as: str) -> None:
+        """403 unless the caller's role may open evaluation windows at all; 404 for a program
+        of a hub the caller does not keep, worded as for one that does not exist."""
+        reference = f"HealthcareService/{program_id}"
+        if policy.scope(self.subject, "update", "HealthcareService") is policy.NONE:
+            self._refuse(Forbidden(f"The {self.caller.role} role may not open evaluation "
+                                   "windows"), audit_as, [reference])
+        key = ("HealthcareService", program_id)
+        if not policy.opens_evaluation_window(self.subject, self._compartments([key]).get(key)):
+            self._refuse(NotFound(f"{reference} is not known"), audit_as, [reference])
+
     def read_scope(self) -> Restrictions:
         """What search, includes and history may return, per resource type."""
         subject = self.subject

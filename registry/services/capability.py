@@ -92,7 +92,8 @@ def _operations(res_type: str) -> list[tuple[str, str]]:
         found.append(("lookup", "CodeSystem-lookup"))
     if res_type == "HealthcareService":
         found += [(name, f"{NETWORK_OPERATIONS}/HealthcareService-{name}")
-                  for name in ("evaluation-analysis", "evaluation-report")]
+                  for name in ("evaluation-window", "evaluation-analysis",
+                               "evaluation-report")]
     if res_type == "Measure":
         found.append(("evaluate-measure", "Measure-evaluate-measure"))
     if res_type == "MeasureReport":  # ours (registry.http.outcomes)

@@ -209,6 +209,12 @@ def reads_evaluation_analysis(subject: Subject, program: Compartment | None) -> 
         subject.role in COUNTRY_ROLES and permits(subject, "read", "MeasureReport", program))
 
 
+def opens_evaluation_window(subject: Subject, program: Compartment | None) -> bool:
+    """Opening a pre or post window hands out links whose answers become the program's
+    responses: whoever keeps the program (may update it) opens them."""
+    return permits(subject, "update", "HealthcareService", program)
+
+
 def is_case_level(res_type: str) -> bool:
     return category(res_type) in CASE_LEVEL
 

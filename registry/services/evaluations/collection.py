@@ -28,6 +28,7 @@ from registry.services.evaluations.links import PHASES, link_extensions
 from registry.services.evaluations.report import program_language
 from registry.services.evaluations.step import find_instrument
 from registry.services.fhir import FhirService
+from registry.services.programs.model import COHORT_PROGRAM, extension_reference
 from registry.services.writes.pending import PendingWrite, new_id
 from registry.storage import evaluations as rows
 from registry.storage.evaluations import SurveyLink
@@ -73,12 +74,20 @@ def default_instruments(program: dict[str, Any], phase: str) -> list[str]:
 def open_window(service: FhirService, program: str, cohort: str, phase: str, *,
                 closes: date | None = None, chosen: Sequence[str] = (),
                 language: str | None = None) -> list[Invitation]:
-    """One personal link per mentee of the cohort, valid until the window closes."""
+    """One personal link per mentee of the cohort, valid until the window closes; for the
+    program's keepers only (``policy.opens_evaluation_window``), checked before anything."""
+    program_id = _reference(program, "HealthcareService")
+    program_resource = service.read("HealthcareService", program_id)
+    service.access.check_evaluation_window(program_id, "operation")
     if phase not in PHASES:
         raise InvalidRequest(f"phase must be pre or post, not {phase!r}", "phase")
-    program_resource = service.read("HealthcareService", _reference(program,
-                                                                    "HealthcareService"))
-    group = service.read("Group", _reference(cohort, "Group")).resource()
+    try:
+        group = service.read("Group", _reference(cohort, "Group")).resource()
+    except NotFound:  # a reference the caller gave: a dangling one is a 422, not a 404
+        raise Unprocessable(f"The cohort {cohort} is not known") from None
+    named = extension_reference(group, COHORT_PROGRAM)
+    if named is not None and named.split("/")[-2:] != ["HealthcareService", program_id]:
+        raise Unprocessable(f"{cohort} is a cohort of {named}, not of {program}")
     urls = list(chosen) or default_instruments(program_resource.resource(), phase)
     for url in urls:
         if find_instrument(service.ctx, url) is None:
@@ -103,6 +112,64 @@ def open_window(service: FhirService, program: str, cohort: str, phase: str, *,
     if not found:
         raise Unprocessable(f"{cohort} has no PractitionerRole member without an answer "
                             f"to the {phase} evaluation")
+    return found
+
+
+WINDOW_PARAMETERS = {"cohort": "valueReference", "phase": "valueCode", "closes": "valueDate",
+                     "instrument": "valueCanonical", "lang": "valueCode"}
+
+
+def open_window_operation(service: FhirService, program_id: str, body: Any,
+                          site: str) -> dict[str, Any]:
+    """``$evaluation-window``: ``open_window`` with a Parameters body, answered with one
+    ``link`` part per mentee (its PractitionerRole and the survey URL under ``site``)."""
+    service.read("HealthcareService", program_id)
+    service.access.check_evaluation_window(program_id, "operation")  # before the body
+    given = _window_parameters(body)
+    closes = given.get("closes")
+    try:
+        close = date.fromisoformat(closes[0]) if closes else None
+    except ValueError:
+        raise InvalidRequest(f"closes must be a date (YYYY-MM-DD), not {closes!r}",
+                             "Parameters.parameter") from None
+    lang = given.get("lang", [None])[0]
+    if lang is not None and lang not in instruments.LANGUAGES:
+        raise InvalidRequest(f"lang must be one of {', '.join(instruments.LANGUAGES)}, not "
+                             f"{lang!r}", "Parameters.parameter")
+    if "cohort" not in given or "phase" not in given:
+        raise InvalidRequest("$evaluation-window needs a cohort and a phase",
+                             "Parameters.parameter")
+    invitations = open_window(service, f"HealthcareService/{program_id}", given["cohort"][0],
+                              given["phase"][0], closes=close,
+                              chosen=given.get("instrument", []), language=lang)
+    return {"resourceType": "Parameters", "parameter": [
+        {"name": "link", "part": [
+            {"name": "mentee", "valueReference": {"reference": i.mentee}},
+            {"name": "lang", "valueCode": i.language},
+            {"name": "url", "valueUrl": f"{site.rstrip('/')}/survey/{i.token}"}]}
+        for i in invitations]}
+
+
+def _window_parameters(body: Any) -> dict[str, list[str]]:
+    """The window's parameters by name; 400 for an unknown name, a value of the wrong type,
+    or a repeated single-valued parameter."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise InvalidRequest("$evaluation-window takes a Parameters resource")
+    found: dict[str, list[str]] = {}
+    for parameter in body.get("parameter") or []:
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        kind = WINDOW_PARAMETERS.get(name or "")
+        value = parameter.get(kind) if kind else None
+        if kind == "valueReference":
+            value = value.get("reference") if isinstance(value, dict) else None
+        if name is None or not isinstance(value, str) or not value:
+            raise InvalidRequest(f"Unexpected parameter {name!r}: $evaluation-window takes "
+                                 + ", ".join(f"{n} ({k})" for n, k in
+                                             WINDOW_PARAMETERS.items()),
+                                 "Parameters.parameter")
+        if name in found and name != "instrument":
+            raise InvalidRequest(f"{name} is given more than once", "Parameters.parameter")
+        found.setdefault(name, []).append(value)
     return found
 
 
