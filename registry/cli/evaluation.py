@@ -13,7 +13,6 @@ from adapters.redcap import RedcapError, read_csv
 from registry.cli.common import base_url, one_line_errors, system_unit
 from registry.services.evaluations import collection
 from registry.services.evaluations.demo import add_demo_evaluations
-from registry.services.evaluations.report import program_report
 
 
 @click.group("evaluation", help="Pre- and post-evaluations: survey windows and CSV imports.")
@@ -100,6 +99,8 @@ def evaluation_report(program: str, cohort: str | None, fmt: str, lang: str | No
     if kind != "HealthcareService" or not program_id:
         raise click.ClickException(f"--program takes HealthcareService/ID, not {program!r}")
     with system_unit("evaluation-report", write=False) as service:
+        # imported here: matplotlib and fpdf2 would add seconds to every start-up
+        from registry.services.evaluations.report import program_report
         document = program_report(service, program_id, cohort, fmt, lang)
     if output is None:
         sys.stdout.buffer.write(document)

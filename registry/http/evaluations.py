@@ -9,9 +9,7 @@ from flask_smorest import Blueprint
 
 from registry.http.fhir.responses import fhir_response, json_body
 from registry.http.pipeline import base_url, unit
-from registry.services.evaluations.analysis import analyse, to_parameters
 from registry.services.evaluations.collection import open_window_operation
-from registry.services.evaluations.report import program_report
 
 blp = Blueprint("evaluations", __name__, url_prefix="/fhir",
                 description="Pre- and post-evaluations: analysis and detailed report")
@@ -34,6 +32,8 @@ def evaluation_window(program_id: str) -> Response:
 @blp.doc(summary="Evaluation analysis of a program (?cohort=Group/ID): Parameters")
 def evaluation_analysis(program_id: str) -> Response:
     with unit(write=False) as service:
+        # imported here: scipy and statsmodels would add seconds to every start-up
+        from registry.services.evaluations.analysis import analyse, to_parameters
         found = analyse(service, program_id, request.args.get("cohort") or None)
     return fhir_response(to_parameters(found))
 
@@ -43,6 +43,8 @@ def evaluation_analysis(program_id: str) -> Response:
 def evaluation_report(program_id: str) -> Response:
     fmt = request.args.get("format", "html")
     with unit(write=False) as service:
+        # imported here: matplotlib and fpdf2 would add seconds to every start-up
+        from registry.services.evaluations.report import program_report
         document = program_report(service, program_id, request.args.get("cohort") or None,
                                   fmt, request.args.get("lang") or None)
     return Response(document, status=200, content_type=MEDIA_TYPES[fmt])

@@ -23,9 +23,8 @@ from typing import Any
 from adapters.redcap import RedcapRow
 from registry.errors import Gone, InvalidRequest, NotFound, Unprocessable
 from registry.services.evaluations import instruments
-from registry.services.evaluations.instruments import Instrument
+from registry.services.evaluations.instruments import Instrument, program_language
 from registry.services.evaluations.links import PHASES, link_extensions
-from registry.services.evaluations.report import program_language
 from registry.services.evaluations.step import find_instrument
 from registry.services.fhir import FhirService
 from registry.services.programs.model import COHORT_PROGRAM, extension_reference

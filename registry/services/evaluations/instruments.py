@@ -208,3 +208,13 @@ def bundled() -> dict[str, dict[str, Any]]:
             resource = orjson.loads(path.read_bytes())
             found[resource["url"]] = resource
     return found
+
+
+def program_language(program: dict[str, Any]) -> str:
+    """The language a program is run in (its first supported communication), else English."""
+    for concept in program.get("communication", []):
+        for coding in concept.get("coding", []):
+            code = str(coding.get("code", ""))[:2]
+            if code in LANGUAGES:
+                return code
+    return "en"

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Any
 
 from fpdf import FPDF
 
 from registry.errors import InvalidRequest
 from registry.services.evaluations import charts
 from registry.services.evaluations.analysis import Analysis, InstrumentAnalysis, analyse
-from registry.services.evaluations.instruments import LANGUAGES, text_in
+from registry.services.evaluations.instruments import LANGUAGES, program_language, text_in
 from registry.services.evaluations.labels import labels
 from registry.services.fhir import FhirService
 
@@ -242,12 +241,3 @@ def program_report(service: FhirService, program_id: str, cohort: str | None, fm
     found = analyse(service, program_id, cohort, audit_as="operation")
     program = service.read("HealthcareService", program_id).resource()
     return render(found, fmt, language or program_language(program))
-
-
-def program_language(program: dict[str, Any]) -> str:
-    for concept in program.get("communication", []):
-        for coding in concept.get("coding", []):
-            code = str(coding.get("code", ""))[:2]
-            if code in LANGUAGES:
-                return code
-    return "en"
