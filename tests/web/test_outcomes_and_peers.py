@@ -10,10 +10,10 @@ import io
 import pytest
 from flask import Flask
 
+from registry.http.outcomes import outcomes
 from registry.storage import federation as rows
 from tests import factories as f
 from tests.api.test_outcomes import evaluate_and_release
-from tests.api.test_outcomes import refs as outcome_refs  # noqa: F401  (a fixture)
 from tests.conftest import Fhir, make_token, system_service
 from tests.services.evaluations.test_analysis import figures, load
 from tests.web.conftest import HTML, signed_in
@@ -43,12 +43,10 @@ def test_outcomes_show_the_analysis_change_and_interval(app: Flask, fhir: Fhir) 
     assert svg.mimetype == "image/svg+xml" and b'data-kind="knowledge"' in svg.data
 
 
-def test_released_outcomes_are_shown_as_released(app: Flask, fhir: Fhir,
-                                                 outcome_refs: dict[str, str]) -> None:
+def test_released_outcomes_are_shown_as_released(app: Flask, fhir: Fhir) -> None:
     load(fhir)
     evaluate_and_release(app, "2026-05")
     with system_service(app, write=False) as service:
-        from registry.http.outcomes import outcomes
         released = outcomes(service).released("2026-05")
     viewer = signed_in(app, make_token(app, "global-viewer"))
     page = viewer.get("/dashboard/outcomes?period=2026-05", headers=HTML)
