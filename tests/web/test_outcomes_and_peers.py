@@ -44,7 +44,7 @@ def test_outcomes_show_the_analysis_change_and_interval(app: Flask, fhir: Fhir) 
 
 
 def test_released_outcomes_are_shown_as_released(app: Flask, fhir: Fhir) -> None:
-    load(fhir)
+    net = load(fhir)
     evaluate_and_release(app, "2026-05")
     with system_service(app, write=False) as service:
         released = outcomes(service).released("2026-05")
@@ -69,6 +69,11 @@ def test_released_outcomes_are_shown_as_released(app: Flask, fhir: Fhir) -> None
     if "masked" in expected.values():
         assert 'class="masked"' in text
     assert viewer.get("/dashboard/outcomes?period=2026-13", headers=HTML).status_code == 400
+    clinician = signed_in(app, make_token(app, "spoke-clinician",
+                                          binding=f"Organization/{net['spoke']['id']}"))
+    own = clinician.get("/dashboard/outcomes?period=2026-05", headers=HTML)
+    assert own.status_code == 200  # it reads its spoke's responses, not MeasureReports
+    assert "outcome-released" not in own.get_data(as_text=True)
 
 
 def test_peers_page_for_network_admins_only(app: Flask, fhir: Fhir,
