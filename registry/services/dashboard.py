@@ -434,7 +434,7 @@ def changes(service: FhirService, language: str) -> tuple[list[Change], bool]:
     for program in programs.resources:
         if not service.access.may_read_evaluation_analysis(program["id"]):
             continue
-        analysis = analyse(service, program["id"], audit_as="dashboard")
+        analysis = analyse(service, program["id"])
         for item in analysis.instruments:
             stats = item.statistics
             if item.instrument.kind not in CHANGE_KINDS or stats is None:
