@@ -98,6 +98,13 @@ class Access:
             self._refuse(NotFound(f"{res_type}/{res_id} is not known"), audit_as,
                          [f"{res_type}/{res_id}"])
 
+    def may_read_evaluation_analysis(self, program_id: str) -> bool:
+        """Whether ``check_evaluation_analysis`` would pass (a page leaves out the programs
+        it would refuse rather than asking and being refused)."""
+        key = ("HealthcareService", program_id)
+        return policy.reads_evaluation_analysis(self.subject,
+                                                self._compartments([key]).get(key))
+
     def check_evaluation_analysis(self, program_id: str, audit_as: str) -> None:
         """403 unless the caller may read the evaluation analysis of a program (the program
         itself is read first, as any read: 404 outside the caller's view)."""

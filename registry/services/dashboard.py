@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from adapters.measure_report import Figure, decode_report
+from registry.errors import Forbidden
 from registry.services import policy
 from registry.services.compartment import organization_kind
+from registry.services.evaluations.analysis import analyse
+from registry.services.federation import peers
 from registry.services.fhir import FhirService
+from registry.storage.values import instant
 
 MAX_ROWS = 5_000
 SETTLEMENT_EXT = "https://telementoring.example.org/fhir/StructureDefinition/settlement"
@@ -374,3 +379,122 @@ def _days(start: str, end: str) -> float | None:
     if (began.tzinfo is None) != (ended.tzinfo is None):
         began, ended = began.replace(tzinfo=None), ended.replace(tzinfo=None)
     return max((ended - began).total_seconds(), 0.0) / 86_400
+
+
+# ---- outcomes -------------------------------------------------------------------------------
+
+CHANGE_KINDS = ("knowledge", "self-efficacy")
+OUTCOME_INDICATORS = ("knowledge-gain", "self-efficacy-change", "attrition")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One program's mean change on one kind of instrument, as the evaluation analysis gives
+    it (the interval is the analysis's own, never computed here)."""
+
+    program: str
+    name: str
+    kind: str
+    instrument: str
+    n: int
+    mean_pre: float
+    mean_post: float
+    mean_change: float
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class ReleasedFigure:
+    """A released MeasureReport's total or stratum as released: ``value`` None when masked."""
+
+    indicator: str
+    subject: str
+    stratum: str
+    value: float | None
+    threshold: int | None
+
+
+def reads_analyses(role: str) -> bool:
+    """Whether ``role`` may read the evaluation analysis of some program (the menu entry)."""
+    subject = policy.Subject(role)
+    return role_reads(role, "QuestionnaireResponse") or (
+        subject.role in policy.COUNTRY_ROLES and role_reads(role, "MeasureReport"))
+
+
+def reads_outcomes(role: str) -> bool:
+    return reads_analyses(role) or role_reads(role, "MeasureReport")
+
+
+def changes(service: FhirService, language: str) -> tuple[list[Change], bool]:
+    """Knowledge and self-efficacy change per program the caller may read the analysis of,
+    from ``analyse`` (what ``$evaluation-analysis`` answers)."""
+    found: list[Change] = []
+    programs = listing(service, "HealthcareService", {})
+    for program in programs.resources:
+        if not service.access.may_read_evaluation_analysis(program["id"]):
+            continue
+        analysis = analyse(service, program["id"])
+        for item in analysis.instruments:
+            stats = item.statistics
+            if item.instrument.kind not in CHANGE_KINDS or stats is None:
+                continue
+            low, high = stats.change_ci or (None, None)
+            title = item.instrument.title
+            found.append(Change(program["id"], analysis.program_name, item.instrument.kind,
+                                title.get(language) or title.get("en") or item.instrument.url,
+                                stats.n, stats.mean_pre, stats.mean_post, stats.mean_change,
+                                low, high))
+    return found, programs.complete
+
+
+def released_figures(reports: list[dict[str, Any]]) -> list[ReleasedFigure]:
+    """The outcome indicators' figures as released: a masked cell stays masked."""
+    rows: list[ReleasedFigure] = []
+    for report in reports:
+        data = decode_report(report)
+        key = data.measure.split("|")[0].rsplit("/", 1)[-1]
+        if key not in OUTCOME_INDICATORS:
+            continue
+        rows.append(_released(key, data.subject, "", data.total, data.threshold))
+        for stratifier, values in sorted(data.strata.items()):
+            for value, figure in sorted(values.items()):
+                rows.append(_released(key, data.subject, f"{stratifier}={value}", figure,
+                                      data.threshold))
+    return rows
+
+
+def _released(key: str, subject: str, stratum: str, figure: Figure, threshold: int | None
+              ) -> ReleasedFigure:
+    value = None if figure.masked or figure.score is None else float(figure.score)
+    return ReleasedFigure(key, subject, stratum, value, threshold)
+
+
+# ---- peers ----------------------------------------------------------------------------------
+
+PEER_PAGES = frozenset({"network-admin"})  # the federation's set-up is the network's to see
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A peer this node pulls from, as ``registry peer list`` shows it (never its token)."""
+
+    name: str
+    base: str
+    cursor: str | None
+    last_success: str | None
+    last_error: str | None
+    errors: int
+
+
+def reads_peers(role: str) -> bool:
+    return role in PEER_PAGES
+
+
+def peer_list(service: FhirService) -> list[Peer]:
+    """Each peer with its last sync, cursor, last error and error count; 403 to other roles."""
+    if not reads_peers(service.access.subject.role):
+        raise Forbidden(f"The {service.access.subject.role} role may not read the peers")
+    return [Peer(s.peer.name, s.peer.base, s.peer.cursor,
+                 instant(s.peer.last_success) if s.peer.last_success else None,
+                 s.peer.last_error, s.errors) for s in peers.statuses(service.ctx)]

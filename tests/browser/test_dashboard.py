@@ -10,7 +10,7 @@ import pytest
 from tests.browser.conftest import Served
 
 PAGES = ("/", "/dashboard/hubs", "/dashboard/activity", "/dashboard/reach", "/dashboard/cases",
-         "/dashboard/programs")
+         "/dashboard/programs", "/dashboard/outcomes", "/dashboard/peers")
 
 
 def sign_in(page: Any, token: str) -> None:
@@ -43,6 +43,10 @@ def test_every_page_renders_and_charts_draw(page: Any, served: Served) -> None:
             assert box and box["width"] > 100 and box["height"] > 50, path
     page.goto("/")
     assert page.locator("svg[data-chart=map] circle.site").count() > 10
+    page.goto("/dashboard/outcomes")
+    assert page.locator("svg[data-chart=outcomes] g.interval").count() > 0
+    assert page.locator("svg[data-chart=outcomes] g.interval").count() == page.locator(
+        "[data-table=outcome-changes] tbody tr").count()
 
 
 def test_figures_on_the_page_equal_the_apis(page: Any, served: Served) -> None:
@@ -84,6 +88,9 @@ def test_a_hub_admin_cannot_reach_another_hubs_page(page: Any, served: Served) -
     assert [e for e in page.console_errors if "403" not in e] == []
     page.console_errors.clear()
     assert page.get_by_role("heading", name="Not your hub's page").is_visible()
+    assert page.get_by_role("link", name="Peers").count() == 0
+    assert page.goto("/dashboard/peers").status == 403
+    page.console_errors.clear()
 
 
 def tab_to(page: Any, test: str, limit: int = 25) -> None:

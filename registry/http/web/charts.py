@@ -12,7 +12,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from registry.services.dashboard import Activity, Site
+from registry.services.dashboard import Activity, Change, Site
 
 MEASURES = ("sessions", "hours")
 WIDTH, HEIGHT, MARGIN = 640, 300, 48
@@ -103,3 +103,36 @@ def _degrees(value: int, positive: str, negative: str) -> str:
 
 def _number(value: float) -> str:
     return str(format_decimal(round(value, 1)))
+
+
+# Knowledge and self-efficacy (Okabe-Ito, at least 3:1 against white).
+KIND_COLOURS = {"knowledge": "#0072B2", "self-efficacy": "#D55E00"}
+ROW, LEFT = 28, 240
+
+
+def change_intervals(found: list[Change]) -> Chart:
+    """Each program's mean change with its 95% confidence interval, around a line at zero."""
+    ends = [v for c in found for v in (c.mean_change, c.low, c.high) if v is not None]
+    reach = max((abs(v) for v in ends), default=1.0) or 1.0
+    height = max(HEIGHT // 2, MARGIN * 2 + ROW * len(found))
+
+    def x(value: float) -> float:
+        return LEFT + (value + reach) / (2 * reach) * (WIDTH - MARGIN - LEFT)
+
+    rows = [{"program": c.program, "kind": c.kind, "label": f"{c.name} · {kind_label(c.kind)}",
+             "y": MARGIN + ROW * (i + 0.5), "x": x(c.mean_change),
+             "x1": x(c.low) if c.low is not None else None,
+             "x2": x(c.high) if c.high is not None else None,
+             "colour": KIND_COLOURS.get(c.kind, "#333333"), "value": _number(c.mean_change)}
+            for i, c in enumerate(found)]
+    svg = render_template("charts/intervals.svg", rows=rows, width=WIDTH, height=height,
+                          margin=MARGIN, left=LEFT, top=MARGIN / 2, zero=x(0.0),
+                          low_label=_number(-reach), high_label=_number(reach),
+                          title=_("Mean change per program with 95% confidence interval"),
+                          empty=_("No evaluation results to show"))
+    return Chart(Markup(svg), [(str(r["label"]), str(r["value"])) for r in rows])
+
+
+def kind_label(kind: str) -> str:
+    labels: dict[str, str] = {"knowledge": _("knowledge"), "self-efficacy": _("self-efficacy")}
+    return labels.get(kind) or kind

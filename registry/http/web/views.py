@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,11 +22,14 @@ from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from registry.errors import NotAuthenticated, RegistryError, status_of
+from registry.errors import Forbidden, NotAuthenticated, RegistryError, status_of
 from registry.http import auth, pipeline
+from registry.http.evaluations import MEDIA_TYPES as REPORT_TYPES
+from registry.http.outcomes import outcomes as outcomes_service
 from registry.http.web import charts, exports
 from registry.http.web.forms import SignInForm, SignOutForm
 from registry.services import dashboard
+from registry.services.evaluations.report import program_report
 from registry.services.tokens import hash_token
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +54,10 @@ def page_context() -> dict[str, Any]:
     return {"caller": pipeline.signed_in(), "signout_form": SignOutForm(),
             "sees_cases": pipeline.signed_in() is not None and dashboard.role_reads(
                 pipeline.caller().role, "Composition"),
+            "sees_outcomes": pipeline.signed_in() is not None and dashboard.reads_outcomes(
+                pipeline.caller().role),
+            "sees_peers": pipeline.signed_in() is not None and dashboard.reads_peers(
+                pipeline.caller().role),
             "languages": [(code, name, _with_lang(code)) for code, name in LANGUAGES],
             "locale": str(get_locale() or "en")}
 
@@ -80,6 +88,11 @@ def country(code: str) -> str:
 @blp.app_template_filter("percent")
 def percent(value: float) -> str:
     return str(format_percent(value, format="#,##0.0%"))
+
+
+@blp.app_template_filter("kind")
+def kind(code: str) -> str:
+    return charts.kind_label(code)
 
 
 @blp.app_template_filter("settlement")
@@ -224,7 +237,8 @@ def programs() -> str:
 def program(program_id: str) -> str:
     with pipeline.unit(write=False) as service:
         page = dashboard.program_page(service, program_id)
-    return render_template("program.html", page=page,
+        report = service.access.may_read_evaluation_analysis(program_id)
+    return render_template("program.html", page=page, report=report,
                            sessions_chart=charts.month_bars(page.activity, "sessions"))
 
 
@@ -286,3 +300,96 @@ def hub(hub_id: str) -> str:
         page = dashboard.hub_page(service, hub_id)
     return render_template("hub.html", page=page,
                            sessions_chart=charts.month_bars(page.activity, "sessions"))
+
+
+# ---- outcomes and peers ----------------------------------------------------------------------
+
+
+def _outcomes(period: str) -> tuple[list[dashboard.Change] | None, bool,
+                                    list[dashboard.ReleasedFigure] | None]:
+    """The caller's program changes (None when the role reads no analysis) and the released
+    outcome figures of ``period`` (None when the role reads no MeasureReport); 403 when
+    neither."""
+    role = pipeline.caller().role
+    if not dashboard.reads_outcomes(role):
+        raise Forbidden(f"The {role} role may not read evaluation results or outcomes")
+    with pipeline.unit(write=False) as service:
+        found, complete = (dashboard.changes(service, str(get_locale() or "en"))
+                           if dashboard.reads_analyses(role) else (None, True))
+        released = (dashboard.released_figures(outcomes_service(service).released(period))
+                    if dashboard.role_reads(role, "MeasureReport") else None)
+    return found, complete, released
+
+
+def _period() -> str:
+    """``?period=`` (YYYY, YYYY-Qn or YYYY-MM), else the last full month."""
+    asked = request.args.get("period", "").strip()
+    if asked:
+        return asked
+    first = date.today().replace(day=1) - timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+@blp.get("/dashboard/outcomes")
+@signed_in_only
+def outcomes() -> str:
+    period = _period()
+    found, complete, released = _outcomes(period)
+    return render_template("outcomes.html", changes=found, complete=complete,
+                           released=released, period=period,
+                           chart=charts.change_intervals(found or []))
+
+
+@blp.get("/dashboard/outcomes.svg")
+@signed_in_only
+def outcomes_svg() -> Response:
+    found, _complete, _released = _outcomes(_period())
+    return exports.svg_response("outcomes.svg", charts.change_intervals(found or []).svg)
+
+
+@blp.get("/dashboard/outcomes-<table>.csv")
+@signed_in_only
+def outcomes_csv(table: str) -> Response:
+    if table not in ("changes", "released"):
+        return Response(status=404)
+    period = _period()
+    found, _complete, released = _outcomes(period)
+    if table == "changes":
+        header = ("program", "name", "kind", "instrument", "n", "mean_pre", "mean_post",
+                  "mean_change", "ci_low", "ci_high")
+        return exports.csv_response("outcomes-changes.csv", header, [
+            (c.program, c.name, c.kind, c.instrument, c.n, c.mean_pre, c.mean_post,
+             c.mean_change, _blank(c.low), _blank(c.high)) for c in found or []])
+    return exports.csv_response(f"outcomes-released-{period}.csv",
+                                ("period", "indicator", "subject", "stratum", "value"), [
+        (period, r.indicator, r.subject, r.stratum,
+         "masked" if r.value is None else r.value) for r in released or []])
+
+
+def _blank(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
+@blp.get("/dashboard/peers")
+@signed_in_only
+def peers() -> str:
+    with pipeline.unit(write=False) as service:
+        found = dashboard.peer_list(service)
+    return render_template("peers.html", peers=found)
+
+
+@blp.get("/dashboard/programs/<program_id>/evaluation-report")
+@signed_in_only
+def evaluation_report(program_id: str) -> Response:
+    """``$evaluation-report`` for the signed-in person: the API's operation wants a bearer
+    token, the browser holds the session cookie; the same service and policy answer both."""
+    fmt = request.args.get("format", "pdf")
+    with pipeline.unit(write=False) as service:
+        document = program_report(service, program_id, None, fmt,
+                                  request.args.get("lang") or str(get_locale() or "en"))
+    response = Response(document, content_type=REPORT_TYPES[fmt])
+    response.headers["Cache-Control"] = "private, no-store"
+    if fmt == "pdf":
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="evaluation-report-{program_id}.pdf"')
+    return response
