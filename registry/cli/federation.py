@@ -14,12 +14,9 @@ from flask.cli import with_appcontext
 from adapters.fhir_peer import Timeouts
 from registry.cli.common import base_url, database, node, one_line_errors, system_unit
 from registry.errors import RegistryError
-from registry.services.audit import AuditTrail
-from registry.services.caller import Caller
 from registry.services.federation import duplicates, keys, peers, review, trust
 from registry.services.federation.readonly import SYNC_CALLER
 from registry.services.federation.sync import Syncer
-from registry.services.unit import unit_of_work
 from registry.storage.values import instant
 
 
@@ -123,8 +120,7 @@ def peer_errors(name: str, limit: int) -> None:
 @with_appcontext
 @one_line_errors
 def remove_peer(name: str) -> None:
-    with unit_of_work(database(), node(), Caller.system(SYNC_CALLER), AuditTrail(),
-                      base_url(), write=True) as service:
+    with system_unit(SYNC_CALLER, write=True) as service:
         removed = peers.remove(service, name)
     click.echo(f"peer {name} removed; {removed} mirrored records deleted")
 
