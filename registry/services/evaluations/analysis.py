@@ -11,24 +11,21 @@ Moore's framework each result evidences.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from registry.services import policy
 from registry.services.evaluations.instruments import Instrument
 from registry.services.evaluations.pairing import Pairs, by_instrument, pair
 from registry.services.evaluations.participation import Participation, participation
-from registry.services.evaluations.statistics import (
-    ItemChange,
-    PairedStatistics,
-    item_changes,
-    paired,
-)
 from registry.services.evaluations.step import find_instrument
 from registry.services.fhir import FhirService
 from registry.services.outcomes.disclosure import DEFAULT_THRESHOLD
 from registry.storage.evaluations import ScoreRow, item_scores, score_rows
+
+# numpy and the statistics (scipy, statsmodels) are imported in the functions that use them: a
+# worker or command that never analyses an evaluation never loads them.
+if TYPE_CHECKING:
+    from registry.services.evaluations.statistics import ItemChange, PairedStatistics
 
 # Moore, Green & Gallis (2009): what each kind of instrument evidences.
 MOORE_LEVEL = {"satisfaction": "2", "knowledge": "3a", "self-efficacy": "4"}
@@ -104,6 +101,10 @@ def _participation(service: FhirService, program: str) -> Participation | None:
 
 def analyse_instrument(service: FhirService, instrument: Instrument, rows: list[ScoreRow]
                        ) -> InstrumentAnalysis:
+    import numpy as np
+
+    from registry.services.evaluations.statistics import paired
+
     pairs = pair(rows)
     pre = np.array([p.score for p, _ in pairs.matched], dtype=np.float64)
     post = np.array([q.score for _, q in pairs.matched], dtype=np.float64)
@@ -117,6 +118,10 @@ def analyse_instrument(service: FhirService, instrument: Instrument, rows: list[
 
 
 def _items(service: FhirService, instrument: Instrument, pairs: Pairs) -> list[ItemChange]:
+    import numpy as np
+
+    from registry.services.evaluations.statistics import item_changes
+
     if len(pairs.matched) < 2:
         return []
     ids = [r.response_id for couple in pairs.matched for r in couple]
@@ -131,6 +136,8 @@ def _items(service: FhirService, instrument: Instrument, pairs: Pairs) -> list[I
 
 def strata(pairs: Pairs, stratifier: str) -> list[Stratum]:
     """Mean change per value of ``stratifier``, small cells and their complement hidden."""
+    import numpy as np
+
     groups: dict[str, list[float]] = {}
     for pre, post in pairs.matched:
         value = getattr(post, stratifier) or "unknown"

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from registry.services.evaluations.analysis import InstrumentAnalysis
 
-Draw = Callable[[Figure], None]
+# matplotlib is imported where a chart is drawn: a worker that draws none never loads it.
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Draw = Callable[["Figure"], None]
 
 
 def paired_changes(item: InstrumentAnalysis, words: dict[str, str]) -> Draw:
     """One line per matched mentee from the score before to the score after."""
     def draw(figure: Figure) -> None:
+        from matplotlib.collections import LineCollection
+
         axes = figure.subplots()
         lines = [[(0, pre), (1, post)] for pre, post in item.changes]
         colours = ["#1f77b4" if post >= pre else "#d62728" for pre, post in item.changes]
@@ -65,6 +69,8 @@ def charts_of(item: InstrumentAnalysis, words: dict[str, str]) -> list[Draw]:
 
 
 def _render(draw: Draw, fmt: str) -> bytes:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(4.2, 2.8), dpi=100)
     draw(figure)
     figure.tight_layout()

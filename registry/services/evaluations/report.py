@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import html
 import io
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from registry.errors import InvalidRequest
 from registry.services.evaluations import charts
@@ -19,6 +18,10 @@ from registry.services.evaluations.analysis import Analysis, InstrumentAnalysis,
 from registry.services.evaluations.instruments import LANGUAGES, program_language, text_in
 from registry.services.evaluations.labels import labels
 from registry.services.fhir import FhirService
+
+# fpdf2 is imported where a PDF is made: a worker that makes none never loads it.
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FORMATS = ("html", "pdf")
 
@@ -178,6 +181,8 @@ def _latin(text: str) -> str:
 
 
 def render_pdf(analysis: Analysis, language: str) -> bytes:
+    from fpdf import FPDF
+
     words = labels(language)
     pdf = FPDF(format="A4")
     pdf.set_title(_latin(words["title"]))

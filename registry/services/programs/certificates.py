@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fpdf import FPDF
-
 from registry.errors import InvalidRequest, NotFound, Unprocessable, error
 from registry.services.fhir import FhirService
 from registry.services.programs.learning import COMPLETION, duration_minutes
@@ -149,7 +147,10 @@ def verify(service: FhirService, code: str) -> dict[str, Any]:
 
 
 def render(done: Participation, lang: str, code: str, url: str) -> bytes:
-    """The certificate as PDF (core fonts: text outside Latin-1 is replaced)."""
+    """The certificate as PDF (core fonts: text outside Latin-1 is replaced). fpdf2 is imported
+    here: a worker or command that renders no certificate never loads it."""
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(WORDS["title"][lang])
     pdf.add_page()

@@ -14,11 +14,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from typing import TYPE_CHECKING
 
 from registry.services.outcomes.disclosure.tables import SUM, Tables
+
+# numpy and scipy are imported in the functions that solve: a worker or command that releases
+# nothing never loads them.
+if TYPE_CHECKING:
+    import numpy as np
 
 Var = tuple[int, str]  # (cell index, layer)
 _EPS = 1e-7
@@ -187,6 +190,8 @@ class _Sum:
 
 def _linear_program(group: list[Var], relations: list[_Reduced], targets: list[Var],
                     lower: dict[Var, float], upper: dict[Var, float]) -> dict[Var, Interval]:
+    import numpy as np
+
     column = {v: i for i, v in enumerate(group)}
     equalities = [r for r in relations if r.equality]
     inequalities = [r for r in relations if not r.equality]
@@ -213,6 +218,9 @@ def _optimum(objective: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray, a_eq: np
              b_eq: np.ndarray, bounds: list[tuple[float | None, float | None]],
              integral: np.ndarray, whole: bool) -> float:
     """min objective.x; -inf when unbounded. Whole-number values get their integer optimum."""
+    import numpy as np
+    from scipy.optimize import linprog
+
     solution = linprog(objective, A_ub=a_ub if len(b_ub) else None,
                        b_ub=b_ub if len(b_ub) else None, A_eq=a_eq if len(b_eq) else None,
                        b_eq=b_eq if len(b_eq) else None, bounds=bounds, method="highs")
@@ -231,6 +239,9 @@ def _integer_optimum(objective: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray,
                      a_eq: np.ndarray, b_eq: np.ndarray,
                      bounds: list[tuple[float | None, float | None]], integral: np.ndarray,
                      relaxed: float) -> float:
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     constraints = []
     if len(b_ub):
         constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
@@ -244,6 +255,8 @@ def _integer_optimum(objective: np.ndarray, a_ub: np.ndarray, b_ub: np.ndarray,
 
 
 def _matrix(relations: list[_Reduced], column: dict[Var, int]) -> np.ndarray:
+    import numpy as np
+
     matrix = np.zeros((len(relations), len(column)))
     for row, relation in enumerate(relations):
         for var, coefficient in relation.terms.items():
