@@ -7,48 +7,39 @@ transaction costs a handful of round trips. Callers own the transaction (see
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from registry.storage.compartments import CompartmentRow, store_compartments
+from registry.storage.compartments import store_compartments
 from registry.storage.database import DIALECTS, chunks, is_write, one_of, scratch
-from registry.storage.rows import Current, Stored
+from registry.storage.rows import Current, RowWrite, Stored
+from registry.storage.small_write import write_small
 from registry.storage.tables import INDEX_TABLES, resource, resource_version
 from registry.storage.tables import resource_compartment as rc_table
 
 # Index rows of one kind sent per INSERT: a 1,000-entry transaction has ~20,000 of them.
 INDEX_ROWS_PER_STATEMENT = 1_000
 r, rv = resource.c, resource_version.c
-READ_CURRENT = (
-    sa.select(r.version, r.last_updated, r.deleted, r.content)
-    .where(r.res_type == sa.bindparam("res_type"), r.res_id == sa.bindparam("res_id")))
+READ_CURRENT = sa.select(r.version, r.last_updated, r.deleted, r.content).where(
+    r.res_type == sa.bindparam("res_type"), r.res_id == sa.bindparam("res_id")
+)
 READ_MANY = {
-    dialect: sa.select(r.res_id, r.version, r.last_updated, r.content)
-    .where(r.res_type == sa.bindparam("res_type"), one_of(r.res_id, "ids", dialect),
-           r.deleted.is_(False))
-    for dialect in DIALECTS}
-READ_VERSION = (
-    sa.select(rv.version, rv.last_updated, rv.method, rv.content)
-    .where(rv.res_type == sa.bindparam("res_type"), rv.res_id == sa.bindparam("res_id"),
-           rv.version == sa.bindparam("version")))
-
-
-@dataclass
-class RowWrite:
-    """One version to store: its rows as the services built them."""
-
-    res_type: str
-    res_id: str
-    current: Current | None  # the row it replaces, None for a new resource
-    stored: Stored  # version, time, content (None for a deletion), method
-    index: dict[str, list[dict[str, Any]]]  # index rows by kind, without resource_pk
-    compartment: CompartmentRow | None  # None: a deletion keeps the row it had
+    dialect: sa.select(r.res_id, r.version, r.last_updated, r.content).where(
+        r.res_type == sa.bindparam("res_type"),
+        one_of(r.res_id, "ids", dialect),
+        r.deleted.is_(False),
+    )
+    for dialect in DIALECTS
+}
+READ_VERSION = sa.select(rv.version, rv.last_updated, rv.method, rv.content).where(
+    rv.res_type == sa.bindparam("res_type"),
+    rv.res_id == sa.bindparam("res_id"),
+    rv.version == sa.bindparam("version"),
+)
 
 
 # ---- reads -------------------------------------------------------------------------------
@@ -61,8 +52,9 @@ def read_current(conn: Connection, res_type: str, res_id: str) -> Stored | None:
 
 
 def read_version(conn: Connection, res_type: str, res_id: str, version: int) -> Stored | None:
-    row = conn.execute(READ_VERSION, {"res_type": res_type, "res_id": res_id,
-                                      "version": version}).first()
+    row = conn.execute(
+        READ_VERSION, {"res_type": res_type, "res_id": res_id, "version": version}
+    ).first()
     if row is None:
         return None
     number, last_updated, method, content = row
@@ -76,10 +68,13 @@ def read_many(conn: Connection, keys: Iterable[tuple[str, str]]) -> list[Stored]
     for res_type in sorted({t for t, _ in wanted}):
         ids = [i for t, i in wanted if t == res_type]
         for chunk in chunks(ids):
-            rows = conn.execute(READ_MANY[conn.dialect.name],
-                                {"res_type": res_type, "ids": list(chunk)}).all()
-            found.extend(Stored(res_type, res_id, version, last_updated, False, content)
-                         for res_id, version, last_updated, content in rows)
+            rows = conn.execute(
+                READ_MANY[conn.dialect.name], {"res_type": res_type, "ids": list(chunk)}
+            ).all()
+            found.extend(
+                Stored(res_type, res_id, version, last_updated, False, content)
+                for res_id, version, last_updated, content in rows
+            )
     return found
 
 
@@ -91,13 +86,18 @@ def current_rows(conn: Connection, res_type: str, ids: Sequence[str]) -> dict[st
     found: dict[str, Current] = {}
     lock = is_write(conn) and conn.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(ids))):
-        select = (sa.select(r.res_id, r.pk, r.version, r.deleted, rc_table.c.published)
-                  .select_from(resource.outerjoin(rc_table, rc_table.c.resource_pk == r.pk))
-                  .where(r.res_type == res_type, r.res_id.in_(chunk)))
-        rows = conn.execute(select.order_by(r.pk).with_for_update(of=resource) if lock
-                            else select)
-        found.update({row.res_id: Current(row.pk, row.version, row.deleted,
-                                          bool(row.published)) for row in rows})
+        select = (
+            sa.select(r.res_id, r.pk, r.version, r.deleted, rc_table.c.published)
+            .select_from(resource.outerjoin(rc_table, rc_table.c.resource_pk == r.pk))
+            .where(r.res_type == res_type, r.res_id.in_(chunk))
+        )
+        rows = conn.execute(select.order_by(r.pk).with_for_update(of=resource) if lock else select)
+        found.update(
+            {
+                row.res_id: Current(row.pk, row.version, row.deleted, bool(row.published))
+                for row in rows
+            }
+        )
     return found
 
 
@@ -116,8 +116,11 @@ def is_empty(conn: Connection, ignoring: Iterable[str] = ()) -> bool:
 
 def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
     """(pk, type, id, version, content) of every current, non-deleted resource."""
-    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
-                        .where(r.deleted.is_(False)).order_by(r.pk))
+    rows = conn.execute(
+        sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
+        .where(r.deleted.is_(False))
+        .order_by(r.pk)
+    )
     return [tuple(row) for row in rows]
 
 
@@ -136,10 +139,13 @@ def _delete_index_rows(conn: Connection, pks: list[int]) -> None:
 
 
 def _delete_all_index_rows() -> sa.TextClause:
-    parts = [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
-             for kind, table in INDEX_TABLES.items()]
+    parts = [
+        f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
+        for kind, table in INDEX_TABLES.items()
+    ]
     return sa.text(f"WITH {', '.join(parts)} SELECT 1").bindparams(
-        sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger)))
+        sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger))
+    )
 
 
 DELETE_INDEX_ROWS = _delete_all_index_rows()  # built once
@@ -167,18 +173,37 @@ def clock(conn: Connection) -> int:
 
 
 def write_rows(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
-    """Store ``writes``: current, version, index and compartment rows; returns their pks."""
+    """Store ``writes``: current, version, index and compartment rows; returns their pks. A
+    small write on PostgreSQL is one statement (``registry.storage.small_write``); anything
+    else one statement per table."""
+    views = [
+        peer_view(w, w.current is not None and w.current.published and not w.current.deleted)
+        for w in writes
+    ]
+    if conn.dialect.name == "postgresql" and len(writes) <= SMALL_WRITE:
+        return write_small(conn, writes, views)
     pks = _write_current(conn, writes)
-    conn.execute(resource_version.insert(), [
-        {"resource_pk": pk, "res_type": w.res_type, "res_id": w.res_id,
-         "version": w.stored.version, "last_updated": w.stored.last_updated,
-         "method": w.stored.method, "content": w.stored.content,
-         "peer_view": peer_view(w, w.current is not None and w.current.published
-                                and not w.current.deleted)}
-        for w, pk in zip(writes, pks, strict=True)])
+    conn.execute(
+        resource_version.insert(),
+        [
+            {
+                "resource_pk": pk,
+                "res_type": w.res_type,
+                "res_id": w.res_id,
+                "version": w.stored.version,
+                "last_updated": w.stored.last_updated,
+                "method": w.stored.method,
+                "content": w.stored.content,
+                "peer_view": view,
+            }
+            for w, pk, view in zip(writes, pks, views, strict=True)
+        ],
+    )
     _write_index(conn, writes, pks)
-    store_compartments(conn, [(pk, w.compartment, w.current is not None)
-                              for w, pk in zip(writes, pks, strict=True)])
+    store_compartments(
+        conn,
+        [(pk, w.compartment, w.current is not None) for w, pk in zip(writes, pks, strict=True)],
+    )
     return pks
 
 
@@ -189,7 +214,8 @@ def peer_view(write: RowWrite, published_before: bool) -> int:
     """What a caller who sees only published records sees of this version (the withdrawal
     rule of ``registry.services.federation.withdrawal``, stored with the version)."""
     published_after = not write.stored.deleted and (
-        write.compartment.published if write.compartment is not None else published_before)
+        write.compartment.published if write.compartment is not None else published_before
+    )
     if published_after:
         return PEER_VERSION
     return PEER_WITHDRAWAL if published_before else PEER_HIDDEN
@@ -198,16 +224,22 @@ def peer_view(write: RowWrite, published_before: bool) -> int:
 def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
     new_rows, updates, pks = [], [], [0] * len(writes)
     for i, w in enumerate(writes):
-        row = {"version": w.stored.version, "last_updated": w.stored.last_updated,
-               "deleted": w.stored.deleted, "content": w.stored.content}
+        row = {
+            "version": w.stored.version,
+            "last_updated": w.stored.last_updated,
+            "deleted": w.stored.deleted,
+            "content": w.stored.content,
+        }
         if w.current is None:
             new_rows.append((i, {"res_type": w.res_type, "res_id": w.res_id, **row}))
         else:
             pks[i] = w.current.pk
             updates.append({"b_pk": w.current.pk, **row})
     if new_rows:
-        result = conn.execute(resource.insert().returning(r.pk, sort_by_parameter_order=True),
-                              [row for _, row in new_rows])
+        result = conn.execute(
+            resource.insert().returning(r.pk, sort_by_parameter_order=True),
+            [row for _, row in new_rows],
+        )
         for (i, _), pk in zip(new_rows, result.scalars(), strict=True):
             pks[i] = pk
     if updates:
@@ -217,9 +249,6 @@ def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
 
 def _write_index(conn: Connection, writes: Sequence[RowWrite], pks: list[int]) -> None:
     replaced = [pk for w, pk in zip(writes, pks, strict=True) if w.current is not None]
-    if conn.dialect.name == "postgresql" and len(writes) <= SMALL_WRITE:
-        _replace_index_rows(conn, writes, pks, replaced)
-        return
     for chunk in chunks(replaced):
         _delete_index_rows(conn, list(chunk))
     batches: dict[str, list[dict[str, Any]]] = {}
@@ -235,46 +264,4 @@ def _write_index(conn: Connection, writes: Sequence[RowWrite], pks: list[int]) -
             conn.execute(INDEX_TABLES[kind].insert(), kind_batch)
 
 
-SMALL_WRITE = 8  # resources per write whose index rows go in one statement on PostgreSQL
-
-
-def _replace_index_rows(conn: Connection, writes: Sequence[RowWrite], pks: list[int],
-                        replaced: list[int]) -> None:
-    """A small write's index rows, old ones out and new ones in, in one statement: the rows
-    travel as one array per column (``unnest``), so a single update is one round trip for its
-    index instead of one per index table. The DELETEs and INSERTs touch different rows, which
-    PostgreSQL allows in one statement."""
-    columns: dict[str, dict[str, list[Any]]] = {}
-    for w, pk in zip(writes, pks, strict=True):
-        for kind, kind_rows in w.index.items():
-            if not kind_rows:
-                continue
-            arrays = columns.setdefault(kind, {c.name: [] for c in INDEX_TABLES[kind].c})
-            for row in kind_rows:
-                for name, values in arrays.items():
-                    values.append(pk if name == "resource_pk" else row.get(name))
-    if not columns and not replaced:
-        return
-    params: dict[str, Any] = {f"{kind}_{name}": values for kind, arrays in columns.items()
-                              for name, values in arrays.items()}
-    if replaced:
-        params["pks"] = replaced
-    conn.execute(_replace_index_statement(tuple(sorted(columns)), bool(replaced)), params)
-
-
-@functools.cache
-def _replace_index_statement(kinds: tuple[str, ...], replacing: bool) -> sa.TextClause:
-    parts: list[str] = []
-    binds: list[sa.BindParameter[Any]] = []
-    if replacing:
-        parts += [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
-                  for kind, table in INDEX_TABLES.items()]
-        binds.append(sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger)))
-    for kind in kinds:
-        table = INDEX_TABLES[kind]
-        names = [c.name for c in table.c]
-        arrays = ", ".join(f":{kind}_{name}" for name in names)
-        parts.append(f"i_{kind} AS (INSERT INTO {table.name} ({', '.join(names)}) "
-                     f"SELECT * FROM unnest({arrays}))")
-        binds += [sa.bindparam(f"{kind}_{c.name}", type_=sa.ARRAY(c.type)) for c in table.c]
-    return sa.text(f"WITH {', '.join(parts)} SELECT 1").bindparams(*binds)
+SMALL_WRITE = 8  # writes per batch stored in one statement on PostgreSQL

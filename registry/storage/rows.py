@@ -1,4 +1,5 @@
-"""What the store hands back: one stored version of a resource, and a resource's current row."""
+"""What the store hands back (one stored version of a resource, a resource's current row) and
+what it is given to store (a version's rows)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import orjson
 
 from registry.errors import Gone
+from registry.storage.compartments import Compartment
 
 
 @dataclass(slots=True)
@@ -54,3 +56,15 @@ class Current:
     version: int
     deleted: bool
     published: bool = False
+
+
+@dataclass
+class RowWrite:
+    """One version to store: its rows as the services built them."""
+
+    res_type: str
+    res_id: str
+    current: Current | None  # the row it replaces, None for a new resource
+    stored: Stored  # version, time, content (None for a deletion), method
+    index: dict[str, list[dict[str, Any]]]  # index rows by kind, without resource_pk
+    compartment: Compartment | None  # None: a deletion keeps the row it had

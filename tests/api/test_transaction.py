@@ -231,11 +231,11 @@ def test_a_large_transaction_persists_in_rounds_of_writes_and_all_of_them(
             for i in range(0, 12, version)])  # version 2 updates half of them and adds none
 
     rounds: list[int] = []
-    write_current = resources._write_current
+    write_rows = resources.write_rows
 
     def counted(conn: Any, writes: list) -> list[int]:
         rounds.append(len(writes))
-        return write_current(conn, writes)
+        return write_rows(conn, writes)
 
     def rows_of(prefix: str) -> dict[str, int]:
         with app.extensions["registry.database"].transaction(write=False) as conn:
@@ -246,7 +246,7 @@ def test_a_large_transaction_persists_in_rounds_of_writes_and_all_of_them(
                         table.c.resource_pk.in_(pks))).scalar_one()
                     for name, table in tables.items()}
 
-    monkeypatch.setattr(resources, "_write_current", counted)
+    monkeypatch.setattr(resources, "write_rows", counted)
     for version in (1, 2):
         assert fhir.post("", bundle_of("whole", version)).status_code == 200
     whole, rounds[:] = list(rounds), []

@@ -16,8 +16,7 @@ from registry.storage import resources as rows
 from registry.storage.compartments import Compartment
 from registry.storage.database import chunks, is_write
 from registry.storage.outcomes import store_facts
-from registry.storage.resources import RowWrite
-from registry.storage.rows import Stored
+from registry.storage.rows import RowWrite, Stored
 from registry.storage.values import instant
 
 # Writes stored per round of statements: a 1,000-entry transaction's rows built in one go
