@@ -24,22 +24,18 @@ from registry.storage.tables import resource_compartment as rc_table
 # Index rows of one kind sent per INSERT: a 1,000-entry transaction has ~20,000 of them.
 INDEX_ROWS_PER_STATEMENT = 1_000
 r, rv = resource.c, resource_version.c
-READ_CURRENT = sa.select(r.version, r.last_updated, r.deleted, r.content).where(
-    r.res_type == sa.bindparam("res_type"), r.res_id == sa.bindparam("res_id")
-)
+READ_CURRENT = (
+    sa.select(r.version, r.last_updated, r.deleted, r.content)
+    .where(r.res_type == sa.bindparam("res_type"), r.res_id == sa.bindparam("res_id")))
 READ_MANY = {
-    dialect: sa.select(r.res_id, r.version, r.last_updated, r.content).where(
-        r.res_type == sa.bindparam("res_type"),
-        one_of(r.res_id, "ids", dialect),
-        r.deleted.is_(False),
-    )
-    for dialect in DIALECTS
-}
-READ_VERSION = sa.select(rv.version, rv.last_updated, rv.method, rv.content).where(
-    rv.res_type == sa.bindparam("res_type"),
-    rv.res_id == sa.bindparam("res_id"),
-    rv.version == sa.bindparam("version"),
-)
+    dialect: sa.select(r.res_id, r.version, r.last_updated, r.content)
+    .where(r.res_type == sa.bindparam("res_type"), one_of(r.res_id, "ids", dialect),
+           r.deleted.is_(False))
+    for dialect in DIALECTS}
+READ_VERSION = (
+    sa.select(rv.version, rv.last_updated, rv.method, rv.content)
+    .where(rv.res_type == sa.bindparam("res_type"), rv.res_id == sa.bindparam("res_id"),
+           rv.version == sa.bindparam("version")))
 
 
 # ---- reads -------------------------------------------------------------------------------
@@ -52,9 +48,8 @@ def read_current(conn: Connection, res_type: str, res_id: str) -> Stored | None:
 
 
 def read_version(conn: Connection, res_type: str, res_id: str, version: int) -> Stored | None:
-    row = conn.execute(
-        READ_VERSION, {"res_type": res_type, "res_id": res_id, "version": version}
-    ).first()
+    row = conn.execute(READ_VERSION, {"res_type": res_type, "res_id": res_id,
+                                      "version": version}).first()
     if row is None:
         return None
     number, last_updated, method, content = row
@@ -68,13 +63,10 @@ def read_many(conn: Connection, keys: Iterable[tuple[str, str]]) -> list[Stored]
     for res_type in sorted({t for t, _ in wanted}):
         ids = [i for t, i in wanted if t == res_type]
         for chunk in chunks(ids):
-            rows = conn.execute(
-                READ_MANY[conn.dialect.name], {"res_type": res_type, "ids": list(chunk)}
-            ).all()
-            found.extend(
-                Stored(res_type, res_id, version, last_updated, False, content)
-                for res_id, version, last_updated, content in rows
-            )
+            rows = conn.execute(READ_MANY[conn.dialect.name],
+                                {"res_type": res_type, "ids": list(chunk)}).all()
+            found.extend(Stored(res_type, res_id, version, last_updated, False, content)
+                         for res_id, version, last_updated, content in rows)
     return found
 
 
@@ -86,18 +78,13 @@ def current_rows(conn: Connection, res_type: str, ids: Sequence[str]) -> dict[st
     found: dict[str, Current] = {}
     lock = is_write(conn) and conn.dialect.name == "postgresql"
     for chunk in chunks(sorted(set(ids))):
-        select = (
-            sa.select(r.res_id, r.pk, r.version, r.deleted, rc_table.c.published)
-            .select_from(resource.outerjoin(rc_table, rc_table.c.resource_pk == r.pk))
-            .where(r.res_type == res_type, r.res_id.in_(chunk))
-        )
-        rows = conn.execute(select.order_by(r.pk).with_for_update(of=resource) if lock else select)
-        found.update(
-            {
-                row.res_id: Current(row.pk, row.version, row.deleted, bool(row.published))
-                for row in rows
-            }
-        )
+        select = (sa.select(r.res_id, r.pk, r.version, r.deleted, rc_table.c.published)
+                  .select_from(resource.outerjoin(rc_table, rc_table.c.resource_pk == r.pk))
+                  .where(r.res_type == res_type, r.res_id.in_(chunk)))
+        rows = conn.execute(select.order_by(r.pk).with_for_update(of=resource) if lock
+                            else select)
+        found.update({row.res_id: Current(row.pk, row.version, row.deleted,
+                                          bool(row.published)) for row in rows})
     return found
 
 
@@ -116,11 +103,8 @@ def is_empty(conn: Connection, ignoring: Iterable[str] = ()) -> bool:
 
 def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
     """(pk, type, id, version, content) of every current, non-deleted resource."""
-    rows = conn.execute(
-        sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
-        .where(r.deleted.is_(False))
-        .order_by(r.pk)
-    )
+    rows = conn.execute(sa.select(r.pk, r.res_type, r.res_id, r.version, r.content)
+                        .where(r.deleted.is_(False)).order_by(r.pk))
     return [tuple(row) for row in rows]
 
 
@@ -139,13 +123,10 @@ def _delete_index_rows(conn: Connection, pks: list[int]) -> None:
 
 
 def _delete_all_index_rows() -> sa.TextClause:
-    parts = [
-        f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
-        for kind, table in INDEX_TABLES.items()
-    ]
+    parts = [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
+             for kind, table in INDEX_TABLES.items()]
     return sa.text(f"WITH {', '.join(parts)} SELECT 1").bindparams(
-        sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger))
-    )
+        sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger)))
 
 
 DELETE_INDEX_ROWS = _delete_all_index_rows()  # built once
@@ -176,34 +157,19 @@ def write_rows(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
     """Store ``writes``: current, version, index and compartment rows; returns their pks. A
     small write on PostgreSQL is one statement (``registry.storage.small_write``); anything
     else one statement per table."""
-    views = [
-        peer_view(w, w.current is not None and w.current.published and not w.current.deleted)
-        for w in writes
-    ]
+    views = [peer_view(w, w.current is not None and w.current.published
+                       and not w.current.deleted) for w in writes]
     if conn.dialect.name == "postgresql" and len(writes) <= SMALL_WRITE:
         return write_small(conn, writes, views)
     pks = _write_current(conn, writes)
-    conn.execute(
-        resource_version.insert(),
-        [
-            {
-                "resource_pk": pk,
-                "res_type": w.res_type,
-                "res_id": w.res_id,
-                "version": w.stored.version,
-                "last_updated": w.stored.last_updated,
-                "method": w.stored.method,
-                "content": w.stored.content,
-                "peer_view": view,
-            }
-            for w, pk, view in zip(writes, pks, views, strict=True)
-        ],
-    )
+    conn.execute(resource_version.insert(), [
+        {"resource_pk": pk, "res_type": w.res_type, "res_id": w.res_id,
+         "version": w.stored.version, "last_updated": w.stored.last_updated,
+         "method": w.stored.method, "content": w.stored.content, "peer_view": view}
+        for w, pk, view in zip(writes, pks, views, strict=True)])
     _write_index(conn, writes, pks)
-    store_compartments(
-        conn,
-        [(pk, w.compartment, w.current is not None) for w, pk in zip(writes, pks, strict=True)],
-    )
+    store_compartments(conn, [(pk, w.compartment, w.current is not None)
+                              for w, pk in zip(writes, pks, strict=True)])
     return pks
 
 
@@ -214,8 +180,7 @@ def peer_view(write: RowWrite, published_before: bool) -> int:
     """What a caller who sees only published records sees of this version (the withdrawal
     rule of ``registry.services.federation.withdrawal``, stored with the version)."""
     published_after = not write.stored.deleted and (
-        write.compartment.published if write.compartment is not None else published_before
-    )
+        write.compartment.published if write.compartment is not None else published_before)
     if published_after:
         return PEER_VERSION
     return PEER_WITHDRAWAL if published_before else PEER_HIDDEN
@@ -224,22 +189,16 @@ def peer_view(write: RowWrite, published_before: bool) -> int:
 def _write_current(conn: Connection, writes: Sequence[RowWrite]) -> list[int]:
     new_rows, updates, pks = [], [], [0] * len(writes)
     for i, w in enumerate(writes):
-        row = {
-            "version": w.stored.version,
-            "last_updated": w.stored.last_updated,
-            "deleted": w.stored.deleted,
-            "content": w.stored.content,
-        }
+        row = {"version": w.stored.version, "last_updated": w.stored.last_updated,
+               "deleted": w.stored.deleted, "content": w.stored.content}
         if w.current is None:
             new_rows.append((i, {"res_type": w.res_type, "res_id": w.res_id, **row}))
         else:
             pks[i] = w.current.pk
             updates.append({"b_pk": w.current.pk, **row})
     if new_rows:
-        result = conn.execute(
-            resource.insert().returning(r.pk, sort_by_parameter_order=True),
-            [row for _, row in new_rows],
-        )
+        result = conn.execute(resource.insert().returning(r.pk, sort_by_parameter_order=True),
+                              [row for _, row in new_rows])
         for (i, _), pk in zip(new_rows, result.scalars(), strict=True):
             pks[i] = pk
     if updates:

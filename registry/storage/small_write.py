@@ -29,28 +29,15 @@ from registry.storage.rows import RowWrite
 from registry.storage.tables import INDEX_TABLES, resource, resource_compartment, resource_version
 
 # The writes document: one object per write, its position ``i`` first.
-WRITE_FIELDS = (
-    ("i", "integer"),
-    ("pk", "bigint"),
-    ("res_type", "varchar"),
-    ("res_id", "varchar"),
-    ("version", "integer"),
-    ("last_updated", "bigint"),
-    ("deleted", "boolean"),
-    ("content", "text"),
-    ("method", "varchar"),
-    ("peer_view", "smallint"),
-    ("has_compartment", "boolean"),
-    ("hub", "varchar"),
-    ("spoke", "varchar"),
-    ("country", "varchar"),
-    ("published", "boolean"),
-)
+WRITE_FIELDS = (("i", "integer"), ("pk", "bigint"), ("res_type", "varchar"),
+                ("res_id", "varchar"), ("version", "integer"), ("last_updated", "bigint"),
+                ("deleted", "boolean"), ("content", "text"), ("method", "varchar"),
+                ("peer_view", "smallint"), ("has_compartment", "boolean"), ("hub", "varchar"),
+                ("spoke", "varchar"), ("country", "varchar"), ("published", "boolean"))
 
 
-def write_small(
-    conn: Connection, writes: Sequence[RowWrite], peer_views: Sequence[int]
-) -> list[int]:
+def write_small(conn: Connection, writes: Sequence[RowWrite], peer_views: Sequence[int]
+                ) -> list[int]:
     """Store ``writes`` (``peer_views`` as ``resources.peer_view`` gave them) in one
     statement; returns the pk of each write's current row, in order."""
     documents: dict[str, list[dict[str, Any]]] = {}
@@ -60,31 +47,20 @@ def write_small(
     kinds = tuple(sorted(kind for kind, rows in documents.items() if rows))
     replacing = any(w.current is not None for w in writes)
     params = {f"idx_{kind}": orjson.dumps(documents[kind]).decode() for kind in kinds}
-    params["writes"] = orjson.dumps(
-        [_write(i, w, view) for i, (w, view) in enumerate(zip(writes, peer_views, strict=True))]
-    ).decode()
+    params["writes"] = orjson.dumps([_write(i, w, view) for i, (w, view)
+                                     in enumerate(zip(writes, peer_views, strict=True))]
+                                    ).decode()
     return list(conn.execute(_statement(kinds, replacing), params).scalars())
 
 
 def _write(i: int, w: RowWrite, peer_view: int) -> dict[str, Any]:
     c = w.compartment
-    return {
-        "i": i,
-        "pk": None if w.current is None else w.current.pk,
-        "res_type": w.res_type,
-        "res_id": w.res_id,
-        "version": w.stored.version,
-        "last_updated": w.stored.last_updated,
-        "deleted": w.stored.deleted,
-        "content": w.stored.content,
-        "method": w.stored.method,
-        "peer_view": peer_view,
-        "has_compartment": c is not None,
-        "hub": c and c.hub,
-        "spoke": c and c.spoke,
-        "country": c and c.country,
-        "published": c is not None and c.published,
-    }
+    return {"i": i, "pk": None if w.current is None else w.current.pk,
+            "res_type": w.res_type, "res_id": w.res_id, "version": w.stored.version,
+            "last_updated": w.stored.last_updated, "deleted": w.stored.deleted,
+            "content": w.stored.content, "method": w.stored.method, "peer_view": peer_view,
+            "has_compartment": c is not None, "hub": c and c.hub, "spoke": c and c.spoke,
+            "country": c and c.country, "published": c is not None and c.published}
 
 
 @functools.cache
@@ -96,35 +72,28 @@ def _statement(kinds: tuple[str, ...], replacing: bool) -> sa.TextClause:
     parts = [
         f"w AS (SELECT * FROM json_to_recordset(CAST(:writes AS json)) AS w({fields}))",
         f"new AS (INSERT INTO {r} (res_type, res_id, version, last_updated, deleted, content) "
-        f"SELECT res_type, res_id, version, last_updated, deleted, content FROM w "
-        f"WHERE pk IS NULL ORDER BY i RETURNING pk, res_type, res_id)",
+        "SELECT res_type, res_id, version, last_updated, deleted, content FROM w "
+        "WHERE pk IS NULL ORDER BY i RETURNING pk, res_type, res_id)",
         "keys AS (SELECT w.i, coalesce(w.pk, new.pk) AS pk FROM w LEFT JOIN new "
         "ON w.pk IS NULL AND new.res_type = w.res_type AND new.res_id = w.res_id)",
         f"v AS (INSERT INTO {rv} (resource_pk, res_type, res_id, version, last_updated, method, "
-        f"content, peer_view) SELECT keys.pk, w.res_type, w.res_id, w.version, w.last_updated, "
-        f"w.method, w.content, w.peer_view FROM w JOIN keys USING (i) ORDER BY w.i)",
+        "content, peer_view) SELECT keys.pk, w.res_type, w.res_id, w.version, w.last_updated, "
+        "w.method, w.content, w.peer_view FROM w JOIN keys USING (i) ORDER BY w.i)",
         f"c AS (INSERT INTO {rc} (resource_pk, hub, spoke, country, published) "
-        f"SELECT keys.pk, w.hub, w.spoke, w.country, w.published FROM w JOIN keys USING (i) "
-        f"WHERE w.has_compartment ON CONFLICT (resource_pk) DO UPDATE SET hub = excluded.hub, "
-        f"spoke = excluded.spoke, country = excluded.country, published = excluded.published)",
-    ]
+        "SELECT keys.pk, w.hub, w.spoke, w.country, w.published FROM w JOIN keys USING (i) "
+        "WHERE w.has_compartment ON CONFLICT (resource_pk) DO UPDATE SET hub = excluded.hub, "
+        "spoke = excluded.spoke, country = excluded.country, published = excluded.published)"]
     if replacing:
-        parts.append(
-            f"u AS (UPDATE {r} SET version = w.version, last_updated = w.last_updated, "
-            f"deleted = w.deleted, content = w.content FROM w WHERE {r}.pk = w.pk)"
-        )
-        parts += [
-            f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk IN "
-            f"(SELECT pk FROM w WHERE pk IS NOT NULL))"
-            for kind, table in INDEX_TABLES.items()
-        ]
+        parts.append(f"u AS (UPDATE {r} SET version = w.version, last_updated = w.last_updated, "
+                     f"deleted = w.deleted, content = w.content FROM w WHERE {r}.pk = w.pk)")
+        parts += [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk IN "
+                  "(SELECT pk FROM w WHERE pk IS NOT NULL))"
+                  for kind, table in INDEX_TABLES.items()]
     for kind in kinds:
         table = INDEX_TABLES[kind]
         names = [c.name for c in table.c]
         values = ", ".join("keys.pk" if n == "resource_pk" else f"x.{n}" for n in names)
-        parts.append(
-            f"i_{kind} AS (INSERT INTO {table.name} ({', '.join(names)}) "
-            f"SELECT {values} FROM json_populate_recordset(NULL::{table.name}, "
-            f"CAST(:idx_{kind} AS json)) AS x JOIN keys ON keys.i = x.resource_pk)"
-        )
+        parts.append(f"i_{kind} AS (INSERT INTO {table.name} ({', '.join(names)}) "
+                     f"SELECT {values} FROM json_populate_recordset(NULL::{table.name}, "
+                     f"CAST(:idx_{kind} AS json)) AS x JOIN keys ON keys.i = x.resource_pk)")
     return sa.text(f"WITH {', '.join(parts)} SELECT pk FROM keys ORDER BY i")
