@@ -37,13 +37,15 @@ class CpuSnapshot:
 class CpuMeter:
     """Reads the CPU time of a server's process tree, of the database and of this process."""
 
-    def __init__(self, server_pid: int, *, database: bool) -> None:
+    def __init__(self, server_pid: int, *, database: bool,
+                 excluded: frozenset[int] = frozenset()) -> None:
         self.server_pid = server_pid
         self.database = database
+        self.excluded = excluded  # database processes of the harness itself (a sampler's)
 
     def snapshot(self) -> CpuSnapshot:
         return CpuSnapshot(server=_tree_seconds(self.server_pid),
-                           database=_database_seconds() if self.database else {},
+                           database=_database_seconds(self.excluded) if self.database else {},
                            client=_seconds([psutil.Process()]))
 
     def per_request(self, before: CpuSnapshot, after: CpuSnapshot,
@@ -79,9 +81,9 @@ def _tree_seconds(pid: int) -> dict[int, float]:
         return {}
 
 
-def _database_seconds() -> dict[int, float]:
+def _database_seconds(excluded: frozenset[int]) -> dict[int, float]:
     return _seconds(p for p in psutil.process_iter(["name"])
-                    if p.info["name"] in DATABASE_PROCESS_NAMES)
+                    if p.info["name"] in DATABASE_PROCESS_NAMES and p.pid not in excluded)
 
 
 def _seconds(processes: Iterable[psutil.Process]) -> dict[int, float]:

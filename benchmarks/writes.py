@@ -5,7 +5,11 @@ practitioners, each request a new version of a different resource, so that clien
 queue on one row) are sent by 1, 4 and 8 client threads against ``registry serve`` on a freshly
 loaded network. Each row gives throughput, p50 and p95 latency, and the CPU per request spent
 by the server and by the database (``benchmarks.cpu``), so a change in throughput can be told
-apart from a change in cost. The JSON result is written under ``benchmarks/results/``.
+apart from a change in cost. Each row also gives the cores its three processes used together
+and the whole machine's busy cores (other tenants included), and on PostgreSQL what the
+database's active sessions waited on (``benchmarks.waits``): a row that neither fills the
+cores nor waits on locks is waiting on its commits' WAL flushes. The JSON result is written
+under ``benchmarks/results/``.
 
 This is the question of the write issue: with one global writer lock, throughput stays flat
 from one client to four; with row locks and a history frontier it should grow with the cores
@@ -19,6 +23,7 @@ import random
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +31,14 @@ import orjson
 
 from benchmarks.__main__ import positive
 from benchmarks.client import Call, Driver
-from benchmarks.cpu import CpuMeter
+from benchmarks.cpu import CpuMeter, CpuSnapshot
 from benchmarks.databases import bench_databases
 from benchmarks.dataset import Resource, load_network, network_resources, without_server_meta
 from benchmarks.report import code_version
 from benchmarks.runner import RATE_LIMIT, _analyze, _headers, _token
 from benchmarks.server import LOOPBACK, ServerProcess, free_port, registry_command
 from benchmarks.settings import POSTGRES_SERVER, RESULTS_DIR, parse_scale, scale_label
+from benchmarks.waits import MachineCpu, WaitSampler
 from registry.app import build_node
 from registry.config import load_settings
 from registry.storage.database import create_engine
@@ -85,14 +91,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RATE_LIMIT": RATE_LIMIT}
             command = registry_command(port=port, workers=args.workers, threads=args.threads)
             rows = []
-            with ServerProcess(command, port=port, env=env, log_path=work / "registry.log",
-                               ready_path="/fhir/metadata", sample_memory=False) as server:
+            on_postgres = args.db == "postgresql"
+            with (ServerProcess(command, port=port, env=env, log_path=work / "registry.log",
+                                ready_path="/fhir/metadata", sample_memory=False) as server,
+                  _waits(dbs.registry_url, on_postgres) as waits):
                 assert server.process is not None
-                cpu = CpuMeter(server.process.pid, database=args.db == "postgresql")
+                excluded = frozenset({waits.excluded_pid} if waits else ())
+                cpu = CpuMeter(server.process.pid, database=on_postgres, excluded=excluded)
                 for round_no, clients in enumerate(args.client_counts):
                     for kind in ("create", "update"):
                         calls = _calls(kind, practitioners, args.requests, round_no)
-                        rows.append(_measure(args, port, headers, cpu, kind, clients, calls))
+                        rows.append(_measure(args, port, headers, (cpu, waits), kind, clients,
+                                             calls))
     return {"meta": {"db": args.db, "scale": scale_label(args.scale), "code": code_version(),
                      "workers": args.workers, "threads": args.threads,
                      "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
@@ -118,18 +128,39 @@ def _calls(kind: str, practitioners: list[Resource], count: int, round_no: int) 
     return calls
 
 
-def _measure(args: argparse.Namespace, port: int, headers: dict[str, str], cpu: CpuMeter,
-             kind: str, clients: int, calls: list[Call]) -> dict[str, Any]:
+def _waits(url: str, on_postgres: bool) -> WaitSampler | nullcontext[None]:
+    return WaitSampler(url) if on_postgres else nullcontext()
+
+
+def _measure(args: argparse.Namespace, port: int, headers: dict[str, str],
+             meters: tuple[CpuMeter, WaitSampler | None], kind: str, clients: int,
+             calls: list[Call]) -> dict[str, Any]:
+    cpu, waits = meters
     warm, measured = calls[:clients * 4], calls[clients * 4:]
     driver = Driver(LOOPBACK, port, headers, threads=clients, duration=args.duration,
                     max_requests=len(measured), progress=not args.no_progress)
     driver.warm(warm, len(warm))
-    before = cpu.snapshot()
+    machine, before = MachineCpu(), cpu.snapshot()
+    if waits:
+        waits.start()
     result = driver.run(measured, f"{kind} x{clients}")
+    if waits:
+        waits.stop()
     after = cpu.snapshot()
     summary = result.summary()
     return {"kind": kind, "clients": clients, **summary,
-            "cpu_us_per_request": cpu.per_request(before, after, result.requests)}
+            "cpu_us_per_request": cpu.per_request(before, after, result.requests),
+            "cores": {"used": _cores(before, after, result.seconds),
+                      "machine_busy": machine.busy_cores()},
+            "waits": waits.shares() if waits else None}
+
+
+def _cores(before: CpuSnapshot, after: CpuSnapshot, seconds: float) -> float:
+    """CPU seconds of the server, the database and the client over the wall-clock seconds."""
+    spent = sum(seconds_after - getattr(before, group).get(pid, 0.0)
+                for group in ("server", "database", "client")
+                for pid, seconds_after in getattr(after, group).items())
+    return round(spent / seconds, 2) if seconds > 0 else 0.0
 
 
 def render(result: dict[str, Any]) -> str:
@@ -137,13 +168,20 @@ def render(result: dict[str, Any]) -> str:
     lines = [f"writes on {meta['db']} at {meta['scale']} ({meta['workers']} workers x "
              f"{meta['threads']} threads), code {meta['code']}",
              f"{'kind':<8}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-             f"{'server µs':>11}{'db µs':>9}{'errors':>8}"]
+             f"{'server µs':>11}{'db µs':>9}{'errors':>8}{'cores':>7}{'machine':>9}"]
     for row in result["rows"]:
-        cpu = row["cpu_us_per_request"]
+        cpu, cores = row["cpu_us_per_request"], row["cores"]
         db = "-" if cpu["database"] is None else f"{cpu['database']:,.0f}"
         lines.append(f"{row['kind']:<8}{row['clients']:>8}{row['requests_per_s']:>9,.1f}"
                      f"{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{cpu['server']:>11,.0f}"
-                     f"{db:>9}{row['errors']:>8}")
+                     f"{db:>9}{row['errors']:>8}{cores['used']:>7.2f}"
+                     f"{cores['machine_busy']:>9.2f}")
+    waits = [r for r in result["rows"] if r.get("waits")]
+    if waits:
+        lines.append("database sessions, share of active samples (CPU = waiting on nothing):")
+    for row in waits:
+        shares = ", ".join(f"{event} {share:.0%}" for event, share in row["waits"].items())
+        lines.append(f"  {row['kind']} x{row['clients']}: {shares}")
     by = {(r["kind"], r["clients"]): r["requests_per_s"] for r in result["rows"]}
     for kind in ("create", "update"):
         one = by.get((kind, 1))
