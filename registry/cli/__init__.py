@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup
 from registry.cli import (
     attendance,
     db,
+    deid,
     demo,
     evaluation,
     federation,
@@ -30,7 +31,7 @@ from registry.config import ConfigError, load_settings
 GROUPS = (db.group, tokens.group, security.group, attendance.group, evaluation.group,
           evaluation.report_group, measures.group, programs.calendar_group,
           programs.programs_group, programs.certificate_group, federation.node_group,
-          federation.peer_group, federation.duplicates_group)
+          federation.peer_group, federation.duplicates_group, deid.group)
 COMMANDS = (serve.serve, demo.demo, federation.sync)
 FLASK_OPTIONS = frozenset({"env_file", "app", "debug"})
 

@@ -108,6 +108,14 @@ def current_resources(conn: Connection) -> list[tuple[int, str, str, int, str]]:
     return [tuple(row) for row in rows]
 
 
+def current_of_types(conn: Connection, res_types: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(type, id, content) of every current, non-deleted resource of ``res_types``."""
+    rows = conn.execute(sa.select(r.res_type, r.res_id, r.content)
+                        .where(r.deleted.is_(False), r.res_type.in_(list(res_types)))
+                        .order_by(r.pk))
+    return [(row.res_type, row.res_id, row.content) for row in rows]
+
+
 # ---- writes ------------------------------------------------------------------------------
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from .addresses import with_floor
 from .findings import Finding, merge, replace
 from .names import clinical_spans, find_names
 from .normalize import normalize
 from .numbers import find_numbers
 from .patterns import find_patterns
+from .places import find_places
 from .propagate import find_known, propagate
 from .spelled import find_spelled
 from .xhtml import scrub_xhtml
@@ -38,7 +40,8 @@ def find_identifiers(text: str, language: str | None = None,
     del language  # every language's recognizers run: case texts mix languages
     view = normalize(text)
     seen = view.text
-    found = find_patterns(seen) + find_numbers(seen) + find_spelled(seen) + find_names(seen)
+    found = with_floor(seen, find_patterns(seen)) + find_numbers(seen) + find_spelled(seen)
+    found += find_names(seen) + find_places(seen)
     found += find_known(seen, known or {})
     found += propagate(seen, found)
     found = _outside_clinical_terms(seen, found)

@@ -34,6 +34,8 @@ HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
 HEAD_AFTER = re.compile(r"(?:['’]s?)?[\s-]+([^\W\d_]+)")
 EPONYM_AFTER_HEAD = re.compile(
     rf"(?<![\w-])([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*({CAPS}(?:[ -]{CAPS})?)")
+ACRONYM_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]|[A-Z][A-Za-z]{0,4}[A-Z][A-Za-z]{0,4}) $")
+EXPANSION = re.compile(r" \(([^\W\d_][^()]{2,80})\)")
 EPONYM_BEFORE_HEAD = re.compile(rf"({CAPS}(?: {CAPS})?)(?:['’]s?)?[\s-]+([^\W\d_]+)")
 
 
@@ -78,6 +80,13 @@ def _glued(text: str, w: Word) -> bool:
     return len(w.text) <= 3 and "/" in (before, after)
 
 
+def _after_acronym(text: str, w: Word) -> bool:
+    """'HCV Ab', 'Hep C Ag': a short word written after capitals is a test's part, not a name."""
+    if len(w.text) > 3 or w.text.isupper():
+        return False
+    return ACRONYM_BEFORE.search(text[max(0, w.start - 8):w.start]) is not None
+
+
 def _inner_capital(w: Word, lex: Lexicon) -> bool:
     """'GeneXpert', 'PEth', 'HBeAg': capitals inside a word mark a term, unless 'McLeod'."""
     letters = w.text
@@ -97,6 +106,8 @@ def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
     if w.key in lex.eponyms:
         return True  # judged with its neighbours: 'Tobias Crohn' is a name, 'Crohn' alone not
     if w.key in lex.not_names or _glued(text, w) or _inner_capital(w, lex):
+        return False
+    if _after_acronym(text, w):
         return False
     if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
         return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
@@ -218,8 +229,10 @@ def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
         return "name" if _cued(text, run[0].start, lex) or _initials_lead(text, run) else None
     if in_clinical_context(text, run[0].start, run[-1].end):
         return None
-    if _cued(text, run[0].start, lex):
+    if _cued(text, run[0].start, lex) or _honorific_initial(text, run, lex):
         return "name"
+    if len(caps) == 1 and _spelled_out(text, caps[0]):
+        return None  # 'ELSA (équipe de liaison et de soins en addictologie)': an acronym
     if all(w.key in lex.eponyms or w.key in lex.not_names for w in caps):
         return None  # 'Crohn', 'Guillain-Barré': an eponym alone names a condition
     if all(w.text.isupper() for w in caps):
@@ -241,6 +254,22 @@ def _verdict(text: str, run: list[Word], lex: Lexicon) -> str | None:
     if len(caps) >= 2 or not _sentence_initial(text, run[0].start):
         return "name"  # capitalised and not vocabulary: a proper noun
     return "name" if not ambiguous and _verb_follows(text, run[-1], lex) else None
+
+
+def _honorific_initial(text: str, run: list[Word], lex: Lexicon) -> bool:
+    """'M. Ouattara', 'D. Fermín': an abbreviated honorific opens the run."""
+    first = run[0]
+    return len(run) >= 2 and _is_initial(text, first) and first.key in lex.honorifics \
+        and text[first.end:first.end + 1] == "."
+
+
+def _spelled_out(text: str, w: Word) -> bool:
+    """An acronym followed by its expansion in brackets, its letters the words' initials."""
+    match = EXPANSION.match(text, w.end)
+    if not w.text.isupper() or match is None:
+        return False
+    initials = iter(fold(word[0]) for word in WORD.findall(match.group(1)))
+    return all(letter in initials for letter in fold(w.text))
 
 
 def _verb_follows(text: str, last: Word, lex: Lexicon) -> bool:
@@ -329,7 +358,7 @@ def find_names(text: str) -> list[Finding]:
 
 def _find_names(text: str) -> list[Finding]:
     lex = lexicon()
-    found = find_lower_case_names(text)
+    found = find_lower_case_names(text) + find_apposition_names(text) + find_nicknames(text)
     for run in _runs(text, _words(text), lex):
         run = _trim(text, run, lex)
         kind = _verdict(text, run, lex) if run else None
@@ -339,3 +368,50 @@ def _find_names(text: str) -> list[Finding]:
         priority = NAME_PRIORITY if kind == "name" else LOCATION_PRIORITY
         found.append(Finding(run[0].start, end, kind, priority))
     return found
+
+
+APPOSITION_AGE = re.compile(
+    r"\)?\s*[,(]\s*\d{1,3}\s*(?:a\b|anos\b|años\b|ans\b|yo\b|y/o|y\.o\.|years?\b|yrs?\b|"
+    r"[MFHmfh]\b)")
+NICKNAME = re.compile(rf"({CAPS})\s+[\"“«]\s*([^\W\d_]{{2,}})\s*[\"”»]\s+({CAPS})")
+MIN_APPOSITION = 2
+
+
+def find_apposition_names(text: str) -> list[Finding]:
+    """'ilyas el amrani (16 ans', 'JOSÉ DA CRUZ, 52 anos': a name in one case before an age.
+
+    Words are taken back from the age while each could be part of a name (a particle, a name
+    of the lexicons, or a word that is neither vocabulary nor a clinical term); two at least.
+    """
+    lex = lexicon()
+    found = []
+    for age in APPOSITION_AGE.finditer(text):
+        words = list(LOWER_WORD.finditer(text[max(0, age.start() - 80):age.start()]))
+        offset = max(0, age.start() - 80)
+        start, taken, upper = age.start(), 0, None
+        for match in reversed(words):
+            gap = text[offset + match.end():start]
+            word = match.group()
+            if gap.strip(" (") or not (word.islower() or word.isupper()) \
+                    or upper not in (None, word.isupper()):
+                break
+            key = fold(word)
+            if key not in lex.particles and not _apposed_name_word(key, lex):
+                break
+            upper = word.isupper() if key not in lex.particles else upper
+            start, taken = offset + match.start(), taken + (key not in lex.particles)
+        if taken >= MIN_APPOSITION:
+            while fold(text[start:].split(" ", 1)[0]) in lex.particles:
+                start = text.index(" ", start) + 1
+            found.append(Finding(start, age.start(), "name", NAME_PRIORITY))
+    return found
+
+
+def _apposed_name_word(key: str, lex: Lexicon) -> bool:
+    return lower_name_word(key, lex) or key in lex.given_ambiguous \
+        or key in lex.surnames_ambiguous
+
+
+def find_nicknames(text: str) -> list[Finding]:
+    """'Thaddeus "Tad" Kowalczyk': a quoted word between two capitalised words is a name."""
+    return [Finding(m.start(), m.end(), "name", NAME_PRIORITY) for m in NICKNAME.finditer(text)]

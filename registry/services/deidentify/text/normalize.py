@@ -1,7 +1,8 @@
 """A view of the text in which disguised identifiers look ordinary, mapped back to the original.
 
 Digits written in superscript or full width ('⁴⁴⁷²', '５０２') read as ASCII digits after
-NFKC; zero-width characters and soft hyphens hidden inside a number or a name are dropped; a
+NFKC (the ordinal indicators º and ª stay as they are, as the address and date rules expect);
+zero-width characters and soft hyphens hidden inside a number or a name are dropped; a
 number or a word broken across a line after a hyphen or an '@' is joined. The
 recognizers run on this view and each span is mapped back, so the original characters,
 disguise included, are what gets replaced.
@@ -14,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+KEPT = frozenset("ºª")  # ordinal indicators: NFKC would make '2º izq.' read '2o izq.'
+
 BROKEN_LINE = re.compile(r"(?<=\w[-@])\r?\n[ \t]*(?=\w)")
 
 
@@ -33,7 +36,7 @@ class View:
 def _folded(char: str) -> str:
     if char in INVISIBLE:
         return ""
-    if char.isascii():
+    if char.isascii() or char in KEPT:
         return char
     folded = unicodedata.normalize("NFKC", char)
     # only folds that keep one character: digits and full-width forms, never ligatures

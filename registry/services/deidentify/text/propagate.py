@@ -2,9 +2,11 @@
 
 A case names its patient with a cue once ('Patient: Marcus Delacroix') and then by a first
 name alone, in lower case, in capitals or with a possessive. Each word of a name or place
-finding (and each age over 89) is looked for again in the whole text; words that are
-clinical vocabulary (an eponym such as 'Parkinson') are left to the name rules, and an
-everyday word ('Hope', 'Rose') only spreads to capitalised mentions.
+finding (and each age over 89) is looked for again in the whole text. An everyday word
+('Hope', 'Rose') only spreads to capitalised mentions. An eponym found inside a person's name
+('Evaristo Chagas Mamani') spreads only where it stands beside another word of that name
+('Chagas Mamani's sister'), never to 'Chagas disease'; with an honorific ('Sr. Chagas') the
+name rules find it anyway. Other clinical vocabulary never spreads.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SPREADING = frozenset({"name", "location", "age"})
 PRIORITY = 44
 MIN_LETTERS = 3
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+BEFORE = re.compile(r"([^\W\d_]+) $")
+AFTER = re.compile(r" ([^\W\d_]+)")
 
 
 def _words(text: str, finding: Finding) -> set[str]:
@@ -70,6 +74,24 @@ def propagate(text: str, findings: list[Finding]) -> list[Finding]:
         for match in pattern.finditer(text):
             kind = kinds.get(fold(match.group()), "name")
             extra.append(Finding(match.start(), match.end(), kind, PRIORITY))
+    return extra + _eponyms_beside(text, findings, {fold(w) for w in words})
+
+
+def _eponyms_beside(text: str, findings: list[Finding], others: set[str]) -> list[Finding]:
+    """Eponyms of found names, where they stand next to another word of a found name."""
+    eponyms = lexicon().eponyms
+    names = [text[f.start:f.end] for f in findings if f.kind == "name"]
+    found = {w for n in names for w in WORD.findall(n) if w[0].isupper() and fold(w) in eponyms}
+    extra: list[Finding] = []
+    if not found or not others:
+        return extra
+    pattern = re.compile(rf"(?<![\w-])(?:{_alternation(sorted(found))})(?![\w-])")
+    for match in pattern.finditer(text):
+        before = BEFORE.search(text, max(0, match.start() - 40), match.start())
+        after = AFTER.match(text, match.end())
+        beside = {fold(m.group(1)) for m in (before, after) if m is not None}
+        if beside & others:
+            extra.append(Finding(match.start(), match.end(), "name", PRIORITY))
     return extra
 
 

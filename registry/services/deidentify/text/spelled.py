@@ -5,7 +5,7 @@ ships in the wheel). What they mean is decided here: three or more numbers in a 
 together hold five or more digits are an identifier read aloud ('five oh five, five five
 five...'); a day or year in words beside a month is a date ('veintiocho de febrero', 'June
 fourth nineteen sixty two'); a number from 90 up beside an age word is an age
-('noventa y dos años', 'aged ninety-seven').
+('noventa y dos años', 'aged ninety-seven', 'Mr. Halvard, ninety-three,').
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ AGE_BEFORE = re.compile(
     r"(?:aged?|age of|edad(?: de)?|idade(?: de)?|âgée?(?: de)?|tiene|tem|a|has|is|turned|"
     r"turns|cumplió|cumple|completou|fez|faz)\s*:?\s*$",
     re.I)
+APPOSED_BEFORE = re.compile(r"[A-Z][\w'’-]+\s*[,(]\s*$")
+APPOSED_AFTER = re.compile(r"^\s*[,;)]")
 ID_PRIORITY = 70
 DATE_PRIORITY = 83
 AGE_PRIORITY = 80
@@ -102,6 +104,9 @@ def _is_age(text: str, s: Spelled) -> bool:
         return True
     if AGE_BEFORE.search(text[max(0, s.start - 14):s.start]):
         return True
+    if APPOSED_BEFORE.search(text[max(0, s.start - 30):s.start]) \
+            and APPOSED_AFTER.match(text[s.end:s.end + 3]):
+        return True  # 'Mr. Halvard, ninety-three, lives alone': the age set beside a name
     # '92 años (noventa y dos)': the same age given in digits elsewhere in the case
     return re.search(rf"(?<![\d.,]){int(s.value)}\s*-?\s*{AGE_WORDS}", text) is not None
 

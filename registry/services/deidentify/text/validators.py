@@ -166,6 +166,12 @@ def speaker(text: str, start: int, end: int) -> Span | None:
     return start, end
 
 
+def serial(text: str, start: int, end: int) -> Span | None:
+    """A device serial holds three digits or more and is not a year ('série 2019')."""
+    token = text[start:end]
+    return None if len(_digits(token)) < 3 or YEAR.match(token) else (start, end)
+
+
 def slashed_id(text: str, start: int, end: int) -> Span | None:
     """'24/0912334': six digits or more with a group of four, not 'YYYY/YYYY'."""
     groups = text[start:end].split("/")
@@ -176,6 +182,7 @@ def slashed_id(text: str, start: int, end: int) -> Span | None:
 
 VALIDATORS: dict[str, Validator] = {
     "slashed-id": slashed_id,
+    "serial": serial,
     "speaker": speaker,
     "name-words": name_words,
     "day-month": day_month,
