@@ -21,7 +21,8 @@ from registry.services import policy
 from registry.services.evaluations.analysis import analyse
 from registry.services.federation import peers
 from registry.services.fhir import FhirService
-from registry.services.outcomes.periods import ReportingPeriod
+from registry.services.outcomes.ledger import PUBLIC
+from registry.services.outcomes.periods import PeriodError, ReportingPeriod, parse_period
 from registry.storage import dashboard as board
 from registry.storage.values import instant
 
@@ -66,6 +67,7 @@ class Figures:
     practitioners: int | None
     programs: int
     sessions: int | None
+    hours: float | None  # participant-hours
     cases: int | None
 
 
@@ -116,14 +118,24 @@ def listing(service: FhirService, res_type: str, params: dict[str, list[str]]) -
             return found
 
 
-def figures(service: FhirService) -> Figures:
+def figures(service: FhirService, days: Days = None) -> Figures:
+    """The key figures: the directory as ``_summary=count`` answers it; sessions,
+    participant-hours and case presentations in ``days`` as the indicators count them (over
+    every day: sessions and cases as ``_summary=count`` answers)."""
     hubs = count(service, "Organization", type="hub") or 0
     spokes = count(service, "Organization", type="spoke") or 0
-    return Figures(hubs=hubs, spokes=spokes,
-                   practitioners=count(service, "Practitioner"),
-                   programs=count(service, "HealthcareService") or 0,
-                   sessions=count(service, "Encounter"),
-                   cases=count(service, "Composition"))
+    held = activity(service, days) if readable(service, "Encounter") else None
+    hours = sum(h for _, h in held.months.values()) if held else None
+    if days is None:
+        sessions, cases_held = count(service, "Encounter"), count(service, "Composition")
+    else:
+        sessions = sum(n for n, _ in held.months.values()) if held else None
+        presented = cases(service, days)
+        cases_held = (sum(c["presentations"] for c in presented.months.values())
+                      if presented else None)
+    return Figures(hubs=hubs, spokes=spokes, practitioners=count(service, "Practitioner"),
+                   programs=count(service, "HealthcareService") or 0, sessions=sessions,
+                   hours=hours, cases=cases_held)
 
 
 def organizations_by_country(service: FhirService) -> tuple[dict[str, Counter[str]], bool]:
@@ -173,6 +185,14 @@ class ProgramPage:
     hub: dict[str, Any] | None
     spokes: list[dict[str, Any]]
     activity: Activity
+
+    @property
+    def schedule(self) -> list[str]:
+        """When the program meets (``HealthcareService.availableTime``), one line a slot."""
+        return [" ".join(filter(None, (", ".join(t.get("daysOfWeek") or []),
+                                       "–".join(filter(None, (t.get("availableStartTime"),
+                                                              t.get("availableEndTime")))))))
+                for t in self.program.get("availableTime") or []]
 
 
 def program_page(service: FhirService, program_id: str, days: Days = None) -> ProgramPage:
@@ -384,20 +404,43 @@ def changes(service: FhirService, language: str) -> tuple[list[Change], bool]:
     found: list[Change] = []
     programs = listing(service, "HealthcareService", {})
     for program in programs.resources:
-        if not service.access.may_read_evaluation_analysis(program["id"]):
-            continue
-        analysis = analyse(service, program["id"])
-        for item in analysis.instruments:
-            stats = item.statistics
-            if item.instrument.kind not in CHANGE_KINDS or stats is None:
-                continue
-            low, high = stats.change_ci or (None, None)
-            title = item.instrument.title
-            found.append(Change(program["id"], analysis.program_name, item.instrument.kind,
-                                title.get(language) or title.get("en") or item.instrument.url,
-                                stats.n, stats.mean_pre, stats.mean_post, stats.mean_change,
-                                low, high))
+        if service.access.may_read_evaluation_analysis(program["id"]):
+            found.extend(_changes_of(service, program["id"], language))
     return found, programs.complete
+
+
+def _changes_of(service: FhirService, program_id: str, language: str) -> Iterator[Change]:
+    analysis = analyse(service, program_id)
+    for item in analysis.instruments:
+        stats = item.statistics
+        if item.instrument.kind not in CHANGE_KINDS or stats is None:
+            continue
+        low, high = stats.change_ci or (None, None)
+        title = item.instrument.title
+        yield Change(program_id, analysis.program_name, item.instrument.kind,
+                     title.get(language) or title.get("en") or item.instrument.url,
+                     stats.n, stats.mean_pre, stats.mean_post, stats.mean_change, low, high)
+
+
+def program_changes(service: FhirService, program_id: str, language: str) -> list[Change]:
+    """One program's knowledge and self-efficacy change (its page); [] when the caller may
+    not read its analysis."""
+    if not service.access.may_read_evaluation_analysis(program_id):
+        return []
+    return list(_changes_of(service, program_id, language))
+
+
+def latest_released_period(service: FhirService) -> str | None:
+    """The period of the latest public release (the longest when several end together):
+    what the outcomes page shows when no period is asked."""
+    periods = []
+    for code in board.released_periods(service.ctx.conn, PUBLIC):
+        try:
+            periods.append(parse_period(code))
+        except PeriodError:
+            continue
+    latest = max(periods, key=lambda p: (p.end, p.end - p.start), default=None)
+    return latest.code if latest else None
 
 
 def released_figures(reports: list[dict[str, Any]]) -> list[ReleasedFigure]:

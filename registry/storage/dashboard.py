@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from registry.storage.database import Connection
 from registry.storage.scope import Restrictions, sql_scope
-from registry.storage.tables import outcome_fact
+from registry.storage.tables import outcome_fact, outcome_release
 
 F = outcome_fact
 MICROSECONDS_A_DAY = 86_400_000_000.0
@@ -99,3 +99,10 @@ def _scoped(restrictions: Restrictions, res_type: str, fact: Any
             ) -> list[sa.ColumnElement[bool]]:
     condition = sql_scope(restrictions)(res_type, fact.c.resource_pk)
     return [] if condition is None else [condition]
+
+
+def released_periods(conn: Connection, audience: str) -> list[str]:
+    """The periods released to ``audience``."""
+    t = outcome_release.c
+    return [row.period for row in conn.execute(
+        sa.select(t.period).where(t.audience == audience).distinct())]
