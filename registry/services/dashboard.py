@@ -187,11 +187,11 @@ class ProgramPage:
     activity: Activity
 
     @property
-    def schedule(self) -> list[str]:
-        """When the program meets (``HealthcareService.availableTime``), one line a slot."""
-        return [" ".join(filter(None, (", ".join(t.get("daysOfWeek") or []),
-                                       "–".join(filter(None, (t.get("availableStartTime"),
-                                                              t.get("availableEndTime")))))))
+    def schedule(self) -> list[tuple[list[str], str, str]]:
+        """When the program meets (``HealthcareService.availableTime``): the FHIR day codes,
+        start and end time of each slot."""
+        return [(list(t.get("daysOfWeek") or []), t.get("availableStartTime", ""),
+                 t.get("availableEndTime", ""))
                 for t in self.program.get("availableTime") or []]
 
 

@@ -94,3 +94,15 @@ def test_knowledge_and_self_efficacy_never_share_an_axis(app: Flask) -> None:
         assert chart.svg.count('class="interval"') == 1
         assert f'data-kind="{kind}"' in chart.svg
     assert "percent correct" in panels[0][1].svg and "scale points" in panels[1][1].svg
+
+
+def test_the_program_page_shows_its_schedule_in_the_readers_language(
+        app: Flask, fhir: Fhir, network: dict[str, str]) -> None:
+    program = fhir.get(f"HealthcareService/{network['program_pe']}").json
+    program["availableTime"] = [{"daysOfWeek": ["wed"], "availableStartTime": "18:00:00",
+                                 "availableEndTime": "19:30:00"}]
+    assert fhir.put(f"HealthcareService/{network['program_pe']}", program).status_code == 200
+    client = signed_in(app, fhir.token or "")
+    page = client.get(f"/dashboard/programs/{network['program_pe']}?lang=es",
+                      headers=HTML).get_data(as_text=True)
+    assert 'data-field="schedule">miércoles 18:00–19:30<' in page

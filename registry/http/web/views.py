@@ -98,6 +98,20 @@ def percent(value: float) -> str:
     return str(format_percent(value, format="#,##0.0%"))
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@blp.app_template_filter("slot")
+def slot(value: tuple[list[str], str, str]) -> str:
+    """A schedule slot in the reader's language: ``lunes 18:00–19:30``."""
+    days, start, end = value
+    names = get_locale().days["format"]["wide"] if get_locale() else {}
+    shown = ", ".join(str(names.get(WEEKDAYS.index(d), d)) if d in WEEKDAYS else d
+                      for d in days)
+    hours = "–".join(t[:5] for t in (start, end) if t)
+    return " ".join(part for part in (shown, hours) if part)
+
+
 @blp.app_template_filter("kind")
 def kind(code: str) -> str:
     return charts.kind_label(code)
