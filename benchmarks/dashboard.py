@@ -50,7 +50,7 @@ CHROMIUM = "/usr/bin/chromium"
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as folder:
-        app = loaded_app(Path(folder) / "registry.db", args.scale)
+        app = loaded_app(args.database or Path(folder) / "registry.db", args.scale)
         token = admin_token(app)
         client = app.test_client()
         sign_in(client, token)
@@ -105,23 +105,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scale", type=parse_scale, default=parse_scale("10k"),
                    help="resources in the demo network: 10k, 100k, 1m or a number")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--database", type=Path, default=None,
+                   help="a SQLite file to keep: loaded on the first run, reused after")
     p.add_argument("--browser", action="store_true",
                    help="also time each page in Chromium (/usr/bin/chromium)")
     return p.parse_args(argv)
 
 
 def loaded_app(path: Path, resources: int) -> Flask:
+    """An app on the SQLite file at ``path``, loaded with the demo network unless it already
+    holds one (a kept ``--database`` is loaded once). The load runs without the statement
+    time bound (a large demo batch outlasts it); the pages are served with it."""
     url = f"sqlite:///{path}"
+    loaded = path.exists() and path.stat().st_size > 0
     engine = create_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    app = create_app({"database_url": url, "rate_limit": "", "node_secret": "bench"})
-    cli.init_app(app)
-    result = app.test_cli_runner().invoke(
-        args=["demo", "--scale", str(scale_for(resources))])
-    if result.exit_code != 0:
-        raise SystemExit(f"demo load failed: {result.output.strip().splitlines()[-1:]}")
-    return app
+    settings = {"database_url": url, "rate_limit": "", "node_secret": "bench"}
+    if not loaded:
+        loader = create_app({**settings, "statement_timeout_ms": 0})
+        cli.init_app(loader)
+        result = loader.test_cli_runner().invoke(
+            args=["demo", "--scale", str(scale_for(resources))])
+        if result.exit_code != 0:
+            path.unlink(missing_ok=True)
+            raise SystemExit(f"demo load failed: {result.output.strip().splitlines()[-1:]}")
+    return create_app(settings)
 
 
 def admin_token(app: Flask) -> str:

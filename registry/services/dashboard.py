@@ -13,23 +13,30 @@ import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from adapters.measure_report import Figure, decode_report
 from registry.errors import Forbidden
 from registry.services import policy
-from registry.services.compartment import organization_kind
 from registry.services.evaluations.analysis import analyse
 from registry.services.federation import peers
 from registry.services.fhir import FhirService
+from registry.services.outcomes.ledger import PUBLIC
+from registry.services.outcomes.periods import PeriodError, ReportingPeriod, parse_period
+from registry.storage import dashboard as board
 from registry.storage.values import instant
 
 MAX_ROWS = 5_000
-SETTLEMENT_EXT = "https://telementoring.example.org/fhir/StructureDefinition/settlement"
-COUNTRY_EXT = "https://telementoring.example.org/fhir/StructureDefinition/network-country"
-PROGRAM_EXT = "https://telementoring.example.org/fhir/StructureDefinition/session-program"
 SETTLEMENTS = ("urban", "peri-urban", "rural", "remote")
+ORGANIZATION_KINDS = ("hub", "spoke")
+KINDS = ",".join(ORGANIZATION_KINDS)
+# (first day, last day) as YYYY-MM-DD, both included; None: every day.
+Days = tuple[str, str] | None
+
+
+def days_of(period: ReportingPeriod | None) -> Days:
+    """The days a page's ``?period=`` spans (None: no period asked, every day)."""
+    return None if period is None else (period.start.isoformat(), period.end.isoformat())
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Figures:
     practitioners: int | None
     programs: int
     sessions: int | None
+    hours: float | None  # participant-hours
     cases: int | None
 
 
@@ -110,87 +118,65 @@ def listing(service: FhirService, res_type: str, params: dict[str, list[str]]) -
             return found
 
 
-def figures(service: FhirService) -> Figures:
+def figures(service: FhirService, days: Days = None) -> Figures:
+    """The key figures: the directory as ``_summary=count`` answers it; sessions,
+    participant-hours and case presentations in ``days`` as the indicators count them (over
+    every day: sessions and cases as ``_summary=count`` answers)."""
     hubs = count(service, "Organization", type="hub") or 0
     spokes = count(service, "Organization", type="spoke") or 0
-    return Figures(hubs=hubs, spokes=spokes,
-                   practitioners=count(service, "Practitioner"),
-                   programs=count(service, "HealthcareService") or 0,
-                   sessions=count(service, "Encounter"),
-                   cases=count(service, "Composition"))
+    held = activity(service, days) if readable(service, "Encounter") else None
+    hours = sum(h for _, h in held.months.values()) if held else None
+    if days is None:
+        sessions, cases_held = count(service, "Encounter"), count(service, "Composition")
+    else:
+        sessions = sum(n for n, _ in held.months.values()) if held else None
+        presented = cases(service, days)
+        cases_held = (sum(c["presentations"] for c in presented.months.values())
+                      if presented else None)
+    return Figures(hubs=hubs, spokes=spokes, practitioners=count(service, "Practitioner"),
+                   programs=count(service, "HealthcareService") or 0, sessions=sessions,
+                   hours=hours, cases=cases_held)
 
 
 def organizations_by_country(service: FhirService) -> tuple[dict[str, Counter[str]], bool]:
-    """Hubs and spokes per country (``{"PE": Counter(hub=1, spoke=12)}``), and whether every
-    Organization was read."""
-    found = listing(service, "Organization", {"type": ["hub,spoke"]})
+    """Hubs and spokes per country (``{"PE": Counter(hub=1, spoke=12)}``), counted in SQL
+    over the index; always complete."""
+    counts = service.count_by("Organization", {"type": [KINDS]}, ["country", "type"])
     table: dict[str, Counter[str]] = {}
-    for org in found.resources:
-        country = next((a.get("country") for a in org.get("address", []) if a.get("country")),
-                       "")
-        table.setdefault(country or "?", Counter())[organization_kind(org) or "?"] += 1
-    return dict(sorted(table.items())), found.complete
+    for (country, kind), n in counts.items():
+        if kind in ORGANIZATION_KINDS:
+            table.setdefault(country or "?", Counter())[kind] += n
+    return dict(sorted(table.items())), True
 
 
 def sites(service: FhirService) -> tuple[list[Site], bool]:
-    """Spoke sites with a position, for the map, and whether every site was read."""
-    found = listing(service, "Location", {})
-    return [site for loc in found.resources if (site := _site(loc)) is not None], found.complete
+    """Spoke sites with a position, for the map, read from the index; always complete."""
+    rows = service.index_values("Location", {}, ["name", "country", "settlement", "near"])
+    return [Site(name or "", country or "", float(lat), float(lon), settlement or "unknown")
+            for name, country, settlement, lat, lon in rows
+            if lat is not None and lon is not None], True
 
 
-def _site(location: dict[str, Any]) -> Site | None:
-    position = location.get("position") or {}
-    if "latitude" not in position or "longitude" not in position:
-        return None
-    settlement = next((e.get("valueCoding", {}).get("code", "") for e in
-                       location.get("extension", []) if e.get("url") == SETTLEMENT_EXT), "")
-    return Site(name=location.get("name", ""),
-                country=(location.get("address") or {}).get("country", ""),
-                latitude=float(position["latitude"]), longitude=float(position["longitude"]),
-                settlement=settlement or "unknown")
-
-
-def activity(service: FhirService, params: dict[str, list[str]] | None = None) -> Activity:
-    """Sessions and participant-hours per month and per program; empty when the role may
-    not read sessions."""
+def activity(service: FhirService, days: Days = None,
+             programs: list[str] | None = None) -> Activity:
+    """Sessions and participant-hours per month, program and topic in ``days``, from the
+    session facts the indicators count; empty when the role may not read sessions."""
     if not readable(service, "Encounter"):
         return Activity({}, {}, True)
-    found = listing(service, "Encounter", params or {})
     months: dict[str, tuple[int, float]] = {}
-    programs: dict[str, tuple[int, float]] = {}
+    by_program: dict[str, tuple[int, float]] = {}
     topics: dict[str, tuple[int, float]] = {}
-    for encounter in found.resources:
-        start = (encounter.get("period") or {}).get("start", "")
-        hours = participant_hours(encounter)
-        _add(months, start[:7] or "?", hours)
-        _add(programs, session_program(encounter) or "?", hours)
-        _add(topics, _first_code([encounter.get("serviceType") or {}]) or "?", hours)
-    return Activity(dict(sorted(months.items())), dict(sorted(programs.items())),
-                    found.complete, dict(sorted(topics.items())))
+    for month, program, topic, sessions, hours in board.sessions(
+            service.ctx.conn, service.access.read_scope(), days, programs):
+        for table, key in ((months, month), (by_program, program), (topics, topic)):
+            _add(table, key or "?", int(sessions), float(hours or 0.0))
+    return Activity(dict(sorted(months.items())), dict(sorted(by_program.items())),
+                    True, dict(sorted(topics.items())))
 
 
-def _add(table: dict[str, tuple[int, float]], key: str, hours: float) -> None:
-    sessions, total = table.get(key, (0, 0.0))
-    table[key] = (sessions + 1, total + hours)
-
-
-def session_program(encounter: dict[str, Any]) -> str | None:
-    return next((e.get("valueReference", {}).get("reference") for e in
-                 encounter.get("extension", []) if e.get("url") == PROGRAM_EXT), None)
-
-
-def participant_hours(encounter: dict[str, Any]) -> float:
-    """Hours every participant spent in the session, from their join and leave times."""
-    return sum(_hours(p.get("period") or {}) for p in encounter.get("participant", []))
-
-
-def _hours(period: dict[str, str]) -> float:
-    try:
-        start = datetime.fromisoformat(period["start"])
-        end = datetime.fromisoformat(period["end"])
-    except (KeyError, ValueError):
-        return 0.0
-    return max((end - start).total_seconds(), 0.0) / 3600
+def _add(table: dict[str, tuple[int, float]], key: str, sessions: int, hours: float) -> None:
+    held, total = table.get(key, (0, 0.0))
+    table[key] = (held + sessions, total + hours)
 
 
 @dataclass
@@ -200,8 +186,16 @@ class ProgramPage:
     spokes: list[dict[str, Any]]
     activity: Activity
 
+    @property
+    def schedule(self) -> list[tuple[list[str], str, str]]:
+        """When the program meets (``HealthcareService.availableTime``): the FHIR day codes,
+        start and end time of each slot."""
+        return [(list(t.get("daysOfWeek") or []), t.get("availableStartTime", ""),
+                 t.get("availableEndTime", ""))
+                for t in self.program.get("availableTime") or []]
 
-def program_page(service: FhirService, program_id: str) -> ProgramPage:
+
+def program_page(service: FhirService, program_id: str, days: Days = None) -> ProgramPage:
     """A program (HealthcareService), its hub, spokes and sessions: 404 when the caller may
     not read it, 403 when it belongs to a hub whose pages the caller may not open."""
     program = service.read("HealthcareService", program_id).resource()
@@ -214,7 +208,7 @@ def program_page(service: FhirService, program_id: str) -> ProgramPage:
               if (s := _read(service, (a.get("participatingOrganization") or {}).get(
                   "reference", ""))) is not None]
     return ProgramPage(program, hub, sorted(spokes, key=lambda s: s.get("name", "")),
-                       activity(service, {"program": [ref]}))
+                       activity(service, days, [ref]))
 
 
 def _read(service: FhirService, reference: str) -> dict[str, Any] | None:
@@ -245,17 +239,17 @@ class Hub:
 def hubs(service: FhirService) -> tuple[list[Hub], bool]:
     """The hubs the caller sees, with the spokes and programs it sees of each."""
     found = listing(service, "Organization", {"type": ["hub"], "_sort": ["name"]})
-    spokes = listing(service, "Organization", {"type": ["spoke"]})
-    offered = listing(service, "HealthcareService", {})
-    per_hub = Counter((s.get("partOf") or {}).get("reference") for s in spokes.resources)
-    per_program = Counter((p.get("providedBy") or {}).get("reference")
-                          for p in offered.resources)
+    per_hub = _per_value(service.count_by("Organization", {"type": ["spoke"]}, ["partof"]))
+    per_program = _per_value(service.count_by("HealthcareService", {}, ["organization"]))
     keys = [("Organization", str(org["id"])) for org in found.resources]
     opens = service.access.hub_pages_among(keys)
     return [Hub(org, per_hub[f"Organization/{org['id']}"],
                 per_program[f"Organization/{org['id']}"], key in opens)
-            for org, key in zip(found.resources, keys, strict=True)], (
-        found.complete and spokes.complete and offered.complete)
+            for org, key in zip(found.resources, keys, strict=True)], found.complete
+
+
+def _per_value(counts: dict[tuple[Any, ...], int]) -> Counter[str]:
+    return Counter({str(values[0]): n for values, n in counts.items() if values[0]})
 
 
 @dataclass
@@ -266,7 +260,7 @@ class HubPage:
     activity: Activity
 
 
-def hub_page(service: FhirService, hub_id: str) -> HubPage:
+def hub_page(service: FhirService, hub_id: str, days: Days = None) -> HubPage:
     """A hub, its spokes, programs and its programs' sessions: 404 when the caller may not
     read it, 403 when the caller may not open its pages."""
     hub = service.read("Organization", hub_id).resource()
@@ -274,8 +268,8 @@ def hub_page(service: FhirService, hub_id: str) -> HubPage:
     ref = f"Organization/{hub_id}"
     spokes = listing(service, "Organization", {"partof": [ref], "_sort": ["name"]})
     offered = listing(service, "HealthcareService", {"organization": [ref], "_sort": ["name"]})
-    refs = ",".join(f"HealthcareService/{p['id']}" for p in offered.resources)
-    sessions = activity(service, {"program": [refs]}) if refs else Activity({}, {}, True)
+    refs = [f"HealthcareService/{p['id']}" for p in offered.resources]
+    sessions = activity(service, days, refs)
     return HubPage(hub, spokes.resources, offered.resources, sessions)
 
 
@@ -312,23 +306,21 @@ class Reach:
 
 
 def reach(service: FhirService) -> Reach:
-    located, sites_complete = sites(service)
-    by_site: dict[str, Counter[str]] = {}
-    for site in located:
-        by_site.setdefault(site.country or "?", Counter())[site.settlement] += 1
-    roles = listing(service, "PractitionerRole", {"role": ["mentee"]})
-    by_mentee: dict[str, Counter[str]] = {}
-    for role in roles.resources:
-        country = next((e.get("valueCode") for e in role.get("extension", [])
-                        if e.get("url") == COUNTRY_EXT), None) or "?"
-        by_mentee.setdefault(country, Counter())[_first_code(role.get("specialty")) or "?"] += 1
-    return Reach(dict(sorted(by_site.items())), dict(sorted(by_mentee.items())),
-                 sites_complete and roles.complete)
+    """Sites by country and settlement, mentees by country and discipline, counted in SQL
+    over the index."""
+    by_site = _table(service.count_by("Location", {}, ["country", "settlement"]))
+    by_mentee = _table(service.count_by("PractitionerRole", {"role": ["mentee"]},
+                                        ["country", "specialty"])
+                       if readable(service, "PractitionerRole") else {})
+    return Reach(by_site, by_mentee, True)
 
 
-def _first_code(concepts: list[dict[str, Any]] | None) -> str | None:
-    return next((c.get("code") for concept in concepts or [] for c in concept.get("coding", [])
-                 if c.get("code")), None)
+def _table(counts: dict[tuple[Any, ...], int]) -> dict[str, Counter[str]]:
+    """``{(row, column): n}`` as ``{row: Counter(column=n)}``, rows sorted; "?" for none."""
+    table: dict[str, Counter[str]] = {}
+    for (row, column), n in counts.items():
+        table.setdefault(row or "?", Counter())[column or "?"] += n
+    return dict(sorted(table.items()))
 
 
 @dataclass
@@ -340,45 +332,25 @@ class Cases:
     complete: bool
 
 
-def cases(service: FhirService) -> Cases | None:
+def cases(service: FhirService, days: Days = None) -> Cases | None:
     """Presentations, follow-ups and recommendations per month, and the median days from a
-    presentation to its first recommendation; None when the role may not read cases."""
+    presentation to its first recommendation, from the facts the case indicators count;
+    None when the role may not read cases."""
     if not readable(service, "Composition"):
         return None
-    presented = listing(service, "Composition", {})
-    answers = (listing(service, "Communication", {}) if readable(service, "Communication")
-               else Listing())
+    conn, scope = service.ctx.conn, service.access.read_scope()
     months: dict[str, Counter[str]] = {}
-    dates: dict[str, str] = {}
-    for composition in presented.resources:
-        # When it reached the registry: Composition.date is coarsened by de-identification,
-        # and a stored case never changes, so its lastUpdated is when it was presented.
-        day = (composition.get("meta") or {}).get("lastUpdated", "")
-        dates[f"Composition/{composition.get('id')}"] = day
-        tally = months.setdefault(day[:7] or "?", Counter())
-        tally["presentations"] += 1
-        tally["follow-ups"] += bool(composition.get("relatesTo"))
-    first: dict[str, str] = {}
-    for answer in answers.resources:
-        sent = answer.get("sent", "")
-        for about in answer.get("about", []):
-            ref = about.get("reference", "")
-            if ref in dates and sent:
-                months.setdefault(sent[:7], Counter())["recommendations"] += 1
-                first[ref] = min(first.get(ref, sent), sent)
-    waits = [d for ref, sent in first.items() if (d := _days(dates[ref], sent)) is not None]
+    for month, code, n in board.cases(conn, scope, days):
+        tally = months.setdefault(month or "?", Counter())
+        tally["presentations"] += n
+        tally["follow-ups"] += n if code == "follow-up" else 0
+    answered = readable(service, "Communication")
+    for month, n in board.recommendations(conn, scope, days) if answered else []:
+        months.setdefault(month or "?", Counter())["recommendations"] += n
+    waits = board.waits(conn, scope, days) if answered else []
+    service.access.accessed("search-type", [], {}, "Composition")
     return Cases(dict(sorted(months.items())), statistics.median(waits) if waits else None,
-                 presented.complete and answers.complete)
-
-
-def _days(start: str, end: str) -> float | None:
-    try:
-        began, ended = datetime.fromisoformat(start), datetime.fromisoformat(end)
-    except ValueError:
-        return None
-    if (began.tzinfo is None) != (ended.tzinfo is None):
-        began, ended = began.replace(tzinfo=None), ended.replace(tzinfo=None)
-    return max((ended - began).total_seconds(), 0.0) / 86_400
+                 True)
 
 
 # ---- outcomes -------------------------------------------------------------------------------
@@ -432,20 +404,43 @@ def changes(service: FhirService, language: str) -> tuple[list[Change], bool]:
     found: list[Change] = []
     programs = listing(service, "HealthcareService", {})
     for program in programs.resources:
-        if not service.access.may_read_evaluation_analysis(program["id"]):
-            continue
-        analysis = analyse(service, program["id"])
-        for item in analysis.instruments:
-            stats = item.statistics
-            if item.instrument.kind not in CHANGE_KINDS or stats is None:
-                continue
-            low, high = stats.change_ci or (None, None)
-            title = item.instrument.title
-            found.append(Change(program["id"], analysis.program_name, item.instrument.kind,
-                                title.get(language) or title.get("en") or item.instrument.url,
-                                stats.n, stats.mean_pre, stats.mean_post, stats.mean_change,
-                                low, high))
+        if service.access.may_read_evaluation_analysis(program["id"]):
+            found.extend(_changes_of(service, program["id"], language))
     return found, programs.complete
+
+
+def _changes_of(service: FhirService, program_id: str, language: str) -> Iterator[Change]:
+    analysis = analyse(service, program_id)
+    for item in analysis.instruments:
+        stats = item.statistics
+        if item.instrument.kind not in CHANGE_KINDS or stats is None:
+            continue
+        low, high = stats.change_ci or (None, None)
+        title = item.instrument.title
+        yield Change(program_id, analysis.program_name, item.instrument.kind,
+                     title.get(language) or title.get("en") or item.instrument.url,
+                     stats.n, stats.mean_pre, stats.mean_post, stats.mean_change, low, high)
+
+
+def program_changes(service: FhirService, program_id: str, language: str) -> list[Change]:
+    """One program's knowledge and self-efficacy change (its page); [] when the caller may
+    not read its analysis."""
+    if not service.access.may_read_evaluation_analysis(program_id):
+        return []
+    return list(_changes_of(service, program_id, language))
+
+
+def latest_released_period(service: FhirService) -> str | None:
+    """The period of the latest public release (the longest when several end together):
+    what the outcomes page shows when no period is asked."""
+    periods = []
+    for code in board.released_periods(service.ctx.conn, PUBLIC):
+        try:
+            periods.append(parse_period(code))
+        except PeriodError:
+            continue
+    latest = max(periods, key=lambda p: (p.end, p.end - p.start), default=None)
+    return latest.code if latest else None
 
 
 def released_figures(reports: list[dict[str, Any]]) -> list[ReleasedFigure]:

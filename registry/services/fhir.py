@@ -7,7 +7,7 @@ go through the one ``WritePipeline``, whose authorize step asks it for the whole
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -35,6 +35,7 @@ from registry.storage.database import lock_condition
 from registry.storage.history import HistoryPage, history
 from registry.storage.rows import Stored
 from registry.storage.search.engine import SearchResult, run_search
+from registry.storage.search.groups import IndexKey, Values, count_groups, index_values
 from registry.storage.search.model import SearchQuery
 
 
@@ -173,6 +174,35 @@ class FhirService:
         result = run_search(self.ctx.conn, self.ctx.base_url, query, self.access.read_scope())
         self.access.accessed("search-type", result.matches + result.included, params, res_type)
         return query, result
+
+    def count_by(self, res_type: str, params: Mapping[str, list[str]], by: Sequence[str]
+                 ) -> dict[Values, int]:
+        """How many resources the search matches per combination of values of the parameters
+        ``by`` (``_summary=count`` split by value), under the same policy as search."""
+        query, keys = self._grouped(res_type, params, by)
+        return count_groups(self.ctx.conn, self.ctx.base_url, query, self.access.read_scope(),
+                            keys)
+
+    def index_values(self, res_type: str, params: Mapping[str, list[str]], by: Sequence[str]
+                     ) -> list[Values]:
+        """One row per match of the search: the values it holds of the parameters ``by``."""
+        query, keys = self._grouped(res_type, params, by)
+        return index_values(self.ctx.conn, self.ctx.base_url, query, self.access.read_scope(),
+                            keys)
+
+    def _grouped(self, res_type: str, params: Mapping[str, list[str]], by: Sequence[str]
+                 ) -> tuple[SearchQuery, list[IndexKey]]:
+        self.ctx.resources.check_type(res_type)
+        self.access.require_kind(res_type, "read", "search-type", params)
+        query = parse_search(res_type, params, self.ctx.node, strict=True)
+        keys: list[IndexKey] = []
+        for code in by:
+            param = self.ctx.node.search_parameters.get(res_type, code)
+            if param is None:
+                raise InvalidRequest(f"Unknown search parameter {code!r} for {res_type}", code)
+            keys.append((code, param.index_kind))
+        self.access.accessed("search-type", [], params, res_type)
+        return query, keys
 
     def search_bundle(self, res_type: str, params: Mapping[str, list[str]], *,
                       strict: bool = False) -> str:

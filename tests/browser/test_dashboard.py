@@ -136,3 +136,33 @@ def test_no_accessibility_violations(page: Any, served: Served, path: str) -> No
                            " 'wcag22aa']})")
     violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
     assert not violations, violations
+
+
+def test_each_chart_exports_as_png_drawn_from_its_svg(page: Any, served: Served) -> None:
+    sign_in(page, served.admin)
+    for path in ("/", "/dashboard/activity", "/dashboard/outcomes"):
+        page.goto(path)
+        buttons = page.get_by_role("button", name="Download the chart (PNG)")
+        assert buttons.count() == page.locator("figure svg.chart").count() > 0, path
+        with page.expect_download() as caught:
+            buttons.first.click()
+        download = caught.value
+        assert download.suggested_filename.endswith(".png"), path
+        with open(download.path(), "rb") as png:
+            assert png.read(8) == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_a_period_is_kept_by_the_language_switch_and_a_bad_one_refused(
+        page: Any, served: Served) -> None:
+    sign_in(page, served.admin)
+    page.goto("/dashboard/activity")
+    page.get_by_label("Period (YYYY, YYYY-Qn or YYYY-MM)").fill("2025-Q4")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**period=2025-Q4**")
+    months = page.locator("[data-table=activity] tbody th").all_inner_texts()
+    assert months and set(months) <= {"2025-10", "2025-11", "2025-12"}
+    page.get_by_role("link", name="Español").click()
+    page.wait_for_url("**lang=es**")
+    assert "period=2025-Q4" in page.url
+    assert page.goto("/dashboard/cases?period=2025-13").status == 400
+    page.console_errors.clear()

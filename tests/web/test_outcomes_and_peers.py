@@ -39,7 +39,7 @@ def test_outcomes_show_the_analysis_change_and_interval(app: Flask, fhir: Fhir) 
     assert float(row["mean_change"]) == pytest.approx(stats["meanChange"])
     assert (float(row["ci_low"]), float(row["ci_high"])) == pytest.approx(
         (stats["meanChangeCi"]["low"], stats["meanChangeCi"]["high"]))
-    svg = client.get("/dashboard/outcomes.svg")
+    svg = client.get("/dashboard/outcomes-knowledge.svg")
     assert svg.mimetype == "image/svg+xml" and b'data-kind="knowledge"' in svg.data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 
 from flask import Flask
 
@@ -36,16 +37,18 @@ def test_cases_are_counted_never_shown(app: Flask, fhir: Fhir) -> None:
     first = post_form(fhir, form(refs)).json
     assert post_form(fhir, form(refs, follow_up_of=first["composition"],
                                 presenting_problem="Abstinent for 4 weeks.")).status_code == 201
-    presented = fhir.get(first["composition"]).json["meta"]["lastUpdated"]
+    # A case is presented on its session's day, as the case indicators count it.
+    held = datetime.fromisoformat(fhir.get(refs["session"]).json["period"]["start"])
     answer = fhir.post("Communication", {
-        "resourceType": "Communication", "status": "completed", "sent": presented,
+        "resourceType": "Communication", "status": "completed",
+        "sent": (held + timedelta(days=2)).isoformat(),
         "about": [{"reference": first["composition"]}], "encounter": {"reference": refs["session"]},
         "sender": {"reference": refs["tutor"]}, "recipient": [{"reference": refs["presenter"]}],
         "payload": [{"contentString": "Start acamprosate."}]})
     assert answer.status_code == 201, answer.get_data(as_text=True)
     client = signed_in(app, fhir.token or "")
     page = client.get("/dashboard/cases", headers=HTML).get_data(as_text=True)
-    assert 'data-figure="days-to-recommendation">0<' in page, page[page.find("<main"):]
+    assert 'data-figure="days-to-recommendation">2<' in page, page[page.find("<main"):]
     assert NAME not in page and "acamprosate" not in page
     rows = list(csv.DictReader(io.StringIO(
         client.get("/dashboard/cases.csv").get_data(as_text=True))))

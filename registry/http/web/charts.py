@@ -110,8 +110,16 @@ KIND_COLOURS = {"knowledge": "#0072B2", "self-efficacy": "#D55E00"}
 ROW, LEFT = 28, 240
 
 
-def change_intervals(found: list[Change]) -> Chart:
-    """Each program's mean change with its 95% confidence interval, around a line at zero."""
+def change_panels(found: list[Change]) -> list[tuple[str, Chart]]:
+    """One interval chart per kind of instrument present: knowledge is scored in percent
+    correct, self-efficacy in scale points, so the two never share an axis."""
+    kinds = [k for k in KIND_COLOURS if any(c.kind == k for c in found)]
+    return [(k, change_intervals([c for c in found if c.kind == k], k)) for k in kinds]
+
+
+def change_intervals(found: list[Change], kind: str) -> Chart:
+    """Each program's mean change on one kind of instrument with its 95% confidence
+    interval, around a line at zero, on an axis in that kind's unit."""
     ends = [v for c in found for v in (c.mean_change, c.low, c.high) if v is not None]
     reach = max((abs(v) for v in ends), default=1.0) or 1.0
     height = max(HEIGHT // 2, MARGIN * 2 + ROW * len(found))
@@ -119,18 +127,27 @@ def change_intervals(found: list[Change]) -> Chart:
     def x(value: float) -> float:
         return LEFT + (value + reach) / (2 * reach) * (WIDTH - MARGIN - LEFT)
 
-    rows = [{"program": c.program, "kind": c.kind, "label": f"{c.name} · {kind_label(c.kind)}",
+    rows = [{"program": c.program, "kind": c.kind, "label": c.name,
              "y": MARGIN + ROW * (i + 0.5), "x": x(c.mean_change),
              "x1": x(c.low) if c.low is not None else None,
              "x2": x(c.high) if c.high is not None else None,
              "colour": KIND_COLOURS.get(c.kind, "#333333"), "value": _number(c.mean_change)}
             for i, c in enumerate(found)]
     svg = render_template("charts/intervals.svg", rows=rows, width=WIDTH, height=height,
-                          margin=MARGIN, left=LEFT, top=MARGIN / 2, zero=x(0.0),
+                          margin=MARGIN, left=LEFT, top=MARGIN / 2, zero=x(0.0), kind=kind,
                           low_label=_number(-reach), high_label=_number(reach),
-                          title=_("Mean change per program with 95% confidence interval"),
+                          unit=unit_label(kind),
+                          title=_("Mean change in %(kind)s per program with 95%% confidence "
+                                  "interval", kind=kind_label(kind)),
                           empty=_("No evaluation results to show"))
     return Chart(Markup(svg), [(str(r["label"]), str(r["value"])) for r in rows])
+
+
+def unit_label(kind: str) -> str:
+    """The unit a kind of instrument is scored in (the chart's axis)."""
+    if kind == "knowledge":
+        return str(_("percentage points (percent correct)"))
+    return str(_("scale points"))
 
 
 def kind_label(kind: str) -> str:

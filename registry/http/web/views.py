@@ -22,7 +22,13 @@ from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from registry.errors import Forbidden, NotAuthenticated, RegistryError, status_of
+from registry.errors import (
+    Forbidden,
+    InvalidRequest,
+    NotAuthenticated,
+    RegistryError,
+    status_of,
+)
 from registry.http import auth, pipeline
 from registry.http.evaluations import MEDIA_TYPES as REPORT_TYPES
 from registry.http.outcomes import outcomes as outcomes_service
@@ -30,6 +36,8 @@ from registry.http.web import charts, exports
 from registry.http.web.forms import SignInForm, SignOutForm
 from registry.services import dashboard
 from registry.services.evaluations.report import program_report
+from registry.services.fhir import FhirService
+from registry.services.outcomes.periods import PeriodError, ReportingPeriod, parse_period
 from registry.services.tokens import hash_token
 
 HERE = Path(__file__).resolve().parent
@@ -88,6 +96,20 @@ def country(code: str) -> str:
 @blp.app_template_filter("percent")
 def percent(value: float) -> str:
     return str(format_percent(value, format="#,##0.0%"))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@blp.app_template_filter("slot")
+def slot(value: tuple[list[str], str, str]) -> str:
+    """A schedule slot in the reader's language: ``lunes 18:00–19:30``."""
+    days, start, end = value
+    names = get_locale().days["format"]["wide"] if get_locale() else {}
+    shown = ", ".join(str(names.get(WEEKDAYS.index(d), d)) if d in WEEKDAYS else d
+                      for d in days)
+    hours = "–".join(t[:5] for t in (start, end) if t)
+    return " ".join(part for part in (shown, hours) if part)
 
 
 @blp.app_template_filter("kind")
@@ -165,9 +187,31 @@ def _local(target: str | None) -> str:
 # ---- pages -------------------------------------------------------------------------------
 
 
+def _period() -> ReportingPeriod | None:
+    """``?period=`` (YYYY, YYYY-Qn or YYYY-MM), which every page accepts: None when not
+    asked, 400 when it is none of those."""
+    asked = request.args.get("period", "").strip()
+    if not asked:
+        return None
+    try:
+        return parse_period(asked)
+    except PeriodError as exc:
+        raise InvalidRequest(str(exc), "period") from None
+
+
+def _days() -> dashboard.Days:
+    return dashboard.days_of(_period())
+
+
+@blp.before_request
+def check_period() -> None:
+    """A bad ``?period=`` is refused on every page before it does any work."""
+    _period()
+
+
 def overview() -> str:
     with pipeline.unit(write=False) as service:
-        figures = dashboard.figures(service)
+        figures = dashboard.figures(service, _days())
         countries, complete = dashboard.organizations_by_country(service)
         sites, sites_complete = dashboard.sites(service)
     return render_template("overview.html", figures=figures, countries=countries,
@@ -196,7 +240,7 @@ def map_svg() -> Response:
 @signed_in_only
 def activity() -> str:
     with pipeline.unit(write=False) as service:
-        found = dashboard.activity(service)
+        found = dashboard.activity(service, _days())
         readable = dashboard.readable(service, "Encounter")
         labels = dashboard.names(service, list(found.programs))
     return render_template("activity.html", activity=found, readable=readable, labels=labels,
@@ -210,7 +254,7 @@ def activity_svg(kind: str) -> Response:
     if kind not in charts.MEASURES:
         return Response(status=404)
     with pipeline.unit(write=False) as service:
-        found = dashboard.activity(service)
+        found = dashboard.activity(service, _days())
     return exports.svg_response(f"activity-{kind}.svg", charts.month_bars(found, kind).svg)
 
 
@@ -218,7 +262,7 @@ def activity_svg(kind: str) -> Response:
 @signed_in_only
 def activity_csv() -> Response:
     with pipeline.unit(write=False) as service:
-        found = dashboard.activity(service)
+        found = dashboard.activity(service, _days())
     return exports.csv_response("activity.csv", ("month", "sessions", "participant_hours"),
                                 dashboard.iter_rows(found.months))
 
@@ -236,10 +280,13 @@ def programs() -> str:
 @signed_in_only
 def program(program_id: str) -> str:
     with pipeline.unit(write=False) as service:
-        page = dashboard.program_page(service, program_id)
+        page = dashboard.program_page(service, program_id, _days())
         report = service.access.may_read_evaluation_analysis(program_id)
-    return render_template("program.html", page=page, report=report,
-                           sessions_chart=charts.month_bars(page.activity, "sessions"))
+        found = dashboard.program_changes(service, program_id, _language()) if report else []
+    return render_template("program.html", page=page, report=report, changes=found,
+                           sessions_chart=charts.month_bars(page.activity, "sessions"),
+                           hours_chart=charts.month_bars(page.activity, "hours"),
+                           outcome_charts=charts.change_panels(found))
 
 
 @blp.get("/dashboard/reach")
@@ -271,7 +318,7 @@ def reach_table_csv(table: str) -> Response:
 @signed_in_only
 def cases() -> str:
     with pipeline.unit(write=False) as service:
-        found = dashboard.cases(service)
+        found = dashboard.cases(service, _days())
     return render_template("cases.html", cases=found)
 
 
@@ -279,7 +326,7 @@ def cases() -> str:
 @signed_in_only
 def cases_csv() -> Response:
     with pipeline.unit(write=False) as service:
-        found = dashboard.cases(service)
+        found = dashboard.cases(service, _days())
     kinds = ("presentations", "follow-ups", "recommendations")
     rows = [(month, *(c[k] for k in kinds)) for month, c in (found.months if found else {}).items()]
     return exports.csv_response("cases.csv", ("month", *kinds), rows)
@@ -297,7 +344,7 @@ def hubs() -> str:
 @signed_in_only
 def hub(hub_id: str) -> str:
     with pipeline.unit(write=False) as service:
-        page = dashboard.hub_page(service, hub_id)
+        page = dashboard.hub_page(service, hub_id, _days())
     return render_template("hub.html", page=page,
                            sessions_chart=charts.month_bars(page.activity, "sessions"))
 
@@ -305,8 +352,12 @@ def hub(hub_id: str) -> str:
 # ---- outcomes and peers ----------------------------------------------------------------------
 
 
-def _outcomes(period: str) -> tuple[list[dashboard.Change] | None, bool,
-                                    list[dashboard.ReleasedFigure] | None]:
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def _outcomes() -> tuple[str, list[dashboard.Change] | None, bool,
+                                           list[dashboard.ReleasedFigure] | None]:
     """The caller's program changes (None when the role reads no analysis) and the released
     outcome figures of ``period`` (None when the role reads no MeasureReport); 403 when
     neither."""
@@ -314,18 +365,23 @@ def _outcomes(period: str) -> tuple[list[dashboard.Change] | None, bool,
     if not dashboard.reads_outcomes(role):
         raise Forbidden(f"The {role} role may not read evaluation results or outcomes")
     with pipeline.unit(write=False) as service:
-        found, complete = (dashboard.changes(service, str(get_locale() or "en"))
+        period = _released_period(service)
+        found, complete = (dashboard.changes(service, _language())
                            if dashboard.reads_analyses(role) else (None, True))
         released = (dashboard.released_figures(outcomes_service(service).released(period))
                     if dashboard.role_reads(role, "MeasureReport") else None)
-    return found, complete, released
+    return period, found, complete, released
 
 
-def _period() -> str:
-    """``?period=`` (YYYY, YYYY-Qn or YYYY-MM), else the last full month."""
-    asked = request.args.get("period", "").strip()
-    if asked:
-        return asked
+def _released_period(service: FhirService) -> str:
+    """``?period=``, else the latest period with released outcomes, else the last full
+    month."""
+    asked = _period()
+    if asked is not None:
+        return asked.code
+    latest = dashboard.latest_released_period(service)
+    if latest is not None:
+        return latest
     first = date.today().replace(day=1) - timedelta(days=1)
     return f"{first.year:04d}-{first.month:02d}"
 
@@ -333,18 +389,20 @@ def _period() -> str:
 @blp.get("/dashboard/outcomes")
 @signed_in_only
 def outcomes() -> str:
-    period = _period()
-    found, complete, released = _outcomes(period)
+    period, found, complete, released = _outcomes()
     return render_template("outcomes.html", changes=found, complete=complete,
                            released=released, period=period,
-                           chart=charts.change_intervals(found or []))
+                           charts=charts.change_panels(found or []))
 
 
-@blp.get("/dashboard/outcomes.svg")
+@blp.get("/dashboard/outcomes-<kind>.svg")
 @signed_in_only
-def outcomes_svg() -> Response:
-    found, _complete, _released = _outcomes(_period())
-    return exports.svg_response("outcomes.svg", charts.change_intervals(found or []).svg)
+def outcomes_svg(kind: str) -> Response:
+    if kind not in dashboard.CHANGE_KINDS:
+        return Response(status=404)
+    _period_code, found, _complete, _released = _outcomes()
+    mine = [c for c in found or [] if c.kind == kind]
+    return exports.svg_response(f"outcomes-{kind}.svg", charts.change_intervals(mine, kind).svg)
 
 
 @blp.get("/dashboard/outcomes-<table>.csv")
@@ -352,8 +410,7 @@ def outcomes_svg() -> Response:
 def outcomes_csv(table: str) -> Response:
     if table not in ("changes", "released"):
         return Response(status=404)
-    period = _period()
-    found, _complete, released = _outcomes(period)
+    period, found, _complete, released = _outcomes()
     if table == "changes":
         header = ("program", "name", "kind", "instrument", "n", "mean_pre", "mean_post",
                   "mean_change", "ci_low", "ci_high")

@@ -199,6 +199,11 @@ def _page_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any]:
             .offset(PAGE_OFFSET).limit(PAGE_LIMIT))
 
 
+def matching(bound: BoundQuery) -> sa.Select[tuple[int]]:
+    """The pks of every match, for statements that aggregate them (``groups``)."""
+    return sa.select(r.pk).where(*_where(bound.shape, bound.scope))
+
+
 def _count_statement(shape: QueryShape, scope: Scope | None) -> sa.Select[Any]:
     return COUNT_ROWS.where(*_where(shape, scope))
 
