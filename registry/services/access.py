@@ -14,7 +14,7 @@ this instance lies outside the caller's compartment: its existence is itself con
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from registry.errors import Forbidden, NotFound, RegistryError, Unprocessable
@@ -61,6 +61,9 @@ class Access:
         return self._subject
 
     def _resolve_subject(self) -> Subject:
+        return replace(self._bound_subject(), reads=policy.scoped_types(self.caller.scopes))
+
+    def _bound_subject(self) -> Subject:
         role, binding = self.caller.role, self.caller.binding or ""
         if role in policy.COUNTRY_ROLES:
             return Subject(role, country=binding.upper() or None)
@@ -253,9 +256,10 @@ class Access:
         reference = f"{write.res_type}/{write.res_id}"
         audit_as = interaction  # create, update and delete are restful-interaction codes too
         where = _at(write.where)
-        if policy.scope(self.subject, interaction, write.res_type) is policy.NONE:
+        kind = policy.kind_of(write.res_type, write.resource)  # a review Task is its own kind
+        if policy.scope(self.subject, interaction, kind) is policy.NONE:
             self._refuse(Forbidden(f"The {self.caller.role} role may not {interaction} "
-                                   f"{write.res_type}", *where), audit_as, [reference])
+                                   f"{kind.replace(':', ' ')}", *where), audit_as, [reference])
         if write.current is not None:
             if not policy.permits(self.subject, "read", write.res_type, old):
                 self._refuse(NotFound(f"{reference} is not known", *where), audit_as,
@@ -263,8 +267,7 @@ class Access:
             if not policy.permits(self.subject, interaction, write.res_type, old):
                 self._refuse(Forbidden(f"{reference} is outside what this token may "
                                        f"{interaction}", *where), audit_as, [reference])
-        if new is not None and not policy.permits(self.subject, interaction, write.res_type,
-                                                  new):
+        if new is not None and not policy.permits(self.subject, interaction, kind, new):
             self._refuse(Forbidden(f"This token may not {interaction} a {write.res_type} "
                                    f"owned by that hub, spoke or country", *where),
                          audit_as, [reference])

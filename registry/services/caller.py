@@ -16,6 +16,7 @@ class Caller:
     binding: str | None = None  # "Organization/ID" or an ISO 3166 country code
     token_id: int | None = None
     address: str | None = None
+    scopes: tuple[str, ...] | None = None  # SMART system scopes of the token; None: the role's
 
     @classmethod
     def system(cls, name: str = "system") -> Caller:

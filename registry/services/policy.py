@@ -39,6 +39,14 @@ Choices the issue left open, and why:
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
   issue lists (published directory and aggregate outcomes).
+- a token issued at the SMART token endpoint carries the ``system/`` scopes it was granted: they
+  narrow its role, never widen it. ``system/*.read`` (or ``.rs``) reads what the role reads;
+  ``system/Organization.read`` reads Organizations only (403 for every other type, as for a
+  role that may not); a scoped token never writes or exports. Tokens made on the command line
+  carry no scopes and reach what their role reaches.
+- a duplicate-review Task is the network's own review queue (``review``): only network-admin
+  (and the sync, acting as the node) writes or reads it; a hub or spoke token that may write its
+  own Tasks may not create one (its owner would be stamped with the creator's hub).
 - conformance resources (CodeSystem, ValueSet, StructureDefinition, SearchParameter) are the
   ones the server runs on, shipped under ``schemas/``: nobody writes them over the API, not
   even network-admin (an edited copy would not change what the server does). Only the node
@@ -47,7 +55,10 @@ Choices the issue left open, and why:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from registry.storage.compartments import Compartment
 from registry.storage.scope import Reach, Restriction
@@ -62,6 +73,10 @@ Scope = Reach  # the policy's word for how far an interaction reaches
 NONE, ALL, PUBLISHED = Reach.NONE, Reach.ALL, Reach.PUBLISHED
 HUB, SPOKE, COUNTRY = Reach.HUB, Reach.SPOKE, Reach.COUNTRY
 
+# A Task whose code puts it in a category of its own is judged as this kind (``kind_of``).
+TASK_CODE_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/task-code"
+REVIEW_TASK = "Task:duplicate-review"
+
 CATEGORY_OF: dict[str, str] = {
     **dict.fromkeys(("Organization", "Location", "OrganizationAffiliation", "Practitioner",
                      "PractitionerRole", "HealthcareService", "Endpoint"), "directory"),
@@ -72,6 +87,7 @@ CATEGORY_OF: dict[str, str] = {
                      "MedicationStatement"), "case"),
     "Communication": "recommendation",
     **dict.fromkeys(("ServiceRequest", "Task"), "consultation"),
+    REVIEW_TASK: "review",
     "DocumentReference": "learning",
     "Measure": "measure",
     "MeasureReport": "aggregate",
@@ -80,6 +96,10 @@ CATEGORY_OF: dict[str, str] = {
     **dict.fromkeys(("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter"),
                     "conformance"),
 }
+
+# SMART system scopes (v1 ``read``, v2 ``rs``): every type, or one named type.
+SYSTEM_SCOPE = re.compile(r"system/(\*|[A-Z][A-Za-z]{0,63})\.(read|rs)")
+EVERY_TYPE = "*"
 
 # Categories that hold case-level data: reading them is audited.
 CASE_LEVEL = frozenset({"case", "recommendation", "response", "consultation"})
@@ -155,6 +175,7 @@ class Subject:
     hub: str | None = None
     spoke: str | None = None
     country: str | None = None
+    reads: frozenset[str] | None = None  # SMART-scoped: the types it may read ("*": all)
 
 
 def category(res_type: str) -> str:
@@ -162,9 +183,45 @@ def category(res_type: str) -> str:
 
 
 def scope(subject: Subject, interaction: str, res_type: str) -> Scope:
-    """How far ``interaction`` on ``res_type`` reaches for ``subject`` (NONE when unlisted)."""
+    """How far ``interaction`` on ``res_type`` reaches for ``subject`` (NONE when unlisted,
+    and when the token's scopes do not reach it)."""
     grants = RULES.get(subject.role, {}).get(category(res_type))
-    return grants[INTERACTIONS.index(interaction)] if grants else NONE
+    if not grants or not _scoped_in(subject.reads, interaction, res_type):
+        return NONE
+    return grants[INTERACTIONS.index(interaction)]
+
+
+def scoped_types(scopes: Iterable[str] | None) -> frozenset[str] | None:
+    """What ``Subject.reads`` holds for a token's scopes: None for a token without scopes,
+    ``{"*"}`` when a wildcard reaches every type, else the types named (unknown forms
+    reach nothing)."""
+    if scopes is None:
+        return None
+    types = set()
+    for text in scopes:
+        match = SYSTEM_SCOPE.fullmatch(text)
+        if match is not None:
+            types.add(match.group(1))
+    return frozenset({EVERY_TYPE}) if EVERY_TYPE in types else frozenset(types)
+
+
+def kind_of(res_type: str, resource: Mapping[str, Any] | None) -> str:
+    """What a write is judged as: its type, or ``REVIEW_TASK`` for a duplicate-review Task."""
+    if res_type != "Task" or resource is None:
+        return res_type
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    for coding in codings if isinstance(codings, list) else []:
+        if isinstance(coding, dict) and coding.get("system") == TASK_CODE_SYSTEM \
+                and f"Task:{coding.get('code')}" in CATEGORY_OF:
+            return f"Task:{coding['code']}"
+    return res_type
+
+
+def _scoped_in(reads: frozenset[str] | None, interaction: str, res_type: str) -> bool:
+    if reads is None:
+        return True
+    return interaction == "read" and (EVERY_TYPE in reads or res_type in reads)
 
 
 def permits(subject: Subject, interaction: str, res_type: str,

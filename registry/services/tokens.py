@@ -109,7 +109,8 @@ def authenticate_hash(conn: Connection, token_hash: str) -> Caller:
         raise NotAuthenticated("The bearer token is not valid")
     if row.expires is not None and row.expires <= now_us():
         raise NotAuthenticated("The bearer token has expired")
-    return Caller(name=row.name, role=row.role, binding=row.binding, token_id=row.id)
+    return Caller(name=row.name, role=row.role, binding=row.binding, token_id=row.id,
+                  scopes=None if row.scopes is None else tuple(row.scopes.split()))
 
 
 def list_tokens(conn: Connection) -> list[TokenInfo]:

@@ -95,6 +95,33 @@ idx_token = _index_table(
     sa.Column("text", _c_string(255), nullable=True),  # folded display text for :text
     value_index=("code", "system"),
 )
+# Business identifiers compared across nodes (``registry.services.federation.duplicates``):
+# lower-cased, without the separators hubs write differently ("HUB-1", "hub 1", "HUB.1").
+IDENTIFIER_SEPARATORS = " -./_:"
+
+
+def identifier_key_sql(code: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The identifier key of a token's code, in SQL (what ``identifier_key`` computes)."""
+    folded: sa.ColumnElement[str] = code
+    for separator in IDENTIFIER_SEPARATORS:
+        folded = sa.func.replace(folded, separator, "")
+    return sa.func.lower(folded)
+
+
+def identifier_key(value: str) -> str:
+    """``identifier_key_sql`` in Python: separators out, ASCII letters lower-cased (as the
+    databases' ``lower`` does under the "C" collation)."""
+    kept = "".join(c for c in value if c not in IDENTIFIER_SEPARATORS)
+    return "".join(c.lower() if c.isascii() else c for c in kept)
+
+
+# Finds records by identifier key without reading every identifier of a type.
+EXPRESSION_INDEXES = frozenset({"ix_idx_token_identifier_key"})
+sa.Index("ix_idx_token_identifier_key", idx_token.c.res_type,
+         identifier_key_sql(idx_token.c.code),
+         sqlite_where=idx_token.c.param == "identifier",
+         postgresql_where=idx_token.c.param == "identifier")
+
 idx_reference = _index_table(
     "idx_reference",
     sa.Column("target_type", Key, nullable=True),
@@ -155,6 +182,9 @@ access_token = sa.Table(
     sa.Column("created", sa.BigInteger, nullable=False),
     sa.Column("expires", sa.BigInteger, nullable=True),
     sa.Column("revoked", sa.BigInteger, nullable=True),
+    # SMART system scopes granted at the token endpoint, space-separated; NULL: the role's
+    # whole reach (tokens made with ``registry token create``)
+    sa.Column("scopes", sa.Text, nullable=True),
 )
 
 # The security compartment of every resource: the hub, spoke and country that own it and whether
@@ -326,4 +356,15 @@ sync_error = sa.Table(
     sa.Column("reason", Text, nullable=False),
     sa.Column("at", sa.BigInteger, nullable=False),
     sa.Index(None, "peer", "pk"),
+)
+
+# Duplicates resolved on this node (``registry.services.federation.review``): the dropped copy
+# of a pair is hidden from searches while the copy kept is live (a deleted kept copy lets the
+# dropped one show again). Mirrors are never edited: hiding is this table, not a write.
+dropped_duplicate = sa.Table(
+    "dropped_duplicate", metadata,
+    sa.Column("resource_pk", BigId, sa.ForeignKey("resource.pk"), primary_key=True),
+    sa.Column("kept_pk", BigId, sa.ForeignKey("resource.pk"), nullable=False),
+    sa.Column("pair", Key, nullable=False),  # the review Task's id
+    sa.Index(None, "kept_pk"),
 )

@@ -21,25 +21,27 @@ class TokenRow:
     created: int
     expires: int | None
     revoked: int | None
+    scopes: str | None = None  # SMART system scopes, space-separated (token endpoint only)
 
 
 def insert_token(conn: Connection, *, token_hash: str, name: str, role: str,
-                 binding: str | None, created: int, expires: int | None) -> int:
+                 binding: str | None, created: int, expires: int | None,
+                 scopes: str | None = None) -> int:
     result = conn.execute(access_token.insert().returning(t.pk), {
         "token_hash": token_hash, "name": name, "role": role, "binding": binding,
-        "created": created, "expires": expires})
+        "created": created, "expires": expires, "scopes": scopes})
     return int(result.scalar_one())
 
 
 def find_token(conn: Connection, token_hash: str) -> TokenRow | None:
     row = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.created, t.expires,
-                                 t.revoked).where(t.token_hash == token_hash)).first()
+                                 t.revoked, t.scopes).where(t.token_hash == token_hash)).first()
     return None if row is None else TokenRow(*row)
 
 
 def list_tokens(conn: Connection) -> list[TokenRow]:
     rows = conn.execute(sa.select(t.pk, t.name, t.role, t.binding, t.created, t.expires,
-                                  t.revoked).order_by(t.pk))
+                                  t.revoked, t.scopes).order_by(t.pk))
     return [TokenRow(*row) for row in rows]
 
 

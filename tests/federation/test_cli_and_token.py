@@ -9,7 +9,8 @@ from pathlib import Path
 from registry.services.federation import smart
 from registry.services.federation.assertions import build_client_assertion
 from registry.services.federation.keys import generate
-from tests.federation.conftest import Network, base_of
+from tests import factories
+from tests.federation.conftest import Network, base_of, published
 
 FORM = {"grant_type": "client_credentials", "scope": "system/*.read",
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
@@ -93,3 +94,39 @@ def test_the_token_endpoint_grants_short_lived_peer_tokens_and_refuses_replays(
     audits = network.fhir("hub-pe").search("AuditEvent?outcome=8&_count=50")
     reasons = [e["resource"].get("outcomeDesc", "") for e in audits["entry"]]
     assert sum("token request refused" in r for r in reasons) == 4
+
+
+def test_a_token_reaches_only_the_types_its_scopes_name(network: Network,
+                                                       tmp_path: Path) -> None:
+    node = network.apps["hub-pe"]
+    client = node.test_client()
+    key = generate("ES384")
+    (tmp_path / "k.jwks").write_text(json.dumps(key.jwks()))
+    out = node.test_cli_runner().invoke(args=["peer", "trust", "narrow", "--jwks",
+                                              str(tmp_path / "k.jwks")])
+    client_id = out.stdout.strip().splitlines()[-1]
+    token_url = smart.token_endpoint(base_of("hub-pe"))
+
+    def bearer(scope: str) -> dict[str, str]:
+        assertion = build_client_assertion(key, client_id, token_url)
+        granted = client.post("/auth/token", data={**FORM, "scope": scope,
+                                                   "client_assertion": assertion})
+        assert granted.status_code == 200 and granted.json["scope"] == scope
+        return {"Authorization": f"Bearer {granted.json['access_token']}"}
+
+    fhir = network.fhir("hub-pe")
+    hub = fhir.create(published(factories.hub("Hub PE", "PE", "HUB-PE")))
+    spoke = fhir.create(published(factories.spoke("Spoke PE", f"Organization/{hub['id']}",
+                                                  "PE", "SPOKE-PE")))
+    fhir.create(published(factories.site("Site PE", f"Organization/{spoke['id']}", -13.5,
+                                         -71.9, country="PE")))
+    narrow = bearer("system/Organization.read")
+    assert client.get("/fhir/Organization", headers=narrow).json["total"] == 2
+    refused = client.get("/fhir/Location", headers=narrow)
+    assert refused.status_code == 403 and refused.json["resourceType"] == "OperationOutcome"
+    assert client.get("/fhir/MeasureReport", headers=narrow).status_code == 403
+    history = client.get("/fhir/_history", headers=narrow).json
+    assert [e["request"]["url"].split("/")[0] for e in history["entry"]] == ["Organization"] * 2
+    wide = bearer("system/*.rs")
+    assert client.get("/fhir/Location", headers=wide).status_code == 200
+    assert client.get("/fhir/QuestionnaireResponse", headers=wide).status_code == 403

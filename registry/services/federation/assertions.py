@@ -19,7 +19,6 @@ those registered with ``registry peer trust``, never fetched.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -37,13 +36,14 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 
 from registry.services.federation.keys import NodeKey
+from registry.services.policy import SYSTEM_SCOPE
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GRANT_TYPE = "client_credentials"
 ACCEPTED_ALGORITHMS = ("RS384", "ES384")
 MAX_ASSERTION_SECONDS = 300
 DEFAULT_ASSERTION_SECONDS = 120  # well inside the limit, so a peer's clock may run a bit behind
-SCOPE = re.compile(r"system/(\*|[A-Z][A-Za-z]{0,63})\.(read|rs)")
+SCOPE = SYSTEM_SCOPE
 
 
 class ReplayStore(Protocol):

@@ -7,8 +7,8 @@ base so it can never be taken for a resource type. Access tokens live at most fi
 ``token_response`` caps them.
 
 The scopes accepted are those of SMART v1 (``system/*.read``) and v2 (``system/*.rs``), and the
-narrower per-type forms; ``readable_types`` tells the policy which resource types a grant reaches
-(every type the ``peer`` role may read, or fewer).
+narrower per-type forms; they are stored with the token, and the policy (``scoped_types``)
+narrows the ``peer`` role to the types they name.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 from registry.services.federation.assertions import (
     ACCEPTED_ALGORITHMS,
     GRANT_TYPE,
-    SCOPE,
     Refusal,
 )
 
@@ -70,16 +69,3 @@ def token_response(access_token: str, scopes: Iterable[str],
 def token_error(refusal: Refusal) -> dict[str, str]:
     """The token endpoint's error body (RFC 6749 section 5.2); its status is ``refusal.status``."""
     return {"error": refusal.error, "error_description": refusal.reason}
-
-
-def readable_types(scopes: Iterable[str]) -> frozenset[str] | None:
-    """The resource types a grant names, or None when a wildcard scope reaches every type."""
-    types: set[str] = set()
-    for scope in scopes:
-        match = SCOPE.fullmatch(scope)
-        if match is None:
-            continue
-        if match.group(1) == "*":
-            return None
-        types.add(match.group(1))
-    return frozenset(types)

@@ -130,6 +130,6 @@ def _grant(conn: Connection, grant: Grant) -> Issued:
     rows.prune_peer_tokens(conn, PEER_ROLE, created - PRUNE_AFTER_US)
     token_rows.insert_token(conn, token_hash=tokens.hash_token(plaintext),
                             name=f"peer:{client.name}", role=PEER_ROLE, binding=None,
-                            created=created,
+                            created=created, scopes=" ".join(grant.scopes),
                             expires=created + smart.ACCESS_TOKEN_SECONDS * 1_000_000)
     return Issued(plaintext, grant.scopes, client.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from registry.services import policy
 from registry.services.federation import smart
 from registry.services.federation.assertions import Refusal
 
@@ -41,8 +42,20 @@ def test_token_error_carries_the_refusal() -> None:
                                           "error_description": "assertion has expired"}
 
 
-def test_readable_types() -> None:
-    assert smart.readable_types(["system/*.rs"]) is None
-    assert smart.readable_types(["system/Organization.read", "system/*.read"]) is None
-    named = smart.readable_types(["system/Organization.read", "system/Location.rs"])
+def test_scoped_types() -> None:
+    assert policy.scoped_types(None) is None
+    assert policy.scoped_types(["system/*.rs"]) == {"*"}
+    assert policy.scoped_types(["system/Organization.read", "system/*.read"]) == {"*"}
+    named = policy.scoped_types(["system/Organization.read", "system/Location.rs"])
     assert named == frozenset({"Organization", "Location"})
+
+
+def test_scopes_narrow_a_role_and_never_widen_it() -> None:
+    narrow = policy.Subject("peer", reads=frozenset({"Organization"}))
+    assert policy.scope(narrow, "read", "Organization") is policy.PUBLISHED
+    assert policy.scope(narrow, "read", "Location") is policy.NONE
+    every = policy.Subject("peer", reads=frozenset({"*"}))
+    assert policy.scope(every, "read", "MeasureReport") is policy.ALL
+    assert policy.scope(every, "read", "QuestionnaireResponse") is policy.NONE
+    admin = policy.Subject("network-admin", reads=frozenset({"*"}))
+    assert policy.scope(admin, "update", "Organization") is policy.NONE
