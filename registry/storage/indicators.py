@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -173,6 +174,62 @@ def days_to_recommendation(start: str, end: str) -> sa.Select[Any]:
                                 s.c.link, sa.func.coalesce(s.c.code, program.c.code),
                                 role.c.code, settlement.c.code, day))
             .select_from(joined).where(c.c.kind == "case", _in_period(day, start, end)))
+
+
+def consultation_turnaround(start: str, end: str) -> sa.Select[Any]:
+    """Consultations first answered in the period, with the days from asking to that answer
+    (the consultation rule: ``registry.services.consultation``), by the requester's strata."""
+    c, answer, role = F.alias("consultation"), F.alias("answer"), F.alias("role")
+    settlement = _settlements()
+    first = (sa.select(answer.c.link.label("request"), sa.func.min(answer.c.at).label("at"),
+                       sa.func.min(answer.c.day).label("day"))
+             .where(answer.c.kind == "answer").group_by(answer.c.link).subquery("first"))
+    source = (c.join(first, first.c.request == c.c.item)
+              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
+              .outerjoin(settlement, settlement.c.spoke == role.c.link))
+    days = sa.cast(first.c.at - c.c.at, sa.Float) / 86_400_000_000.0
+    return (sa.select(*_members(c.c.item, days, role.c.country, c.c.link2, None, c.c.code,
+                                role.c.code, settlement.c.code, first.c.day))
+            .select_from(source)
+            .where(c.c.kind == "consultation", _in_period(first.c.day, start, end)))
+
+
+def attrition(start: str, end: str) -> sa.Select[Any]:
+    """Mentees of a program's active cohorts, the program holding a session in the period,
+    who attended one of its sessions before the period; observation 1 for those who attended
+    none in it (the numerator), else 0."""
+    cohort, role = F.alias("cohort"), F.alias("role")
+    settlement = _settlements()
+    members = (sa.select(cohort.c.link.label("role"), cohort.c.link2.label("program"))
+               .where(cohort.c.kind == "member").distinct().subquery("members"))
+    held = F.alias("held")
+    holds = (sa.select(held.c.item).where(held.c.kind == "session",
+                                          held.c.link == members.c.program,
+                                          _in_period(held.c.day, start, end)).exists())
+    joined, program, hub = _program_context(
+        members.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == members.c.role))
+        .outerjoin(settlement, settlement.c.spoke == role.c.link), members.c.program)
+    dropped = sa.case((_attended(members, start, end), 0), else_=1)
+    return (sa.select(*_members(members.c.role + "|" + members.c.program, dropped,
+                                role.c.country, hub.c.item, members.c.program, program.c.code,
+                                role.c.code, settlement.c.code, sa.literal(start)))
+            .select_from(joined)
+            .where(holds, _attended(members, None, _day_before(start))))
+
+
+def _attended(members: Any, start: str | None, end: str) -> Any:
+    """Whether the member attended a session of the program on a day up to ``end`` (from
+    ``start``, when given)."""
+    a, s = F.alias("attended"), F.alias("attended_session")
+    days = [a.c.day <= end] if start is None else [a.c.day >= start, a.c.day <= end]
+    return (sa.select(a.c.item).select_from(a.join(s, sa.and_(s.c.kind == "session",
+                                                               s.c.item == a.c.item)))
+            .where(a.c.kind == "attendance", a.c.link == members.c.role,
+                   s.c.link == members.c.program, *days).exists())
+
+
+def _day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
 def member_rows(conn: Connection, members: sa.Select[Any]) -> Rows:

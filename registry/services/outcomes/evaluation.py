@@ -191,9 +191,11 @@ _COUNTED: dict[str, Counting] = {
     "case-presentations": Counting("cases", queries.cases),
     "follow-up-presentations": Counting("follow-ups", partial(queries.cases, follow_ups=True)),
     "recommendations-given": Counting("recommendations", queries.recommendations),
+    "attrition": Counting("attrition", queries.attrition, {"numerator": "observation"}),
 }
 _MEDIANS: dict[str, Callable[[str, str], Any]] = {
     "days-to-recommendation": queries.days_to_recommendation,
+    "consultation-turnaround": queries.consultation_turnaround,
 }
 
 
