@@ -117,171 +117,21 @@ def released_content(conn: Connection, *, audience: str, period: str | None = No
     return [row.content for row in conn.execute(query.order_by(t.period, t.subject))]
 
 
-# ---- indicator queries -------------------------------------------------------------------
+# ---- stratum values of evaluation members ------------------------------------------------
 #
-# Each query gives the *members* of one indicator in a period, one row each, with what its
-# stratifiers need: (member, observation, country, hub, program, topic, discipline,
-# settlement, day). The service groups them by stratum; the joins are over fact rows only.
+# The evaluation keys' members come from the evaluations package; these give the strata of the
+# roles and programs they name. The indicator queries are in ``registry.storage.indicators``.
 
-MEMBER_COLUMNS = ("member", "observation", "country", "hub", "program", "topic", "discipline",
-                  "settlement", "day")
 F = outcome_fact
-Rows = list[tuple[Any, ...]]
 
 
 def _settlements() -> Any:
-    """A spoke's site fact (its settlement in ``code``), joined on ``link`` = the spoke.
-    A spoke with several sites gives a member several rows; members are counted once."""
+    """A spoke's site fact (its settlement in ``code``), joined on ``link`` = the spoke."""
     return F.alias("settlement_site")
 
 
 def _site_of(site: Any, spoke: Any) -> Any:
     return sa.and_(site.c.kind == "site", site.c.link == spoke)
-
-
-def _session_joins(source: Any, session: Any, on: Any, *, outer: bool = True
-                   ) -> tuple[Any, Any, Any]:
-    """``source`` joined (flat, so the planner uses the indexes) to a session fact on ``on``,
-    its program and the program's hub: (from clause, program, hub)."""
-    program = F.alias("program")
-    hub = F.alias("hub")
-    joined = (source.outerjoin(session, on) if outer else source.join(session, on)) \
-        if source is not session else source
-    joined = (joined
-              .outerjoin(program, sa.and_(program.c.kind == "program",
-                                          program.c.item == session.c.link))
-              .outerjoin(hub, sa.and_(hub.c.kind == "organization",
-                                      hub.c.item == program.c.link)))
-    return joined, program, hub
-
-
-def _session_context(session: Any) -> tuple[Any, Any, Any]:
-    return _session_joins(session, session, None)
-
-
-def _in_period(fact: Any, start: str, end: str) -> Any:
-    return sa.and_(fact.c.day >= start, fact.c.day <= end)
-
-
-def sessions_held(conn: Connection, start: str, end: str) -> Rows:
-    s = F.alias("session")
-    joined, program, hub = _session_context(s)
-    query = (sa.select(s.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
-                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       sa.null(), sa.null(), s.c.day)
-             .select_from(joined).where(s.c.kind == "session", _in_period(s, start, end)))
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def attendances(conn: Connection, start: str, end: str) -> Rows:
-    """Spoke clinicians' attendances: (attendance, hours, role country, hub, program, topic,
-    discipline, settlement, day, role, spoke, spoke country, spoke hub)."""
-    a, s, role, spoke = F.alias("attendance"), F.alias("session"), F.alias("role"), \
-        F.alias("spoke")
-    settlement = _settlements()
-    joined, program, hub = _session_joins(
-        a, s, sa.and_(s.c.kind == "session", s.c.item == a.c.item), outer=False)
-    joined = (joined
-              .outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == a.c.link))
-              .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
-                                        spoke.c.item == role.c.link))
-              .outerjoin(settlement, _site_of(settlement, role.c.link)))
-    query = (sa.select(a.c.item + "|" + a.c.link, a.c.value, role.c.country, hub.c.item, s.c.link,
-                       sa.func.coalesce(s.c.code, program.c.code), role.c.code,
-                       settlement.c.code, s.c.day, a.c.link, role.c.link, spoke.c.country,
-                       spoke.c.link)
-             .select_from(joined)
-             .where(a.c.kind == "attendance", _in_period(a, start, end),
-                    sa.func.coalesce(a.c.code, role.c.link2) == "clinician"))
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def first_affiliations(conn: Connection, start: str, end: str) -> Rows:
-    """Spokes whose earliest affiliation starts in the period: (spoke, None, country, hub,
-    None, None, None, settlement, day)."""
-    aff, spoke = F.alias("affiliation"), F.alias("spoke")
-    settlement = _settlements()
-    first = (sa.select(aff.c.link.label("spoke"), sa.func.min(aff.c.day).label("day"))
-             .where(aff.c.kind == "affiliation", aff.c.day.is_not(None))
-             .group_by(aff.c.link).subquery("first"))
-    query = (sa.select(first.c.spoke, sa.null(), spoke.c.country, spoke.c.link, sa.null(),
-                       sa.null(), sa.null(), settlement.c.code, first.c.day)
-             .select_from(first
-                          .outerjoin(spoke, sa.and_(spoke.c.kind == "organization",
-                                                    spoke.c.item == first.c.spoke))
-                          .outerjoin(settlement, _site_of(settlement, first.c.spoke)))
-             .where(first.c.day >= start, first.c.day <= end))
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def _case_day(case: Any, session: Any) -> Any:
-    """A case is presented on its session's day (de-identification keeps only the year of
-    ``Composition.date``); its own date counts only without a session."""
-    return sa.func.coalesce(session.c.day, case.c.day)
-
-
-def _case_in_period(case: Any, session: Any, start: str, end: str) -> Any:
-    day = _case_day(case, session)
-    return sa.and_(day >= start, day <= end)
-
-
-def cases(conn: Connection, start: str, end: str) -> Rows:
-    """Case presentations: (case, None, hub country, hub, program, topic, discipline,
-    settlement, day, follow-up?)."""
-    c, s, role = F.alias("case"), F.alias("session"), F.alias("role")
-    settlement = _settlements()
-    joined, program, hub = _session_joins(
-        c, s, sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
-    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, _site_of(settlement, role.c.link)))
-    query = (sa.select(c.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
-                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.code, _case_day(c, s),
-                       c.c.code == "follow-up")
-             .select_from(source).where(c.c.kind == "case", _case_in_period(c, s, start, end)))
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def recommendations(conn: Connection, start: str, end: str) -> Rows:
-    """Recommendations sent in the period, with their session's and presenter's strata."""
-    rec, c, s, role = F.alias("recommendation"), F.alias("case"), F.alias("session"), \
-        F.alias("role")
-    settlement = _settlements()
-    joined, program, hub = _session_joins(
-        rec.outerjoin(c, sa.and_(c.c.kind == "case", c.c.item == rec.c.link)), s,
-        sa.and_(s.c.kind == "session", s.c.item == rec.c.link2))
-    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, _site_of(settlement, role.c.link)))
-    query = (sa.select(rec.c.item, sa.null(), sa.func.coalesce(program.c.country, hub.c.country),
-                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.code, rec.c.day)
-             .select_from(source)
-             .where(rec.c.kind == "recommendation", _in_period(rec, start, end)))
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def days_to_recommendation(conn: Connection, start: str, end: str) -> Rows:
-    """Case presentations dated in the period that have a recommendation, with the days from
-    the case's date to the earliest recommendation."""
-    c, s, role, rec = F.alias("case"), F.alias("session"), F.alias("role"), \
-        F.alias("recommendation")
-    settlement = _settlements()
-    earliest = (sa.select(rec.c.link.label("case"), sa.func.min(rec.c.at).label("at"))
-                .where(rec.c.kind == "recommendation").group_by(rec.c.link)
-                .subquery("earliest"))
-    joined, program, hub = _session_joins(
-        c.join(earliest, earliest.c.case == c.c.item), s,
-        sa.and_(s.c.kind == "session", s.c.item == c.c.link2))
-    source = (joined.outerjoin(role, sa.and_(role.c.kind == "role", role.c.item == c.c.link))
-              .outerjoin(settlement, _site_of(settlement, role.c.link)))
-    presented = sa.func.coalesce(s.c.at, c.c.at)
-    days = sa.cast(earliest.c.at - presented, sa.Float) / 86_400_000_000.0
-    query = (sa.select(c.c.item, days, sa.func.coalesce(program.c.country, hub.c.country),
-                       hub.c.item, s.c.link, sa.func.coalesce(s.c.code, program.c.code),
-                       role.c.code, settlement.c.code, _case_day(c, s))
-             .select_from(source)
-             .where(c.c.kind == "case", _case_in_period(c, s, start, end)))
-    return [tuple(row) for row in conn.execute(query)]
 
 
 def roles(conn: Connection, refs: Sequence[str]) -> dict[str, tuple[str | None, str | None,

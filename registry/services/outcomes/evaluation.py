@@ -1,24 +1,29 @@
-"""Indicator figures from the outcome facts: members in SQL, strata counted here.
+"""Indicator figures from the outcome facts, in the shape the report builder takes.
 
 Each indicator key (``schemas/measures/README.md``) has one storage query that gives its
-members in the period with what the stratifiers need (``registry.storage.outcomes``); this
-module turns them into the ``IndicatorFigures`` the report builder takes: distinct members per
-stratum, sums and medians of their observations, one stratum per value (``unknown`` for a
-member without one). The evaluation keys come from an ``EvaluationSource`` (the evaluations
-package), so person-level responses are read where they live.
+members in the period with what the stratifiers need (``registry.storage.indicators``).
+Counts, sums and proportions are aggregated in SQL (``tally``: the total and one row per
+stratum); the indicators that read the same members (the attendances of the period) share
+one statement per evaluation run. Medians, which SQLite cannot compute, and the evaluation
+keys, whose members come from an ``EvaluationSource`` (the evaluations package, so
+person-level responses are read where they live), are figured here from their member rows:
+few, since they are cases and mentees, not attendances. Every stratum is one value
+(``unknown`` for a member without one).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, Protocol
 
-from registry.services.outcomes.measures import Indicator
+from registry.services.outcomes.measures import Indicator, catalogue
 from registry.services.outcomes.periods import ReportingPeriod
 from registry.services.outcomes.reports import Counted, IndicatorFigures
+from registry.storage import indicators as queries
 from registry.storage import outcomes as facts
 from registry.storage.database import Connection
 
@@ -26,6 +31,7 @@ UNKNOWN = "unknown"
 ATTRIBUTES = ("country", "hub", "program", "topic", "discipline", "settlement")
 # Which instrument of an evaluation pair each evaluation indicator counts.
 INSTRUMENT_OF = {"knowledge-gain": "knowledge", "self-efficacy-change": "self-efficacy"}
+Shared = dict[tuple[str | None, ...], Any]
 
 
 class PairedChange(Protocol):
@@ -96,11 +102,12 @@ class Scope:
 
 def figures(conn: Connection, indicator: Indicator, scope: Scope,
             evaluations: EvaluationSource = no_evaluations,
-            shared: dict[tuple[str, str, str], Any] | None = None) -> IndicatorFigures:
+            shared: Shared | None = None) -> IndicatorFigures:
     """The total and strata of ``indicator`` over ``scope``. ``shared`` keeps query results
     that several indicators read (the attendances of the period) for one evaluation run."""
-    members = [m for m in _members(conn, indicator.key, scope, evaluations,
-                                   {} if shared is None else shared)
+    if indicator.key in _COUNTED:
+        return _tallied(conn, indicator, scope, {} if shared is None else shared)
+    members = [m for m in _members(conn, indicator.key, scope, evaluations)
                if scope.hub is None or m.hub == scope.hub]
     first = list({m.key: m for m in reversed(members)}.values())  # one row per member
     total = _counted(indicator, first)
@@ -154,67 +161,117 @@ def _counted(indicator: Indicator, members: list[Member]) -> Counted:
     return Counted(len(distinct))
 
 
-# ---- members of each key ------------------------------------------------------------------
+# ---- counts, sums and proportions in SQL -------------------------------------------------
 
 
-def _members(conn: Connection, key: str, scope: Scope, evaluations: EvaluationSource,
-             shared: dict[tuple[str, str, str], Any]) -> list[Member]:
+@dataclass(frozen=True)
+class Counting:
+    """How a key is counted: the members query it reads (keys naming the same ``family``
+    read the same members, in one statement) and its ``Tally`` (distinct members, ...)."""
+
+    family: str
+    query: Callable[[str, str], Any]
+    tally: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Spokes take their country and hub from the spoke Organization, and have no discipline.
+_SPOKE = {"member": "spoke", "distinct": True, "where": {"spoke": None},
+          "columns": {"country": "spoke_country", "hub": "spoke_hub", "discipline": None}}
+
+_COUNTED: dict[str, Counting] = {
+    "sessions-held": Counting("sessions", queries.sessions_held),
+    "participant-hours": Counting("attendances", queries.attendances,
+                                  {"observation": "observation"}),
+    "unique-participants": Counting("attendances", queries.attendances,
+                                    {"member": "role", "distinct": True}),
+    "active-spokes": Counting("attendances", queries.attendances, _SPOKE),
+    "active-rural-spokes": Counting("attendances", queries.attendances, {
+        **_SPOKE, "where": {"spoke": None, "settlement": "rural"}}),
+    "new-spokes": Counting("new-spokes", queries.first_affiliations, {"distinct": True}),
+    "case-presentations": Counting("cases", queries.cases),
+    "follow-up-presentations": Counting("follow-ups", partial(queries.cases, follow_ups=True)),
+    "recommendations-given": Counting("recommendations", queries.recommendations),
+    "attrition": Counting("attrition", queries.attrition, {"numerator": "observation"}),
+}
+_MEDIANS: dict[str, Callable[[str, str], Any]] = {
+    "days-to-recommendation": queries.days_to_recommendation,
+    "consultation-turnaround": queries.consultation_turnaround,
+}
+
+
+def _tallied(conn: Connection, indicator: Indicator, scope: Scope, shared: Shared
+             ) -> IndicatorFigures:
+    family = _COUNTED[indicator.key].family
+    cache_key = (family, *scope.bounds, scope.hub)
+    if cache_key not in shared:
+        keys = [k for k, counting in _COUNTED.items() if counting.family == family]
+        tallies = [queries.Tally(k, _stratifiers(k, scope.period), **_COUNTED[k].tally)
+                   for k in keys]
+        members = _COUNTED[indicator.key].query(*scope.bounds)
+        shared[cache_key] = queries.tally(conn, members, tallies, scope.hub)
+    return _figures_of(indicator, [c for c in shared[cache_key] if c.key == indicator.key],
+                       scope)
+
+
+def _stratifiers(key: str, period: ReportingPeriod) -> tuple[str, ...]:
+    indicator = catalogue().by_key(key)
+    return tuple(s.code for s in indicator.stratifiers if _wanted(s.code, period))
+
+
+def _figures_of(indicator: Indicator, cells: list[queries.Cell], scope: Scope
+                ) -> IndicatorFigures:
+    total = next((c for c in cells if c.stratifier is None), None)
+    strata: dict[str, dict[str, Counted]] = {
+        code: {} for code in _stratifiers(indicator.key, scope.period)}
+    for cell in cells:
+        if cell.stratifier is None:
+            continue
+        value = _cell_value(cell.stratifier, cell.value, scope.base_url)
+        found = strata[cell.stratifier].get(value)
+        counted = _counted_cell(indicator, cell.count, cell.total)
+        strata[cell.stratifier][value] = counted if found is None else _added(
+            indicator, found, counted)
+    figures = _counted_cell(indicator, total.count if total else 0, total.total if total else None)
+    return IndicatorFigures(figures, {code: dict(sorted(values.items()))
+                                      for code, values in strata.items()})
+
+
+def _cell_value(code: str, value: str | None, base_url: str) -> str:
+    if not value:
+        return UNKNOWN
+    return f"{base_url}/{value}" if code in ("hub", "program") else value
+
+
+def _counted_cell(indicator: Indicator, count: int, summed: float | None) -> Counted:
+    if indicator.scoring == "proportion":
+        return Counted(count, numerator=int(summed or 0))
+    if indicator.carries_sum:
+        return Counted(count, observation_sum=float(summed or 0.0))
+    return Counted(count)
+
+
+def _added(indicator: Indicator, one: Counted, other: Counted) -> Counted:
+    """Two cells that fall in the same stratum (an empty value and a missing one)."""
+    return _counted_cell(indicator, one.count + other.count,
+                         (one.numerator or one.observation_sum or 0)
+                         + (other.numerator or other.observation_sum or 0))
+
+
+# ---- members of the other keys ------------------------------------------------------------
+
+
+def _members(conn: Connection, key: str, scope: Scope, evaluations: EvaluationSource
+             ) -> list[Member]:
     if key in INSTRUMENT_OF:
         return _evaluation_members(conn, key, scope, evaluations)
-    if key not in _QUERIES and key not in _ATTENDANCE_KEYS:
+    if key not in _MEDIANS:
         raise LookupError(f"indicator {key!r} has no query on this node")
-    if key in _ATTENDANCE_KEYS:
-        cache_key = ("attendances", *scope.bounds)
-        if cache_key not in shared:
-            shared[cache_key] = facts.attendances(conn, *scope.bounds)
-        return _ATTENDANCE_KEYS[key](shared[cache_key])
-    return _QUERIES[key](conn, *scope.bounds)
-
-
-def _rows(rows: Iterable[Any]) -> list[Member]:
-    return [Member(*row[:9]) for row in rows]
-
-
-def _participant_hours(rows: list[tuple[Any, ...]]) -> list[Member]:
-    return _rows(rows)
-
-
-def _unique_participants(rows: list[tuple[Any, ...]]) -> list[Member]:
-    return [Member(row[9], None, *row[2:9]) for row in rows]
-
-
-def _active_spokes(rows: list[tuple[Any, ...]], rural: bool = False) -> list[Member]:
-    found = [Member(row[10], None, row[11], row[12], row[4], row[5], None, row[7], row[8])
-             for row in rows if row[10]]
-    return [m for m in found if not rural or m.settlement == "rural"]
-
-
-_ATTENDANCE_KEYS: dict[str, Callable[[list[tuple[Any, ...]]], list[Member]]] = {
-    "participant-hours": _participant_hours,
-    "unique-participants": _unique_participants,
-    "active-spokes": _active_spokes,
-    "active-rural-spokes": lambda rows: _active_spokes(rows, rural=True),
-}
-
-
-def _cases(conn: Connection, start: str, end: str, follow_ups: bool = False) -> list[Member]:
-    return [Member(*row[:9]) for row in facts.cases(conn, start, end)
-            if row[9] or not follow_ups]
-
-
-_QUERIES: dict[str, Callable[[Connection, str, str], list[Member]]] = {
-    "sessions-held": lambda c, s, e: _rows(facts.sessions_held(c, s, e)),
-    "new-spokes": lambda c, s, e: _rows(facts.first_affiliations(c, s, e)),
-    "case-presentations": _cases,
-    "follow-up-presentations": lambda c, s, e: _cases(c, s, e, follow_ups=True),
-    "recommendations-given": lambda c, s, e: _rows(facts.recommendations(c, s, e)),
-    "days-to-recommendation": lambda c, s, e: _rows(facts.days_to_recommendation(c, s, e)),
-}
+    return [Member(*row) for row in queries.member_rows(conn, _MEDIANS[key](*scope.bounds))]
 
 
 def evaluated_keys() -> frozenset[str]:
     """The indicator keys this node computes."""
-    return frozenset(_QUERIES) | frozenset(_ATTENDANCE_KEYS) | frozenset(INSTRUMENT_OF)
+    return frozenset(_COUNTED) | frozenset(_MEDIANS) | frozenset(INSTRUMENT_OF)
 
 
 def _evaluation_members(conn: Connection, key: str, scope: Scope,

@@ -15,10 +15,16 @@ Each kind fills the generic columns as follows (``item`` is always the resource 
 | program | providedBy | | topic | network-country | | |
 | case | presenter role | session | first / follow-up | | date | |
 | recommendation | case Composition | session | | | sent | |
+| consultation | requester PractitionerRole | hub (performer) | topic | | authoredOn | |
+| answer | the ServiceRequest answered | | | | sent | |
+| member | PractitionerRole | program (cohort-program) | | | | |
 
 Sessions (and their attendances) are the finished Encounters that name a program; a
 recommendation is a completed Communication about a case Composition (the
-``case-recommendation`` profile's shape).
+``case-recommendation`` profile's shape); consultations and their answers are what the
+consultation rule says they are (``registry.services.consultation``); members are the current
+members of an active cohort Group (attrition). When these rules change, a migration derives
+the facts again (``refresh``), as ``0008_outcome_fact_rules`` did when the last three kinds came.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from registry.services import terminology
+from registry.services import consultation, terminology
 from registry.services.sessions import attendance_minutes
 from registry.storage import outcomes as store
 from registry.storage.database import Connection
@@ -40,11 +46,13 @@ SESSION_PROGRAM = f"{SD}/session-program"
 COUNTRY = f"{SD}/network-country"
 SETTLEMENT = f"{SD}/settlement"
 PROGRAM_ROLE = f"{CS}/program-role"
+COHORT_PROGRAM = f"{SD}/cohort-program"
+TOPIC_SYSTEM = f"{CS}/program-topic"
 CLINICIAN_CODES = frozenset({"mentee", "presenter"})
 FACULTY_CODES = frozenset({"tutor", "facilitator", "coordinator"})
 FACT_TYPES = frozenset({"Encounter", "PractitionerRole", "Organization", "Location",
                         "OrganizationAffiliation", "HealthcareService", "Composition",
-                        "Communication"})
+                        "Communication", "ServiceRequest", "Group"})
 Fact = dict[str, Any]
 
 
@@ -164,10 +172,44 @@ def _recommendation(res: dict[str, Any]) -> Iterable[Fact]:
              "link2": _ref(res.get("encounter")) or None, "at": sent[0], "day": sent[1]}]
 
 
+def _communication(res: dict[str, Any]) -> Iterable[Fact]:
+    """A recommendation about a case, an answer to a consultation, or both."""
+    facts = list(_recommendation(res))
+    sent = _instant(res.get("sent"))
+    if sent is not None:
+        facts += [{"kind": "answer", "link": ref, "at": sent[0], "day": sent[1]}
+                  for ref in consultation.answered_requests(res)]
+    return facts
+
+
+def _consultation(res: dict[str, Any]) -> Iterable[Fact]:
+    """A consultation asked of a hub, dated by ``authoredOn``."""
+    asked = _instant(res.get("authoredOn"))
+    if not consultation.is_consultation(res) or asked is None:
+        return []
+    hub = next((ref for p in res.get("performer") or []
+                if (ref := _ref(p)).startswith("Organization/")), None)
+    topic = next((c.get("code") for c in (res.get("code") or {}).get("coding") or []
+                  if c.get("system") == TOPIC_SYSTEM), None)
+    return [{"kind": "consultation", "link": _ref(res.get("requester")) or None, "link2": hub,
+             "code": topic, "at": asked[0], "day": asked[1]}]
+
+
+def _cohort(res: dict[str, Any]) -> Iterable[Fact]:
+    """The current members of an active cohort (a Group naming its program)."""
+    program = _ref(_extension(res, COHORT_PROGRAM, "valueReference"))
+    if not program or res.get("active") is False:
+        return []
+    roles = {_ref(m.get("entity")) for m in res.get("member") or [] if not m.get("inactive")}
+    return [{"kind": "member", "link": role, "link2": program}
+            for role in sorted(roles) if role.startswith("PractitionerRole/")]
+
+
 _EXTRACT = {
     "Encounter": _session, "PractitionerRole": _role, "Organization": _organization,
     "Location": _site, "OrganizationAffiliation": _affiliation, "HealthcareService": _program,
-    "Composition": _case, "Communication": _recommendation,
+    "Composition": _case, "Communication": _communication, "ServiceRequest": _consultation,
+    "Group": _cohort,
 }
 
 
@@ -209,10 +251,10 @@ def _instant(value: Any) -> tuple[int, str] | None:
     return micros, moment.date().isoformat()
 
 
-def refresh(conn: Connection) -> int:
-    """Derive the facts of every current resource again (a database that held resources
-    before the outcome facts existed); returns how many resources have facts."""
-    rows = store.current_of_types(conn, sorted(FACT_TYPES))
+def refresh(conn: Connection, types: Iterable[str] = FACT_TYPES) -> int:
+    """Derive the facts of every current resource of ``types`` again (a database that held
+    resources before these fact rules); returns how many resources have facts."""
+    rows = store.current_of_types(conn, sorted(set(types) & FACT_TYPES))
     found = [(pk, facts_of(orjson.loads(content)), True) for pk, content in rows if content]
     store.store_facts(conn, found)
     return sum(1 for _, facts, _ in found if facts)

@@ -78,7 +78,7 @@ class OutcomesService:
         self._require_admin("evaluate outcomes")
         period = _period(period_code)
         hub = _hub_reference(hub) if hub else None
-        shared: dict[tuple[str, str, str], Any] = {}
+        shared: evaluation.Shared = {}
         reports = [self.report(indicator, period, hub, shared) for indicator in _indicators()]
         store.save_reports(self.conn, [
             (r["measure"].split("|")[0], r["subject"]["reference"], period.code,
@@ -86,7 +86,7 @@ class OutcomesService:
         return reports
 
     def report(self, indicator: Indicator, period: ReportingPeriod, hub: str | None = None,
-               shared: dict[tuple[str, str, str], Any] | None = None) -> dict[str, Any]:
+               shared: evaluation.Shared | None = None) -> dict[str, Any]:
         """One exact, pending report, computed now (nothing stored)."""
         base = self.fhir.ctx.base_url
         figures = evaluation.figures(self.conn, indicator, Scope(period, base, hub),

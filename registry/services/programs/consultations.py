@@ -10,7 +10,9 @@ never a Patient reference). The hub assigns it with a Task (``basedOn`` the requ
 the tutor) and answers with a Communication (``basedOn`` and ``about`` the request, ``sent``).
 
 Turnaround per hub (``Organization/[id]/$consultation-turnaround``) is the time from
-``authoredOn`` to the first answer's ``sent``, in hours.
+``authoredOn`` to the first answer's ``sent``, in hours: the rule of
+``registry.services.consultation``, which the outcome indicator ``consultation-turnaround``
+follows too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from datetime import date
 from typing import Any
 
 from registry.errors import InvalidRequest, Issue, error
+from registry.services.consultation import (
+    answered_requests,
+    authored,
+    first_answer,
+    turnaround_seconds,
+)
 from registry.services.fhir import FhirService
 from registry.services.node import Resolver
 from registry.services.programs.model import (
@@ -35,12 +43,6 @@ from registry.services.programs.model import (
 from registry.services.sessions import parse_instant
 
 REQUESTS_PER_SEARCH = 50
-
-
-def is_consultation(resource: dict[str, Any]) -> bool:
-    return resource.get("resourceType") == "ServiceRequest" and any(
-        c.get("system") == CONSULTATION["system"] and c.get("code") == CONSULTATION["code"]
-        for cc in resource.get("category") or [] for c in cc.get("coding") or [])
 
 
 def check_consultation(request: dict[str, Any], resolve: Resolver) -> list[Issue]:
@@ -81,9 +83,9 @@ def turnaround(service: FhirService, hub_id: str, params: Mapping[str, list[str]
     requests = [r for r in search_all(service, "ServiceRequest", query)
                 if _within(r.get("authoredOn"), start, end)]
     answered = first_answers(service, [str(r["id"]) for r in requests])
-    hours = sorted(round((answered[str(r["id"])] - parse_instant(r["authoredOn"]))
-                         .total_seconds() / 3600, 2)
-                   for r in requests if str(r["id"]) in answered)
+    hours = sorted(round(turnaround_seconds(asked, answered[str(r["id"])]) / 3600, 2)
+                   for r in requests
+                   if str(r["id"]) in answered and (asked := authored(r)) is not None)
     parts: list[dict[str, Any]] = [
         {"name": "hub", "valueReference": {"reference": f"Organization/{hub_id}"}},
         {"name": "requested", "valueInteger": len(requests)},
@@ -96,21 +98,15 @@ def turnaround(service: FhirService, hub_id: str, params: Mapping[str, list[str]
 
 
 def first_answers(service: FhirService, request_ids: list[str]) -> dict[str, Any]:
-    """The time of the first answer (Communication ``sent``) of each request."""
-    found: dict[str, Any] = {}
+    """The time of the first answer of each request (the rule's)."""
+    sent: dict[str, list[Any]] = {}
     for i in range(0, len(request_ids), REQUESTS_PER_SEARCH):
         refs = ",".join(f"ServiceRequest/{r}" for r in request_ids[i:i + REQUESTS_PER_SEARCH])
         for answer in search_all(service, "Communication", {"based-on": [refs]}):
-            sent = answer.get("sent")
-            if not isinstance(sent, str) or answer.get("status") != "completed":
-                continue
-            for based in answer.get("basedOn") or []:
-                ref = str(based.get("reference") or "")
-                key = ref.removeprefix("ServiceRequest/")
-                if ref.startswith("ServiceRequest/") and (
-                        key not in found or parse_instant(sent) < found[key]):
-                    found[key] = parse_instant(sent)
-    return found
+            for ref in answered_requests(answer):
+                sent.setdefault(ref.removeprefix("ServiceRequest/"), []).append(
+                    parse_instant(answer["sent"]))
+    return {request: first_answer(times) for request, times in sent.items()}
 
 
 def _period(params: Mapping[str, list[str]]) -> tuple[date | None, date | None]:

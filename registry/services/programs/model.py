@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from registry.errors import InvalidRequest, NotFound, Unprocessable, error
+from registry.services.consultation import CATEGORY
 from registry.services.fhir import FhirService
 
 BASE = "https://telementoring.example.org/fhir"
@@ -20,8 +21,7 @@ TOPIC_SYSTEM = f"{CS}/program-topic"
 NEEDS_QUESTIONNAIRE = f"{BASE}/Questionnaire/needs-assessment"
 PROGRAM_ROLE = f"{CS}/program-role"
 ADAPTATIONS = ("kept", "added", "dropped", "moved")
-CONSULTATION = {"system": "http://snomed.info/sct", "code": "11429006",
-                "display": "Consultation"}
+CONSULTATION = CATEGORY  # the consultation rule's category (registry.services.consultation)
 CONSULTATION_CHANNEL = f"{SD}/consultation-channel"
 CHANNELS = ("phone", "video", "email", "message", "site-visit")
 PRIORITIES = ("routine", "urgent", "asap", "stat")

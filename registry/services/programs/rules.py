@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from registry.errors import Issue, error
+from registry.services.consultation import is_consultation
 from registry.services.node import Resolver
-from registry.services.programs.consultations import check_consultation, is_consultation
+from registry.services.programs.consultations import check_consultation
 from registry.services.programs.learning import (
     check_completion,
     check_learning_resource,

@@ -15,7 +15,9 @@ from registry.services.outcomes.measures import catalogue
 from registry.services.outcomes.periods import parse_period
 from registry.services.outcomes.reports import Counted
 from registry.storage.database import Connection
+from tests.api.test_consultations import answer, request_body
 from tests.conftest import TEST_BASE, Fhir, system_service
+from tests.programs import cohort
 from tests.services.outcomes.network import attendee, case, held, outcomes_network, recommend
 
 DAY1, DAY2, DAY3 = "2026-11-04", "2026-11-11", "2026-12-02"
@@ -110,6 +112,45 @@ def test_facts_follow_an_update(app: Flask, fhir: Fhir, refs: dict[str, str]) ->
     body["status"] = "cancelled"
     assert fhir.put(refs["s2"], body).status_code == 200
     assert figures(app, "sessions-held", "2026-11").total == Counted(2)
+
+
+def test_attrition_counts_cohort_mentees_who_stopped_attending(
+        app: Flask, fhir: Fhir, refs: dict[str, str]) -> None:
+    m0, m1, m2 = refs["mentee0"], refs["mentee1"], refs["mentee2"]
+    # December: the program holds s3 (m2) and s4 (m0); m0 and m1 attended s1 in November
+    held(fhir, refs, "2026-12-09", [attendee(m0, "2026-12-09", "14:00", "15:00")])
+    group = cohort(refs["program"], refs["hub"], [m0, m1, m2, refs["presenter"]])
+    group["member"][3]["inactive"] = True  # the presenter left the cohort
+    fhir.create(group)
+    fhir.create(cohort(refs["program2"], refs["hub"], [m0, m1]))  # no session in December
+    december = figures(app, "attrition", "2026-12")
+    # denominator: m0 and m1 (attended before, program active); m2 had not attended before
+    assert december.total == Counted(2, numerator=1)  # m1 stopped
+    assert december.strata["discipline"] == {"nursing": Counted(1, numerator=0),
+                                             "primary-care": Counted(1, numerator=1)}
+    assert december.strata["program"] == {f"{TEST_BASE}/{refs['program']}": Counted(
+        2, numerator=1)}
+    assert figures(app, "attrition", "2026-11").total == Counted(0, numerator=0)
+
+
+def test_consultation_turnaround_follows_the_consultation_rule(
+        app: Flask, fhir: Fhir, refs: dict[str, str]) -> None:
+    def ask(authored: str) -> str:
+        body = request_body(refs, "Dose?")
+        return f"ServiceRequest/{fhir.create({**body, 'authoredOn': authored})['id']}"
+
+    first, second = ask("2026-11-02T10:00:00Z"), ask("2026-11-20T10:00:00Z")
+    ask("2026-11-21T10:00:00Z")  # never answered: not counted
+    fhir.create(answer(first, refs, "2026-11-03T22:00:00Z"))  # 1.5 days
+    fhir.create(answer(first, refs, "2026-11-10T10:00:00Z"))  # later: not the first answer
+    fhir.create(answer(second, refs, "2026-12-01T10:00:00Z"))  # 11 days, answered in December
+    november = figures(app, "consultation-turnaround", "2026-11")
+    assert november.total == Counted(1, median=1.5)
+    assert november.strata["hub"] == {f"{TEST_BASE}/{refs['hub']}": Counted(1, median=1.5)}
+    assert november.strata["topic"] == {"opioid-use-disorder": Counted(1, median=1.5)}
+    quarter = figures(app, "consultation-turnaround", "2026-Q4")
+    assert quarter.total == Counted(2, median=6.25)
+    assert quarter.strata["period-month"]["2026-12"] == Counted(1, median=11.0)
 
 
 Q = "https://example.org/Questionnaire/"
