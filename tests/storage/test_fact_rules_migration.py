@@ -1,4 +1,4 @@
-"""0008_outcome_fact_rules: consultations, answers and cohort members stored before the rules
+"""0009_outcome_fact_rules: consultations, answers and cohort members stored before the rules
 that keep their facts get those facts on upgrade, and lose them on downgrade."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.programs import cohort
 
 
 def revision() -> ModuleType:
-    path = MIGRATIONS / "versions" / "0008_outcome_fact_rules.py"
+    path = MIGRATIONS / "versions" / "0009_outcome_fact_rules.py"
     spec = importlib.util.spec_from_file_location("fact_rules_revision", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -24,7 +24,7 @@ recommendation is a completed Communication about a case Composition (the
 ``case-recommendation`` profile's shape); consultations and their answers are what the
 consultation rule says they are (``registry.services.consultation``); members are the current
 members of an active cohort Group (attrition). When these rules change, a migration derives
-the facts again (``refresh``), as ``0008_outcome_fact_rules`` did when the last three kinds came.
+the facts again (``refresh``), as ``0009_outcome_fact_rules`` did when the last three kinds came.
 """
 
 from __future__ import annotations

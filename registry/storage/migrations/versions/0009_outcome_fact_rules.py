@@ -1,7 +1,7 @@
 """outcome facts of consultations, their answers and cohort members (attrition, turnaround)
 
-Revision ID: 0008_outcome_fact_rules
-Revises: 0007_federation
+Revision ID: 0009_outcome_fact_rules
+Revises: 0008_federation_review
 Create Date: 2026-12-06 09:00:00
 
 The fact rules (``registry.services.outcomes.facts``) gained three kinds: ``consultation``
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0008_outcome_fact_rules'
-down_revision: str | None = '0007_federation'
+revision: str = '0009_outcome_fact_rules'
+down_revision: str | None = '0008_federation_review'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
