@@ -45,12 +45,15 @@ def write_small(conn: Connection, writes: Sequence[RowWrite], peer_views: Sequen
         for kind, rows in w.index.items():
             documents.setdefault(kind, []).extend({**row, "resource_pk": i} for row in rows)
     kinds = tuple(sorted(kind for kind, rows in documents.items() if rows))
-    replacing = any(w.current is not None for w in writes)
-    params = {f"idx_{kind}": orjson.dumps(documents[kind]).decode() for kind in kinds}
+    replaced = [w.current.pk for w in writes if w.current is not None]
+    params: dict[str, Any] = {f"idx_{kind}": orjson.dumps(documents[kind]).decode()
+                              for kind in kinds}
+    if replaced:
+        params["pks"] = replaced
     params["writes"] = orjson.dumps([_write(i, w, view) for i, (w, view)
                                      in enumerate(zip(writes, peer_views, strict=True))]
                                     ).decode()
-    return list(conn.execute(_statement(kinds, replacing), params).scalars())
+    return list(conn.execute(_statement(kinds, bool(replaced)), params).scalars())
 
 
 def _write(i: int, w: RowWrite, peer_view: int) -> dict[str, Any]:
@@ -83,11 +86,11 @@ def _statement(kinds: tuple[str, ...], replacing: bool) -> sa.TextClause:
         "SELECT keys.pk, w.hub, w.spoke, w.country, w.published FROM w JOIN keys USING (i) "
         "WHERE w.has_compartment ON CONFLICT (resource_pk) DO UPDATE SET hub = excluded.hub, "
         "spoke = excluded.spoke, country = excluded.country, published = excluded.published)"]
-    if replacing:
+    if replacing:  # by an array of keys, which the planner looks up in the key indexes
         parts.append(f"u AS (UPDATE {r} SET version = w.version, last_updated = w.last_updated, "
-                     f"deleted = w.deleted, content = w.content FROM w WHERE {r}.pk = w.pk)")
-        parts += [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk IN "
-                  "(SELECT pk FROM w WHERE pk IS NOT NULL))"
+                     f"deleted = w.deleted, content = w.content FROM w "
+                     f"WHERE {r}.pk = ANY(:pks) AND {r}.pk = w.pk)")
+        parts += [f"d_{kind} AS (DELETE FROM {table.name} WHERE resource_pk = ANY(:pks))"
                   for kind, table in INDEX_TABLES.items()]
     for kind in kinds:
         table = INDEX_TABLES[kind]
@@ -96,4 +99,7 @@ def _statement(kinds: tuple[str, ...], replacing: bool) -> sa.TextClause:
         parts.append(f"i_{kind} AS (INSERT INTO {table.name} ({', '.join(names)}) "
                      f"SELECT {values} FROM json_populate_recordset(NULL::{table.name}, "
                      f"CAST(:idx_{kind} AS json)) AS x JOIN keys ON keys.i = x.resource_pk)")
-    return sa.text(f"WITH {', '.join(parts)} SELECT pk FROM keys ORDER BY i")
+    statement = sa.text(f"WITH {', '.join(parts)} SELECT pk FROM keys ORDER BY i")
+    if replacing:
+        statement = statement.bindparams(sa.bindparam("pks", type_=sa.ARRAY(sa.BigInteger)))
+    return statement

@@ -55,7 +55,9 @@ def test_rate_limit_headers_name_the_limit_closest_to_running_out(app: Flask) ->
                zip(answers, ["2", "1"], strict=True))  # once each, not added twice
 
 
-def test_failed_authentications_are_limited_per_address(app: Flask) -> None:
+def test_failed_authentications_are_limited_per_address(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_window(monkeypatch)
     client = app.test_client()
     statuses = [Fhir(client, f"tnr_guess-{i:04d}-abcdefgh").get("Organization").status_code
                 for i in range(31)]
@@ -190,16 +192,20 @@ def assert_address_audited(app: Flask, address: str) -> None:
     assert event["agent"][0]["network"]["address"] == address
 
 
+def one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rate window for the whole test: on a loaded machine its requests can outlast the
+    minute they began in, and a new window rightly grants a new budget."""
+    window_end = rate_limits._window_end(parse("1 per minute"), int(time.time())) + 3600
+    monkeypatch.setattr(rate_limits, "_window_end", lambda _item, _now: window_end)
+
+
 def test_a_budget_holds_across_processes_sharing_the_database(
         database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two workers (two apps on one database) spend one token's budget together: neither
     grants the whole budget on its own, and together they overrun it by at most the hits each
     may hold back (a hundredth of the budget)."""
     budget = 200
-    # One window for the whole test: on a loaded machine its 300 requests can outlast the
-    # minute they began in, and a new window rightly grants a new budget.
-    window_end = rate_limits._window_end(parse("1 per minute"), int(time.time())) + 3600
-    monkeypatch.setattr(rate_limits, "_window_end", lambda _item, _now: window_end)
+    one_window(monkeypatch)
     with joined(engine) as conn:
         workers = [join(build_app(database_url, rate_limit=f"{budget} per minute"), engine, conn)
                    for _ in range(2)]
