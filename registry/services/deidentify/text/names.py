@@ -209,8 +209,13 @@ def _cued(text: str, start: int, lex: Lexicon) -> bool:
     bare = last.rstrip(".")
     if bare in lex.honorifics and (len(bare) > 1 or last.endswith(".")):
         return True
-    return any(before.endswith(c) and (len(before) == len(c) or not before[-len(c) - 1].isalnum())
-               for c in lex.cues)
+    return _cue_at_end(lex.cues).search(before) is not None
+
+
+@cache
+def _cue_at_end(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """One search for every cue word, where a cue must end the text and start a word."""
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(re.escape(c) for c in cues)})\Z")
 
 
 def _initials_lead(text: str, run: list[Word]) -> bool:
