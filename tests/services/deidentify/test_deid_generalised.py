@@ -150,3 +150,32 @@ def test_test_names_after_an_acronym_stay(term: str) -> None:
 def test_an_acronym_with_its_expansion_is_not_a_name() -> None:
     text = "Vue par l'EMMA (équipe mobile de médecine addictologique) ce matin."
     assert "EMMA" in scrubbed(text)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Tem tatuagem identificativa (\"RQ 2207\" e um lobo no ombro) que mostra.", "RQ 2207"),
+    ("He is known by a kestrel tattoo on the left calf.\nPlan: naltrexone.", "kestrel"),
+    ("il porte un tatouage « 4419 » sur le poignet ; crack fumé.", "4419"),
+])
+def test_a_tattoo_described_is_removed_with_its_clause(text: str, gone: str) -> None:
+    out = scrubbed(text)
+    assert gone not in out and ("naltrexone" in out or "crack" in out or "mostra" in out)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Le permis est suspendu, numéro 17KQ40925.", "17KQ40925"),
+    ("Doente: Idalina, 31 anos, BI 330205118804P.", "330205118804P"),
+    ("sa tante (Mme El Ouardi, au foyer) appelle.", "El Ouardi"),
+    ("Vive en la villa Santa Inés, Lo Prado Sur, con su padre.", "Lo Prado"),
+    ("M. Ousmane Lamine Faye, 40 ans, arrivé en mai.", "Lamine"),
+    ("Sra. Eufrosina Bermejo, 92 años, vive sola.", "Eufrosina"),
+    ("Mora no bairro da Pedra Lisa, Viseu.", "Pedra Lisa"),
+    ("oficina: Rua Tamoios, 95, fundos, Pari, Curitiba, CEP 80020-010.", "Pari"),
+])
+def test_alphanumeric_numbers_particles_and_neighbourhoods(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+@pytest.mark.parametrize("kept", ["HbA1c 7.9", "COVID19", "CYP2D6", "anemia"])
+def test_clinical_tokens_with_digits_and_suffixes_stay(kept: str) -> None:
+    assert kept in scrubbed(f"Resultados: {kept} sin cambios.")
