@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .common import is_common
-from .config import UPPER, fold, scrub_rules
+from .config import UPPER, fold, scrub_rules, trie_regex
 from .findings import Finding
 from .lexicon import Lexicon, lexicon
 
@@ -232,7 +232,7 @@ def _cued(text: str, start: int, lex: Lexicon) -> bool:
 @cache
 def _cue_at_end(cues: tuple[str, ...]) -> re.Pattern[str]:
     """One search for every cue word, where a cue must end the text and start a word."""
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(re.escape(c) for c in cues)})\Z")
+    return re.compile(rf"(?<![^\W_])(?:{trie_regex(cues)})\Z")
 
 
 def _initials_lead(text: str, run: list[Word]) -> bool:
@@ -309,8 +309,7 @@ def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:
 @cache
 def _cue_pattern() -> re.Pattern[str]:
     cfg = scrub_rules()["names"]
-    cues = sorted({*cfg["cues"], *cfg["honorifics"]}, key=len, reverse=True)
-    alternation = "|".join(re.escape(c) for c in cues)
+    alternation = trie_regex({c.lower() for c in (*cfg["cues"], *cfg["honorifics"])})
     return re.compile(rf"(?<![\w.])((?i:{alternation}))\.?\s*:?[ \t]+(?=[a-zà-ÿ])")
 
 
