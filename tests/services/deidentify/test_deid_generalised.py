@@ -176,6 +176,6 @@ def test_alphanumeric_numbers_particles_and_neighbourhoods(text: str, gone: str)
     assert gone not in scrubbed(text)
 
 
-@pytest.mark.parametrize("kept", ["HbA1c 7.9", "COVID19", "CYP2D6", "anemia"])
+@pytest.mark.parametrize("kept", ["HbA1c 7.9", "COVID19", "CYP2D6", "anemia", "Fendrix-B"])
 def test_clinical_tokens_with_digits_and_suffixes_stay(kept: str) -> None:
     assert kept in scrubbed(f"Resultados: {kept} sin cambios.")

@@ -36,6 +36,7 @@ EPONYM_AFTER_HEAD = re.compile(
     rf"(?<![\w-])([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*({CAPS}(?:[ -]{CAPS})?)")
 PARTICLE_BEFORE = re.compile(
     r"(?<![\w.])(?:El|Al|Le|La|Lo|Los|Las|Les|Da|Do|Dos|Das|De|Del|Du|Van|Von|Di|Ben) $")
+PRODUCT_SUFFIX = re.compile(r"-[A-Z0-9](?![\w-])")
 HONORIFIC_BEFORE = re.compile(r"(?<![\w.])([^\W\d_]+)\.? $")
 ACRONYM_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]|[A-Z][A-Za-z]{0,4}[A-Z][A-Za-z]{0,4}) $")
 EXPANSION = re.compile(r" \(([^\W\d_][^()]{2,80})\)")
@@ -76,9 +77,10 @@ def _known(w: Word, lex: Lexicon) -> bool:
 
 
 def _glued(text: str, w: Word) -> bool:
-    """Part of an alphanumeric token ('HbA1c', 'B12') or a short slash pair ('Ag/Ab')."""
+    """Part of an alphanumeric token ('HbA1c', 'B12', 'Heplisav-B') or a short slash pair
+    ('Ag/Ab')."""
     before, after = text[w.start - 1:w.start] if w.start else "", text[w.end:w.end + 1]
-    if before.isdigit() or after.isdigit():
+    if before.isdigit() or after.isdigit() or PRODUCT_SUFFIX.match(text, w.end):
         return True
     return len(w.text) <= 3 and "/" in (before, after)
 

@@ -98,8 +98,13 @@ def id_token(text: str, start: int, end: int) -> Span | None:
 
 
 def not_region(text: str, start: int, end: int) -> Span | None:
-    """A town after 'vive en' is scrubbed; a country or first-level region is kept."""
-    return None if fold(text[start:end]) in lexicon().regions else (start, end)
+    """A town after 'vive en' is scrubbed; a country or first-level region is kept, and so is
+    clinical vocabulary ('moved from Lisinopril to Losartan')."""
+    lex = lexicon()
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text[start:end])]
+    if fold(text[start:end]) in lex.regions or words and all(w in lex.not_names for w in words):
+        return None
+    return start, end
 
 
 def plate(text: str, start: int, end: int) -> Span | None:
