@@ -179,3 +179,10 @@ def test_alphanumeric_numbers_particles_and_neighbourhoods(text: str, gone: str)
 @pytest.mark.parametrize("kept", ["HbA1c 7.9", "COVID19", "CYP2D6", "anemia", "Fendrix-B"])
 def test_clinical_tokens_with_digits_and_suffixes_stay(kept: str) -> None:
     assert kept in scrubbed(f"Resultados: {kept} sin cambios.")
+
+
+def test_a_chat_speaker_named_like_a_word_of_vocabulary_when_they_speak_again() -> None:
+    chat = "Lyrica (coord) : il arrive.\nLouane (inf) : ok.\nLyrica (coord) : il repart."
+    assert "Lyrica" not in scrubbed(chat)
+    assert "Lyrica" in scrubbed("Lyrica (coord) : une seule ligne, un médicament.")
+    assert "Dose (mg): 50" in scrubbed("Dose (mg): 50\nPlan: repeat in a week.")

@@ -164,11 +164,19 @@ def name_words(text: str, start: int, end: int) -> Span | None:
 
 
 def speaker(text: str, start: int, end: int) -> Span | None:
-    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms."""
+    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms, and even
+    a word of vocabulary when the same speaker opens several lines of the chat."""
     words = re.findall(r"[^\W\d_]+", text[start:end])
-    if not words or any(w.isupper() or fold(w) in lexicon().not_names for w in words):
+    if not words or any(w.isupper() for w in words):
+        return None
+    if any(fold(w) in lexicon().not_names for w in words) and not _speaks_again(text, start, end):
         return None
     return start, end
+
+
+def _speaks_again(text: str, start: int, end: int) -> bool:
+    name = re.escape(text[start:end])
+    return len(re.findall(rf"(?m)^[ \t]*{name}\s*\([^\W\d_]{{2,8}}\.?\)\s*:", text)) >= 2
 
 
 def serial(text: str, start: int, end: int) -> Span | None:
