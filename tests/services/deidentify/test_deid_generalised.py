@@ -186,3 +186,16 @@ def test_a_chat_speaker_named_like_a_word_of_vocabulary_when_they_speak_again() 
     assert "Lyrica" not in scrubbed(chat)
     assert "Lyrica" in scrubbed("Lyrica (coord) : une seule ligne, un médicament.")
     assert "Dose (mg): 50" in scrubbed("Dose (mg): 50\nPlan: repeat in a week.")
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Médica de família, USF Monte Alegre do Sul.", "Monte Alegre"),
+    ("Transferido da Unidade Prisional Serra das Araras.", "Serra das Araras"),
+    ("Control en el CESFAM Las Canteras Altas.", "Las Canteras"),
+])
+def test_a_local_facility_named_after_its_place(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+def test_a_facility_kind_before_an_acronym_stays() -> None:
+    assert "CAPS AD III" in scrubbed("Encaminhado ao CAPS AD III da região.")
