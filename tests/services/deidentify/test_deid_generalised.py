@@ -199,3 +199,24 @@ def test_a_local_facility_named_after_its_place(text: str, gone: str) -> None:
 
 def test_a_facility_kind_before_an_acronym_stays() -> None:
     assert "CAPS AD III" in scrubbed("Encaminhado ao CAPS AD III da região.")
+
+
+def test_a_street_without_its_type_where_someone_lives() -> None:
+    out = scrubbed("Viuda, vive con un nieto en Garibaldi 3118. Consulta por mareos.")
+    assert "3118" not in out and "Garibaldi" not in out
+
+
+def test_a_year_after_the_town_where_someone_lives_stays() -> None:
+    assert "2018" in scrubbed("Vive en Olavarría 2018 fue el año de la mudanza.")
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ('anoche vimos al "Chueco" en la plaza', "Chueco"),
+    ('deixar recado com "Tatu" no bar', "Tatu"),
+])
+def test_a_quoted_nickname_after_an_article(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+def test_a_quoted_drug_stays() -> None:
+    assert "Rivotril" in scrubbed('toma el "Rivotril" de noche')

@@ -185,6 +185,11 @@ def serial(text: str, start: int, end: int) -> Span | None:
     return None if len(_digits(token)) < 3 or YEAR.match(token) else (start, end)
 
 
+def not_vocabulary(text: str, start: int, end: int) -> Span | None:
+    """A quoted nickname is a name unless it is clinical vocabulary ('el "Rivotril"')."""
+    return None if fold(text[start:end]) in lexicon().not_names else (start, end)
+
+
 def slashed_id(text: str, start: int, end: int) -> Span | None:
     """'24/0912334': six digits or more with a group of four, not 'YYYY/YYYY'."""
     groups = text[start:end].split("/")
@@ -196,6 +201,7 @@ def slashed_id(text: str, start: int, end: int) -> Span | None:
 VALIDATORS: dict[str, Validator] = {
     "slashed-id": slashed_id,
     "serial": serial,
+    "not-vocabulary": not_vocabulary,
     "speaker": speaker,
     "name-words": name_words,
     "day-month": day_month,
