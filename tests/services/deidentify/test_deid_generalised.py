@@ -150,3 +150,73 @@ def test_test_names_after_an_acronym_stay(term: str) -> None:
 def test_an_acronym_with_its_expansion_is_not_a_name() -> None:
     text = "Vue par l'EMMA (équipe mobile de médecine addictologique) ce matin."
     assert "EMMA" in scrubbed(text)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Tem tatuagem identificativa (\"RQ 2207\" e um lobo no ombro) que mostra.", "RQ 2207"),
+    ("He is known by a kestrel tattoo on the left calf.\nPlan: naltrexone.", "kestrel"),
+    ("il porte un tatouage « 4419 » sur le poignet ; crack fumé.", "4419"),
+])
+def test_a_tattoo_described_is_removed_with_its_clause(text: str, gone: str) -> None:
+    out = scrubbed(text)
+    assert gone not in out and ("naltrexone" in out or "crack" in out or "mostra" in out)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Le permis est suspendu, numéro 17KQ40925.", "17KQ40925"),
+    ("Doente: Idalina, 31 anos, BI 330205118804P.", "330205118804P"),
+    ("sa tante (Mme El Ouardi, au foyer) appelle.", "El Ouardi"),
+    ("Vive en la villa Santa Inés, Lo Prado Sur, con su padre.", "Lo Prado"),
+    ("M. Ousmane Lamine Faye, 40 ans, arrivé en mai.", "Lamine"),
+    ("Sra. Eufrosina Bermejo, 92 años, vive sola.", "Eufrosina"),
+    ("Mora no bairro da Pedra Lisa, Viseu.", "Pedra Lisa"),
+    ("oficina: Rua Tamoios, 95, fundos, Pari, Curitiba, CEP 80020-010.", "Pari"),
+])
+def test_alphanumeric_numbers_particles_and_neighbourhoods(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+@pytest.mark.parametrize("kept", ["HbA1c 7.9", "COVID19", "CYP2D6", "anemia", "Fendrix-B"])
+def test_clinical_tokens_with_digits_and_suffixes_stay(kept: str) -> None:
+    assert kept in scrubbed(f"Resultados: {kept} sin cambios.")
+
+
+def test_a_chat_speaker_named_like_a_word_of_vocabulary_when_they_speak_again() -> None:
+    chat = "Lyrica (coord) : il arrive.\nLouane (inf) : ok.\nLyrica (coord) : il repart."
+    assert "Lyrica" not in scrubbed(chat)
+    assert "Lyrica" in scrubbed("Lyrica (coord) : une seule ligne, un médicament.")
+    assert "Dose (mg): 50" in scrubbed("Dose (mg): 50\nPlan: repeat in a week.")
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("Médica de família, USF Monte Alegre do Sul.", "Monte Alegre"),
+    ("Transferido da Unidade Prisional Serra das Araras.", "Serra das Araras"),
+    ("Control en el CESFAM Las Canteras Altas.", "Las Canteras"),
+])
+def test_a_local_facility_named_after_its_place(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+def test_a_facility_kind_before_an_acronym_stays() -> None:
+    assert "CAPS AD III" in scrubbed("Encaminhado ao CAPS AD III da região.")
+
+
+def test_a_street_without_its_type_where_someone_lives() -> None:
+    out = scrubbed("Viuda, vive con un nieto en Garibaldi 3118. Consulta por mareos.")
+    assert "3118" not in out and "Garibaldi" not in out
+
+
+def test_a_year_after_the_town_where_someone_lives_stays() -> None:
+    assert "2018" in scrubbed("Vive en Olavarría 2018 fue el año de la mudanza.")
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ('anoche vimos al "Chueco" en la plaza', "Chueco"),
+    ('deixar recado com "Tatu" no bar', "Tatu"),
+])
+def test_a_quoted_nickname_after_an_article(text: str, gone: str) -> None:
+    assert gone not in scrubbed(text)
+
+
+def test_a_quoted_drug_stays() -> None:
+    assert "Rivotril" in scrubbed('toma el "Rivotril" de noche')

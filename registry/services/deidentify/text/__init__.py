@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from .addresses import with_floor
 from .findings import Finding, merge, replace
+from .marks import find_marks
 from .names import clinical_spans, find_names
 from .normalize import normalize
 from .numbers import find_numbers
@@ -41,7 +42,7 @@ def find_identifiers(text: str, language: str | None = None,
     view = normalize(text)
     seen = view.text
     found = with_floor(seen, find_patterns(seen)) + find_numbers(seen) + find_spelled(seen)
-    found += find_names(seen) + find_places(seen)
+    found += find_names(seen) + find_places(seen) + find_marks(seen)
     found += find_known(seen, known or {})
     found += propagate(seen, found)
     found = _outside_clinical_terms(seen, found)

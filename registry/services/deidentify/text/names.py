@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .common import is_common
-from .config import UPPER, fold, scrub_rules
+from .config import UPPER, fold, scrub_rules, trie_regex
 from .findings import Finding
 from .lexicon import Lexicon, lexicon
 
@@ -34,6 +34,10 @@ HEAD_BEFORE = re.compile(r"([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*$")
 HEAD_AFTER = re.compile(r"(?:['’]s?)?[\s-]+([^\W\d_]+)")
 EPONYM_AFTER_HEAD = re.compile(
     rf"(?<![\w-])([^\W\d_]+)\s+(?:de|do|da|of|d['’]|del|von)\s*({CAPS}(?:[ -]{CAPS})?)")
+PARTICLE_BEFORE = re.compile(
+    r"(?<![\w.])(?:El|Al|Le|La|Lo|Los|Las|Les|Da|Do|Dos|Das|De|Del|Du|Van|Von|Di|Ben) $")
+PRODUCT_SUFFIX = re.compile(r"-[A-Z0-9](?![\w-])")
+HONORIFIC_BEFORE = re.compile(r"(?<![\w.])([^\W\d_]+)\.? $")
 ACRONYM_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]|[A-Z][A-Za-z]{0,4}[A-Z][A-Za-z]{0,4}) $")
 EXPANSION = re.compile(r" \(([^\W\d_][^()]{2,80})\)")
 EPONYM_BEFORE_HEAD = re.compile(rf"({CAPS}(?: {CAPS})?)(?:['’]s?)?[\s-]+([^\W\d_]+)")
@@ -73,11 +77,25 @@ def _known(w: Word, lex: Lexicon) -> bool:
 
 
 def _glued(text: str, w: Word) -> bool:
-    """Part of an alphanumeric token ('HbA1c', 'B12') or a short slash pair ('Ag/Ab')."""
+    """Part of an alphanumeric token ('HbA1c', 'B12', 'Heplisav-B') or a short slash pair
+    ('Ag/Ab')."""
     before, after = text[w.start - 1:w.start] if w.start else "", text[w.end:w.end + 1]
-    if before.isdigit() or after.isdigit():
+    if before.isdigit() or after.isdigit() or PRODUCT_SUFFIX.match(text, w.end):
         return True
     return len(w.text) <= 3 and "/" in (before, after)
+
+
+def _after_honorific(text: str, w: Word, lex: Lexicon) -> bool:
+    """'Sra. Eufemia', 'Mamadou Lamine': right after an honorific or a word that can only be a
+    name, a capitalised word is a name whatever its ending."""
+    match = HONORIFIC_BEFORE.search(text, max(0, w.start - 20), w.start)
+    if match is None:
+        return False
+    word, key = match.group(1), fold(match.group(1))
+    if key in lex.honorifics:
+        return True
+    return word[0].isupper() and len(word) >= MIN_LOWER - 1 and key not in lex.not_names \
+        and not is_common(key) and not key.endswith(lex.clinical_suffixes)
 
 
 def _after_acronym(text: str, w: Word) -> bool:
@@ -109,7 +127,8 @@ def _candidate(text: str, w: Word, lex: Lexicon) -> bool:
         return False
     if _after_acronym(text, w):
         return False
-    if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name:
+    if w.key.endswith(lex.clinical_suffixes) and w.key not in lex.any_name \
+            and not _after_honorific(text, w, lex):
         return False  # 'Hepatitis', 'Clonazepam', 'Hipertensión': diagnosis and drug stems
     if w.text.isupper():  # 'QUINTANILLA' is judged with its run; 'EVA' alone is a scale
         if len(w.text) >= MIN_UPPER:
@@ -209,8 +228,13 @@ def _cued(text: str, start: int, lex: Lexicon) -> bool:
     bare = last.rstrip(".")
     if bare in lex.honorifics and (len(bare) > 1 or last.endswith(".")):
         return True
-    return any(before.endswith(c) and (len(before) == len(c) or not before[-len(c) - 1].isalnum())
-               for c in lex.cues)
+    return _cue_at_end(lex.cues).search(before) is not None
+
+
+@cache
+def _cue_at_end(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """One search for every cue word, where a cue must end the text and start a word."""
+    return re.compile(rf"(?<![^\W_])(?:{trie_regex(cues)})\Z")
 
 
 def _initials_lead(text: str, run: list[Word]) -> bool:
@@ -287,8 +311,7 @@ def _trim(text: str, run: list[Word], lex: Lexicon) -> list[Word]:
 @cache
 def _cue_pattern() -> re.Pattern[str]:
     cfg = scrub_rules()["names"]
-    cues = sorted({*cfg["cues"], *cfg["honorifics"]}, key=len, reverse=True)
-    alternation = "|".join(re.escape(c) for c in cues)
+    alternation = trie_regex({c.lower() for c in (*cfg["cues"], *cfg["honorifics"])})
     return re.compile(rf"(?<![\w.])((?i:{alternation}))\.?\s*:?[ \t]+(?=[a-zà-ÿ])")
 
 
@@ -353,7 +376,13 @@ def _joined(text: str, found: list[Finding]) -> list[Finding]:
 
 
 def find_names(text: str) -> list[Finding]:
-    return _joined(text, _find_names(text))
+    return _joined(text, [_with_particle(text, f) for f in _find_names(text)])
+
+
+def _with_particle(text: str, f: Finding) -> Finding:
+    """'Mme El Amrani', 'población Lo Valledor Sur': the capitalised particle before it too."""
+    match = PARTICLE_BEFORE.search(text, max(0, f.start - 5), f.start)
+    return f if match is None else Finding(match.start(), f.end, f.kind, f.priority)
 
 
 def _find_names(text: str) -> list[Finding]:
@@ -409,7 +438,7 @@ def find_apposition_names(text: str) -> list[Finding]:
 
 def _apposed_name_word(key: str, lex: Lexicon) -> bool:
     return lower_name_word(key, lex) or key in lex.given_ambiguous \
-        or key in lex.surnames_ambiguous
+        or key in lex.surnames_ambiguous or key in lex.eponyms
 
 
 def find_nicknames(text: str) -> list[Finding]:

@@ -98,8 +98,13 @@ def id_token(text: str, start: int, end: int) -> Span | None:
 
 
 def not_region(text: str, start: int, end: int) -> Span | None:
-    """A town after 'vive en' is scrubbed; a country or first-level region is kept."""
-    return None if fold(text[start:end]) in lexicon().regions else (start, end)
+    """A town after 'vive en' is scrubbed; a country or first-level region is kept, and so is
+    clinical vocabulary ('moved from Lisinopril to Losartan')."""
+    lex = lexicon()
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", text[start:end])]
+    if fold(text[start:end]) in lex.regions or words and all(w in lex.not_names for w in words):
+        return None
+    return start, end
 
 
 def plate(text: str, start: int, end: int) -> Span | None:
@@ -159,17 +164,30 @@ def name_words(text: str, start: int, end: int) -> Span | None:
 
 
 def speaker(text: str, start: int, end: int) -> Span | None:
-    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms."""
+    """A chat line's speaker ('taís (enf):'): any word but vocabulary and acronyms, and even
+    a word of vocabulary when the same speaker opens several lines of the chat."""
     words = re.findall(r"[^\W\d_]+", text[start:end])
-    if not words or any(w.isupper() or fold(w) in lexicon().not_names for w in words):
+    if not words or any(w.isupper() for w in words):
+        return None
+    if any(fold(w) in lexicon().not_names for w in words) and not _speaks_again(text, start, end):
         return None
     return start, end
+
+
+def _speaks_again(text: str, start: int, end: int) -> bool:
+    name = re.escape(text[start:end])
+    return len(re.findall(rf"(?m)^[ \t]*{name}\s*\([^\W\d_]{{2,8}}\.?\)\s*:", text)) >= 2
 
 
 def serial(text: str, start: int, end: int) -> Span | None:
     """A device serial holds three digits or more and is not a year ('série 2019')."""
     token = text[start:end]
     return None if len(_digits(token)) < 3 or YEAR.match(token) else (start, end)
+
+
+def not_vocabulary(text: str, start: int, end: int) -> Span | None:
+    """A quoted nickname is a name unless it is clinical vocabulary ('el "Rivotril"')."""
+    return None if fold(text[start:end]) in lexicon().not_names else (start, end)
 
 
 def slashed_id(text: str, start: int, end: int) -> Span | None:
@@ -183,6 +201,7 @@ def slashed_id(text: str, start: int, end: int) -> Span | None:
 VALIDATORS: dict[str, Validator] = {
     "slashed-id": slashed_id,
     "serial": serial,
+    "not-vocabulary": not_vocabulary,
     "speaker": speaker,
     "name-words": name_words,
     "day-month": day_month,
