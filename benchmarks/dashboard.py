@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -32,17 +32,21 @@ from werkzeug.serving import make_server
 from benchmarks.settings import parse_scale, scale_label
 from registry import cli
 from registry.app import create_app
-from registry.services import fhir
+from registry.services import dashboard, fhir
 from registry.services.audit import AuditTrail
 from registry.services.caller import Caller
 from registry.services.demo import scale_for
+from registry.services.outcomes.periods import parse_period
+from registry.services.outcomes.service import OutcomesService
 from registry.services.tokens import create_token
 from registry.services.unit import unit_of_work
+from registry.storage import dashboard as board
 from registry.storage import migrate
 from registry.storage.database import create_engine
 
-PAGES = ("/", "/dashboard/hubs", "/dashboard/activity", "/dashboard/reach",
-         "/dashboard/cases", "/dashboard/programs")
+PAGES = ("/", "/?period=2025", "/dashboard/hubs", "/dashboard/activity?period=2025",
+         "/dashboard/reach", "/dashboard/cases?period=2025", "/dashboard/programs",
+         "/dashboard/outcomes", "/dashboard/peers", "program", "hub")
 HTML = {"Accept": "text/html"}
 CHROMIUM = "/usr/bin/chromium"
 
@@ -56,19 +60,33 @@ def main(argv: list[str] | None = None) -> None:
         sign_in(client, token)
         print(f"dashboard pages at {scale_label(args.scale)} resources "
               f"(median of {args.repeat}, ms)")
-        print(f"{'page':<24}{'server':>10}{'API calls':>12}{'ratio':>8}{'calls':>7}")
-        for path in PAGES:
+        pages = concrete_pages(client, token)
+        width = max(len(p) for p in pages) + 2
+        print(f"{'page':<{width}}{'server':>10}{'API calls':>12}{'ratio':>8}{'calls':>7}")
+        for path in pages:
             page_ms = median_ms(lambda p=path: client.get(p, headers=HTML), args.repeat)
             searches = recorded_searches(client, path)
             api_ms = sum(median_ms(lambda s=s: client.get(s, headers=bearer(token)),
                                    args.repeat) for s in searches)
             ratio = page_ms / api_ms if api_ms else float("nan")
-            print(f"{path:<24}{page_ms:>10.1f}{api_ms:>12.1f}{ratio:>8.2f}{len(searches):>7}")
+            print(f"{path:<{width}}{page_ms:>10.1f}{api_ms:>12.1f}{ratio:>8.2f}"
+                  f"{len(searches):>7}")
         if args.browser:
-            browser_times(app, token, args.repeat)
+            browser_times(app, token, args.repeat, pages)
 
 
-def browser_times(app: Flask, token: str, repeat: int) -> None:
+def concrete_pages(client: FlaskClient, token: str) -> list[str]:
+    """``PAGES`` with a program's and its hub's page (the first program by name)."""
+    bundle = client.get("/fhir/HealthcareService?_count=1&_sort=name",
+                        headers=bearer(token)).get_json()
+    program = bundle["entry"][0]["resource"]
+    hub = program["providedBy"]["reference"].split("/")[1]
+    named = {"program": f"/dashboard/programs/{program['id']}?period=2025",
+             "hub": f"/dashboard/hubs/{hub}?period=2025"}
+    return [named.get(p, p) for p in PAGES]
+
+
+def browser_times(app: Flask, token: str, repeat: int, pages: list[str]) -> None:
     """Median time from navigation to the page's load event: its charts are inline SVG, so
     they are drawn by then."""
     from playwright.sync_api import sync_playwright
@@ -84,15 +102,16 @@ def browser_times(app: Flask, token: str, repeat: int) -> None:
             page.fill("#token", token)
             page.click("button[type=submit]")
             page.wait_for_url("**/")
-            print(f"{'page':<24}{'rendered in Chromium (ms)':>28}")
-            for path in PAGES:
+            width = max(len(p) for p in pages) + 2
+            print(f"{'page':<{width}}{'rendered in Chromium (ms)':>28}")
+            for path in pages:
                 times = []
                 for _ in range(repeat):
                     started = time.perf_counter()
                     page.goto(path, wait_until="load")
                     page.locator("main").wait_for()
                     times.append((time.perf_counter() - started) * 1000)
-                print(f"{path:<24}{statistics.median(times):>28.1f}")
+                print(f"{path:<{width}}{statistics.median(times):>28.1f}")
             browser.close()
     finally:
         server.shutdown()
@@ -168,27 +187,78 @@ def median_ms(call: Any, repeat: int) -> float:
 
 
 def recorded_searches(client: FlaskClient, path: str) -> list[str]:
-    """The ``/fhir`` requests equivalent to the searches one rendering of ``path`` makes."""
+    """The API requests that give what one rendering of ``path`` reads: its searches as
+    they are; a grouped count as the ``_summary=count`` search of each cell it counts; the
+    map's index values as the pages of the Location search; activity and cases as the
+    indicators' ``$evaluate-measure`` of the page's period; the outcomes as each program's
+    ``$evaluation-analysis`` and the period's ``$aggregate-export``."""
     found: list[str] = []
-    with recording(found):
+    period = parse_qs(urlsplit(path).query).get("period", ["2025"])[0]
+    with recording(found, period):
         client.get(path, headers=HTML)
     return found
 
 
+MEASURES = {"sessions": ("sessions-held", "participant-hours"),
+            "cases": ("case-presentations", "follow-up-presentations",
+                      "recommendations-given", "days-to-recommendation")}
+
+
 @contextmanager
-def recording(found: list[str]) -> Iterator[None]:
-    original = fhir.FhirService.search
+def recording(found: list[str], period: str) -> Iterator[None]:
+    """Record, while rendering, the API request equivalent to each read a page makes."""
+    start, end = parse_period(period).start, parse_period(period).end
+    span = f"periodStart={start.isoformat()}&periodEnd={end.isoformat()}"
 
     def search(self: fhir.FhirService, res_type: str, params: Mapping[str, list[str]],
                **kw: Any) -> Any:
         found.append(f"/fhir/{res_type}?{urlencode(params, doseq=True)}")
-        return original(self, res_type, params, **kw)
+        return originals["search"](self, res_type, params, **kw)
 
-    fhir.FhirService.search = search  # type: ignore[method-assign]
+    def count_by(self: fhir.FhirService, res_type: str, params: Mapping[str, list[str]],
+                 by: Any) -> Any:
+        counts = originals["count_by"](self, res_type, params, by)
+        for values in counts:
+            cell = {**params, **{code: [str(v)] for code, v in zip(by, values, strict=True)
+                                 if v is not None}, "_summary": ["count"]}
+            found.append(f"/fhir/{res_type}?{urlencode(cell, doseq=True)}")
+        return counts
+
+    def index_values(self: fhir.FhirService, res_type: str, params: Mapping[str, list[str]],
+                     by: Any) -> Any:
+        rows = originals["index_values"](self, res_type, params, by)
+        size = self.ctx.node.max_count
+        for offset in range(0, max(len(rows), 1), size):
+            found.append(f"/fhir/{res_type}?_count={size}&_offset={offset}")
+        return rows
+
+    def measures(kind: str) -> Any:
+        def record(*args: Any, **kw: Any) -> Any:
+            found.extend(f"/fhir/Measure/{m}/$evaluate-measure?{span}" for m in MEASURES[kind])
+            return originals[kind](*args, **kw)
+        return record
+
+    def analyse(service: Any, program_id: str, *args: Any) -> Any:
+        found.append(f"/fhir/HealthcareService/{program_id}/$evaluation-analysis")
+        return originals["analyse"](service, program_id, *args)
+
+    def released(self: Any, code: str) -> Any:
+        found.append(f"/fhir/MeasureReport/$aggregate-export?format=fhir&period={code}")
+        return originals["released"](self, code)
+
+    replaced = {(fhir.FhirService, "search"): search,
+                (fhir.FhirService, "count_by"): count_by,
+                (fhir.FhirService, "index_values"): index_values,
+                (board, "sessions"): measures("sessions"), (board, "cases"): measures("cases"),
+                (dashboard, "analyse"): analyse, (OutcomesService, "released"): released}
+    originals = {name: getattr(owner, name) for owner, name in replaced}
+    for (owner, name), stand_in in replaced.items():
+        setattr(owner, name, stand_in)
     try:
         yield
     finally:
-        fhir.FhirService.search = original  # type: ignore[method-assign]
+        for (owner, name) in replaced:
+            setattr(owner, name, originals[name])
 
 
 if __name__ == "__main__":

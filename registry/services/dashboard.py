@@ -18,7 +18,6 @@ from typing import Any
 from adapters.measure_report import Figure, decode_report
 from registry.errors import Forbidden
 from registry.services import policy
-from registry.services.evaluations.analysis import analyse
 from registry.services.federation import peers
 from registry.services.fhir import FhirService
 from registry.services.outcomes.ledger import PUBLIC
@@ -399,27 +398,14 @@ def reads_outcomes(role: str) -> bool:
 
 
 def changes(service: FhirService, language: str) -> tuple[list[Change], bool]:
-    """Knowledge and self-efficacy change per program the caller may read the analysis of,
-    from ``analyse`` (what ``$evaluation-analysis`` answers)."""
-    found: list[Change] = []
+    """Knowledge and self-efficacy change per program the caller may read the analysis of:
+    every program's scores read at once, paired and summarised by the analysis's own
+    functions, so each figure and interval equals what ``$evaluation-analysis`` answers."""
     programs = listing(service, "HealthcareService", {})
-    for program in programs.resources:
-        if service.access.may_read_evaluation_analysis(program["id"]):
-            found.extend(_changes_of(service, program["id"], language))
-    return found, programs.complete
-
-
-def _changes_of(service: FhirService, program_id: str, language: str) -> Iterator[Change]:
-    analysis = analyse(service, program_id)
-    for item in analysis.instruments:
-        stats = item.statistics
-        if item.instrument.kind not in CHANGE_KINDS or stats is None:
-            continue
-        low, high = stats.change_ci or (None, None)
-        title = item.instrument.title
-        yield Change(program_id, analysis.program_name, item.instrument.kind,
-                     title.get(language) or title.get("en") or item.instrument.url,
-                     stats.n, stats.mean_pre, stats.mean_post, stats.mean_change, low, high)
+    names = {f"HealthcareService/{p['id']}": str(p.get("name", ""))
+             for p in programs.resources
+             if service.access.may_read_evaluation_analysis(p["id"])}
+    return _changes(service, names, language), programs.complete
 
 
 def program_changes(service: FhirService, program_id: str, language: str) -> list[Change]:
@@ -427,7 +413,26 @@ def program_changes(service: FhirService, program_id: str, language: str) -> lis
     not read its analysis."""
     if not service.access.may_read_evaluation_analysis(program_id):
         return []
-    return list(_changes_of(service, program_id, language))
+    program = service.read("HealthcareService", program_id).resource()
+    return _changes(service, {f"HealthcareService/{program_id}": str(program.get("name", ""))},
+                    language)
+
+
+def _changes(service: FhirService, names: dict[str, str], language: str) -> list[Change]:
+    # The statistics load scipy: imported here, so a worker that never shows outcomes never
+    # loads it.
+    from registry.services.evaluations.change import program_changes as summarise
+
+    found = []
+    for c in summarise(service.ctx, board.paired_sums(service.ctx.conn, list(names)),
+                       CHANGE_KINDS):
+        low, high = c.change_ci or (None, None)
+        title = c.instrument.title
+        found.append(Change(c.program.split("/", 1)[1], names.get(c.program, c.program),
+                            c.instrument.kind,
+                            title.get(language) or title.get("en") or c.instrument.url,
+                            c.n, c.mean_pre, c.mean_post, c.mean_change, low, high))
+    return found
 
 
 def latest_released_period(service: FhirService) -> str | None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.storage.database import Connection
+from registry.storage.database import Connection, chunks
 from registry.storage.scope import Restrictions, sql_scope
-from registry.storage.tables import outcome_fact, outcome_release
+from registry.storage.search.criteria import unindexed
+from registry.storage.tables import evaluation_score, outcome_fact, outcome_release
 
 F = outcome_fact
 MICROSECONDS_A_DAY = 86_400_000_000.0
@@ -106,3 +107,40 @@ def released_periods(conn: Connection, audience: str) -> list[str]:
     t = outcome_release.c
     return [row.period for row in conn.execute(
         sa.select(t.period).where(t.audience == audience).distinct())]
+
+
+def paired_sums(conn: Connection, programs: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Per program (``HealthcareService/ID``) and instrument, the sums of its matched
+    mentees' scores: (program, instrument, n, sum of pre, sum of post, sum of changes, sum of
+    squared changes). Matched as ``evaluations.pairing.pair`` matches: each mentee's latest
+    pre and latest post response (by authored date, then response id). A deleted response
+    has no score row (the scoring step removes it with the deletion)."""
+    s = evaluation_score.c
+    found: list[tuple[Any, ...]] = []
+    for chunk in chunks(list(programs)):
+        rank = sa.func.row_number().over(
+            partition_by=(s.program, s.instrument, s.mentee, s.phase),
+            order_by=(s.authored.desc(), s.response_id.desc()))
+        latest = (sa.select(s.program, s.instrument, s.mentee, s.phase, s.score,
+                            rank.label("rank"))
+                  .where(unindexed(s.program).in_(list(chunk)))
+                  .subquery("latest"))
+        mentees = (sa.select(latest.c.program, latest.c.instrument,
+                             _score_of(latest, "pre").label("pre"),
+                             _score_of(latest, "post").label("post"))
+                   .where(latest.c.rank == 1)
+                   .group_by(latest.c.program, latest.c.instrument, latest.c.mentee)
+                   .subquery("mentees"))
+        m = mentees.c
+        change = m.post - m.pre
+        query = (sa.select(m.program, m.instrument, sa.func.count(), sa.func.sum(m.pre),
+                           sa.func.sum(m.post), sa.func.sum(change), sa.func.sum(change * change))
+                 .where(m.pre.is_not(None), m.post.is_not(None))
+                 .group_by(m.program, m.instrument).order_by(m.program, m.instrument))
+        found += [tuple(row) for row in conn.execute(query)]
+    return found
+
+
+def _score_of(latest: Any, phase: str) -> sa.ColumnElement[Any]:
+    """A mentee's latest score of ``phase`` (one row of each phase ranks first)."""
+    return sa.func.max(sa.case((latest.c.phase == phase, latest.c.score)))

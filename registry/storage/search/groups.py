@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from registry.storage.database import Connection, one_plan_for_any_value
 from registry.storage.scope import Restrictions, sql_scope
+from registry.storage.search.criteria import unindexed
 from registry.storage.search.engine import bind_query, matching
 from registry.storage.search.model import SearchQuery
 from registry.storage.tables import INDEX_TABLES
@@ -28,7 +29,7 @@ def count_groups(conn: Connection, base_url: str, query: SearchQuery,
     found, bound, joined = _joined(base_url, query, restrictions, keys)
     columns = [c for key, table in zip(keys, joined, strict=True) for c in _value(key, table)]
     statement = (sa.select(*columns, sa.func.count(sa.distinct(found.c.pk)))
-                 .select_from(_from(found, query.res_type, keys, joined))
+                 .select_from(_from(found, query.res_type, keys, joined, conn.dialect.name))
                  .group_by(*columns))
     with one_plan_for_any_value(conn, bound.shape.one_plan_fits):
         return {tuple(row[:-1]): int(row[-1]) for row in conn.execute(statement, bound.params)}
@@ -43,7 +44,7 @@ def index_values(conn: Connection, base_url: str, query: SearchQuery,
     columns = [sa.func.min(c) for key, table in zip(keys, joined, strict=True)
                for c in _value(key, table)]
     statement = (sa.select(*columns)
-                 .select_from(_from(found, query.res_type, keys, joined))
+                 .select_from(_from(found, query.res_type, keys, joined, conn.dialect.name))
                  .group_by(found.c.pk).order_by(found.c.pk))
     with one_plan_for_any_value(conn, bound.shape.one_plan_fits):
         return [tuple(row) for row in conn.execute(statement, bound.params)]
@@ -58,14 +59,24 @@ def _joined(base_url: str, query: SearchQuery, restrictions: Restrictions | None
     return found, bound, tables
 
 
-def _from(found: Any, res_type: str, keys: Sequence[IndexKey], tables: list[Any]) -> Any:
+def _from(found: Any, res_type: str, keys: Sequence[IndexKey], tables: list[Any],
+          dialect: str) -> Any:
     """The matches, each joined to its index rows of every key (outer: a match without a
-    value still counts, under None)."""
+    value still counts, under None).
+
+    On SQLite the type and parameter are kept out of the index choice: otherwise it probes
+    the (type, parameter, value) index, reading every row of the parameter for each match,
+    where the ``resource_pk`` index finds a match's few rows directly. PostgreSQL's planner
+    weighs both with its statistics.
+    """
     joined = found
     for (code, _), table in zip(keys, tables, strict=True):
+        res_type_column, param_column = table.c.res_type, table.c.param
+        if dialect == "sqlite":
+            res_type_column, param_column = unindexed(res_type_column), unindexed(param_column)
         joined = joined.outerjoin(table, sa.and_(
-            table.c.resource_pk == found.c.pk, table.c.res_type == res_type,
-            table.c.param == code))
+            table.c.resource_pk == found.c.pk, res_type_column == res_type,
+            param_column == code))
     return joined
 
 
