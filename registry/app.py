@@ -15,6 +15,7 @@ from registry.services.cases.transform import CaseTransform
 from registry.services.evaluations.step import ScoringStep
 from registry.services.federation.keys import default_key_path
 from registry.services.federation.readonly import MirrorGuard
+from registry.services.federation.review import ResolutionStep
 from registry.services.node import Node
 from registry.services.search.parameters import default_registry
 from registry.services.secret import NodeSecret
@@ -49,7 +50,7 @@ def build_node(settings: Settings, instance: Path) -> Node:
         search_parameters=default_registry(),
         secret=NodeSecret(settings.node_secret, instance / "node-secret"),
         write_steps=(PrepareStep(), MirrorGuard(), AuthorizeStep(), CaseTransform(),
-                     ScoringStep(), AuditStep()),
+                     ScoringStep(), ResolutionStep(), AuditStep()),
         write_rules=default_write_rules(),
         base_url=settings.base_url or None,
         key_path=Path(settings.node_key) if settings.node_key else default_key_path(instance),

@@ -1,10 +1,18 @@
-"""``registry node``, ``registry peer`` and ``registry sync``: trust between nodes and pulls."""
+"""``registry node``, ``registry peer`` and ``registry sync``: trust between nodes and pulls.
+
+``registry sync --watch SECONDS`` stops cleanly on SIGINT or SIGTERM (what systemd sends): the
+page being applied is finished (it is one transaction either way), no further page or peer is
+started, and the command exits 0 with one line on stderr.
+"""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -166,25 +174,33 @@ def sync_one(name: str) -> None:
 @click.command("sync", help="Pull from every peer (or one); one line per peer.")
 @click.option("--peer", "name", default=None, help="Only this peer.")
 @click.option("--watch", default=None, type=click.IntRange(1, 86_400), metavar="SECONDS",
-              help="Keep pulling every SECONDS until interrupted.")
+              help="Keep pulling every SECONDS until SIGINT or SIGTERM.")
 @with_appcontext
 def sync(name: str | None, watch: int | None) -> None:
     if watch is None:
         _sync_and_exit(name)
         return
-    try:
-        while True:
-            _sync_all(name)
-            time.sleep(watch)
-    except KeyboardInterrupt:
-        sys.exit(0)
+    stop = threading.Event()
+    received: list[str] = []
+
+    def stopping(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopping)
+    while not stop.is_set():
+        _sync_all(name, stop.is_set)
+        stop.wait(watch)
+    click.echo(f"sync stopped ({received[0]}); the cursor of each peer is where its last "
+               f"applied page left it", err=True)
 
 
 def _sync_and_exit(name: str | None) -> None:
     sys.exit(0 if _sync_all(name) else 1)
 
 
-def _sync_all(name: str | None) -> bool:
+def _sync_all(name: str | None, stopped: Callable[[], bool] = lambda: False) -> bool:
     """Sync each peer; True when every one succeeded. Failures are also lines on stderr."""
     with system_unit("sync-plan", write=False) as service:
         try:
@@ -194,9 +210,12 @@ def _sync_all(name: str | None) -> bool:
             raise click.ClickException(str(bad)) from None
     settings = current_app.config["REGISTRY"]
     timeouts = Timeouts(settings.sync_connect_timeout_seconds, settings.sync_read_timeout_seconds)
-    syncer = Syncer(database(), node(), base_url(), timeouts=timeouts, progress=_progress)
+    syncer = Syncer(database(), node(), base_url(), timeouts=timeouts, progress=_progress,
+                    stopped=stopped)
     ok = True
     for peer in chosen:
+        if stopped():
+            break
         report = syncer.sync(peer)
         _end_progress()
         click.echo(report.line())

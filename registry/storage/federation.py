@@ -1,28 +1,37 @@
-"""Federation tables: trusted pullers, assertion ids seen, peers pulled from, sync errors."""
+"""Federation tables: trusted pullers, assertion ids seen, peers pulled from, sync errors,
+duplicates dropped on review, and the look-up of records by identifier key."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from registry.storage.database import chunks
 from registry.storage.resources import clock
+from registry.storage.rows import Stored
 from registry.storage.tables import (
     access_token,
     assertion_jti,
+    dropped_duplicate,
     federation_client,
     federation_peer,
+    identifier_key_sql,
+    idx_string,
+    idx_token,
     resource,
     sync_error,
 )
+from registry.storage.values import fold
 
 c, j, p, e = federation_client.c, assertion_jti.c, federation_peer.c, sync_error.c
+d = dropped_duplicate.c
 
 
 @dataclass(frozen=True)
@@ -180,3 +189,113 @@ def prune_peer_tokens(conn: Connection, role: str, before: int) -> None:
     t = access_token.c
     conn.execute(access_token.delete().where(t.role == role, t.expires.is_not(None),
                                              t.expires < before))
+
+
+# ---- duplicates dropped on review ------------------------------------------------------
+
+
+def set_dropped(conn: Connection, pair: str, dropped: tuple[str, str] | None,
+                kept: tuple[str, str] | None) -> bool:
+    """Record what a review decided for ``pair``: ``dropped`` hidden while ``kept`` is live, or
+    (both None) nothing hidden. False when either record is not stored."""
+    conn.execute(dropped_duplicate.delete().where(d.pair == pair))
+    if dropped is None or kept is None:
+        return True
+    rows = conn.execute(sa.select(resource.c.res_type, resource.c.res_id, resource.c.pk)
+                        .where(sa.tuple_(resource.c.res_type, resource.c.res_id)
+                               .in_([dropped, kept])))
+    pks: dict[tuple[str, str], int] = {(row[0], row[1]): row[2] for row in rows}
+    if dropped not in pks or kept not in pks:
+        return False
+    conn.execute(dropped_duplicate.insert().values(resource_pk=pks[dropped],
+                                                   kept_pk=pks[kept], pair=pair))
+    return True
+
+
+def not_dropped(pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """SQL: the resource ``pk`` is not a dropped duplicate whose kept copy is live (searches
+    leave those out; once the kept copy is deleted, the dropped one shows again)."""
+    kept = resource.alias("kept")
+    return ~sa.exists().where(d.resource_pk == pk, kept.c.pk == d.kept_pk,
+                              kept.c.deleted.is_(False))
+
+
+def dropped_hidden(conn: Connection) -> list[tuple[str, str]]:
+    """(type, id) of the dropped copies hidden now."""
+    kept = resource.alias("kept")
+    dropped = resource.alias("dropped")
+    rows = conn.execute(sa.select(dropped.c.res_type, dropped.c.res_id)
+                        .where(dropped.c.pk == d.resource_pk, kept.c.pk == d.kept_pk,
+                               kept.c.deleted.is_(False)).order_by(dropped.c.pk))
+    return [(row[0], row[1]) for row in rows]
+
+
+# ---- records by identifier key ---------------------------------------------------------
+
+
+def by_identifier_key(conn: Connection, res_type: str, wanted: Iterable[tuple[str, str]]
+                      ) -> list[tuple[str, str]]:
+    """(id, content) of live ``res_type`` records with an identifier of one of the wanted
+    ``(system, key)`` pairs, the key compared as ``identifier_key`` (separators and case
+    ignored), the system with or without a final ``/``."""
+    t = idx_token.c
+    key = identifier_key_sql(cast(sa.ColumnElement[str], t.code))
+    found: dict[str, str] = {}
+    by_system: dict[str, set[str]] = {}
+    for system, value in wanted:
+        by_system.setdefault(system.rstrip("/"), set()).add(value)
+    for system, keys in by_system.items():
+        for chunk in chunks(sorted(keys)):
+            rows = conn.execute(
+                sa.select(resource.c.res_id, resource.c.content)
+                .join(idx_token, t.resource_pk == resource.c.pk)
+                .where(t.res_type == res_type, t.param == "identifier", key.in_(chunk),
+                       t.system.in_([system, system + "/"]), resource.c.deleted.is_(False)))
+            found.update({row[0]: row[1] for row in rows})
+    return sorted(found.items())
+
+
+def relayed_held(conn: Connection, types: Sequence[str], system: str, peer: str | None
+                 ) -> list[tuple[str, str]]:
+    """(type, id) of every live record of ``types`` tagged ``system|peer`` (what a peer
+    relayed from other origins; ``peer`` None: what any peer relayed)."""
+    t = idx_token.c
+    by_peer = [] if peer is None else [t.code == peer]
+    rows = conn.execute(sa.select(resource.c.res_type, resource.c.res_id)
+                        .join(idx_token, t.resource_pk == resource.c.pk)
+                        .where(t.res_type.in_(list(types)), t.param == "_tag", *by_peer,
+                               t.system == system, resource.c.deleted.is_(False))
+                        .order_by(resource.c.res_type, resource.c.res_id))
+    return [(row[0], row[1]) for row in rows]
+
+
+def read_currents(conn: Connection, keys: Iterable[tuple[str, str]]
+                  ) -> dict[tuple[str, str], Stored]:
+    """The current version of each (type, id) stored, tombstones included: what a sync page
+    needs to know of the records it may write, in one statement per type."""
+    r = resource.c
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], Stored] = {}
+    for res_type in sorted({t for t, _ in wanted}):
+        for chunk in chunks([i for t, i in wanted if t == res_type]):
+            rows = conn.execute(sa.select(r.res_id, r.version, r.last_updated, r.deleted,
+                                          r.content)
+                                .where(r.res_type == res_type, r.res_id.in_(list(chunk))))
+            found.update({(res_type, row[0]): Stored(res_type, *row) for row in rows})
+    return found
+
+
+def by_name(conn: Connection, res_type: str, names: Iterable[str]) -> list[tuple[str, str]]:
+    """(id, content) of live ``res_type`` records whose ``name`` is one of ``names`` once
+    folded (case, accents and spacing ignored): equality in the index, never a prefix, so a
+    short name does not bring every longer one that starts with it."""
+    s = idx_string.c
+    found: dict[str, str] = {}
+    for chunk in chunks(sorted({fold(name) for name in names})):
+        rows = conn.execute(
+            sa.select(resource.c.res_id, resource.c.content)
+            .join(idx_string, s.resource_pk == resource.c.pk)
+            .where(s.res_type == res_type, s.param == "name", s.value.in_(list(chunk)),
+                   resource.c.deleted.is_(False)))
+        found.update({row[0]: row[1] for row in rows})
+    return sorted(found.items())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.errors import Unprocessable, error
+from registry.services import policy
 from registry.services.cases.ingest import ingest
 from registry.services.cases.recommendations import FREE_TEXT_OF, scrub_free_text
 from registry.services.writes.pending import PendingWrite
@@ -45,7 +46,9 @@ def transform(batch: WriteBatch) -> list[PendingWrite]:
             continue
         if write.res_type == "Bundle":
             extra.extend(_bundle(batch, write))
-        elif write.res_type in FREE_TEXT_OF:  # recommendations, consultations
+        elif write.res_type in FREE_TEXT_OF \
+                and policy.kind_of(write.res_type, resource) == write.res_type:
+            # recommendations, consultations (not the node's own duplicate-review Tasks)
             batch.notes.extend(scrub_free_text(resource, write.res_type))
         elif _is_case_content(write.res_type, resource):
             raise Unprocessable([error("business-rule", f"{write.res_type} is case content; "

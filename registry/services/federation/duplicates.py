@@ -2,9 +2,10 @@
 
 Records are matched across origins, never by ``resource.id`` (HL7 NDH), in two ways:
 
-- the same business identifier: ``system|value`` with the system trimmed of a final ``/`` and
-  the value case-folded and without spaces (an identifier without a system matches nothing:
-  a bare "1" would match every hub);
+- the same business identifier: ``system|key`` with the system trimmed of a final ``/`` and
+  the value's key without spaces, hyphens, dots, slashes, underscores or colons and with ASCII
+  letters lower-cased (``identifier_key``: "HUB-001", "hub 001" and "HUB.001" are one; an
+  identifier without a system matches nothing: a bare "1" would match every hub);
 - the same organization or site registered by two hubs: the same normalized name (accents,
   case and punctuation ignored) in the same country, with positions within a small distance
   (1 km by default). Both need a position; an Organization takes the position of a Location
@@ -13,8 +14,8 @@ Records are matched across origins, never by ``resource.id`` (HL7 NDH), in two w
 Only records of the same type from different origins are paired; nothing is ever merged. Each
 pair waits as a ``Task`` (code ``duplicate-review``) whose id is the pair's id, the same for
 the same two records in either order: ``focus`` is record A, the first input record B.
-Resolving it (``--keep A|B|both``) completes the Task with its decision as output; the sync and
-search services read ``hidden_reference`` to hide the dropped copy from this node's searches.
+Resolving it (``--keep A|B|both``) completes the Task with its decision as output; the write
+step of ``review`` reads ``hidden_reference`` to hide the dropped copy from this node's searches.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from registry.errors import Conflict, InvalidRequest, Unprocessable
+from registry.storage.tables import identifier_key
 
 TASK_CODE_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/task-code"
 TASK_INPUT_SYSTEM = "https://telementoring.example.org/fhir/CodeSystem/duplicate-review-part"
@@ -89,7 +91,7 @@ def identifier_keys(resource: Mapping[str, Any]) -> frozenset[str]:
             continue
         system, value = identifier.get("system"), identifier.get("value")
         if isinstance(system, str) and isinstance(value, str) and system.strip() and value.strip():
-            keys.add(f"{system.strip().rstrip('/')}|{''.join(value.split()).casefold()}")
+            keys.add(f"{system.strip().rstrip('/')}|{identifier_key(''.join(value.split()))}")
     return frozenset(keys)
 
 

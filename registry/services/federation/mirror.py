@@ -23,6 +23,13 @@ version ids mean nothing locally, and the Provenance of each mirror version name
 version. References to other origins, contained (``#``) and ``urn:`` references, conditional
 references and canonical URLs are left alone.
 
+Relayed records. A peer may serve a record it holds as a mirror itself (a national node that
+pulled a hub, pulled in turn by a global node). Such a record keeps its origin: its id (already
+the origin's mirror id), its ``meta.source`` (the origin's base and version) and its references
+(already local to the origin's mirrors) stay as they are, and a ``relayed-by`` tag names the
+peer it came through, so the record is the same whichever way it arrives and a withdrawal
+relayed by that peer can find it (``to_relayed``).
+
 ``meta.source`` is the origin's base, ``#`` and the remote version id. The Provenance of a
 pulled version targets the local version, names the origin's versioned record as its
 ``source`` entity, and has two agents: the peer, and this node. R4 does not allow an Endpoint
@@ -54,20 +61,26 @@ URI_SYSTEM = "urn:ietf:rfc:3986"
 DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
+# What a peer exposes to peers: the published directory and aggregate outcomes.
+PULLED_TYPES = ("Organization", "Location", "OrganizationAffiliation", "Practitioner",
+                "PractitionerRole", "HealthcareService", "Endpoint", "Measure",
+                "MeasureReport")
+RELAYED_BY = "https://telementoring.example.org/fhir/CodeSystem/relayed-by"  # code: peer base
 
 
 @dataclass(frozen=True)
 class PulledVersion:
     """One version of a record as its origin holds it."""
 
-    origin: str  # the origin's FHIR base
+    origin: str  # the FHIR base it was pulled from
     res_type: str
     remote_id: str
     remote_version: str
+    relayed: bool = False  # a mirror at that peer itself: its id is kept (``to_relayed``)
 
     @property
     def local_id(self) -> str:
-        return mirror_id(self.origin, self.remote_id)
+        return self.remote_id if self.relayed else mirror_id(self.origin, self.remote_id)
 
     @property
     def remote_reference(self) -> str:
@@ -135,23 +148,24 @@ def local_reference(reference: str, origin: str) -> str | None:
 
 def rewrite_references(resource: dict[str, Any], origin: str) -> dict[str, Any]:
     """A copy of ``resource`` whose references into ``origin`` name local mirrors."""
-    copied = copy.deepcopy(resource)
-    _rewrite(copied, origin)
+    copied: dict[str, Any] = _rewritten(resource, origin)
     return copied
 
 
-def _rewrite(node: Any, origin: str) -> None:
+def _rewritten(node: Any, origin: str) -> Any:
+    """A copy of a JSON value, built in the one walk that rewrites its references (JSON
+    holds only dicts, lists and immutable scalars, so nothing else needs copying)."""
     if isinstance(node, list):
-        for item in node:
-            _rewrite(item, origin)
-    elif isinstance(node, dict):
-        reference = node.get("reference")
-        if isinstance(reference, str):
-            local = local_reference(reference, origin)
-            node["reference"] = local if local is not None else reference
-        for value in node.values():
-            if isinstance(value, dict | list):
-                _rewrite(value, origin)
+        return [_rewritten(item, origin) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied = {key: _rewritten(value, origin) if isinstance(value, dict | list) else value
+              for key, value in node.items()}
+    reference = copied.get("reference")
+    if isinstance(reference, str):
+        local = local_reference(reference, origin)
+        copied["reference"] = local if local is not None else reference
+    return copied
 
 
 def to_mirror(resource: dict[str, Any], pulled: PulledVersion) -> dict[str, Any]:
@@ -162,6 +176,32 @@ def to_mirror(resource: dict[str, Any], pulled: PulledVersion) -> dict[str, Any]
             if k not in ("versionId", "lastUpdated", "source")}
     mirror["meta"] = {**meta, "source": source(pulled.origin, pulled.remote_version)}
     return mirror
+
+
+def to_relayed(resource: dict[str, Any], peer: str) -> dict[str, Any]:
+    """The local copy of a record ``peer`` holds as a mirror of another origin: id, source and
+    references kept, tagged as relayed by ``peer`` (replacing a tag of an earlier hop)."""
+    relayed = copy.deepcopy(resource)
+    meta = {k: v for k, v in relayed.get("meta", {}).items()
+            if k not in ("versionId", "lastUpdated")}
+    tags = [t for t in meta.get("tag") or [] if not relayed_by(t)]
+    meta["tag"] = [*tags, {"system": RELAYED_BY, "code": normalize_base(peer)}]
+    relayed["meta"] = meta
+    return relayed
+
+
+def relayed_by(tag: Any) -> str | None:
+    """The peer base a ``relayed-by`` tag names (None for any other tag)."""
+    if isinstance(tag, dict) and tag.get("system") == RELAYED_BY:
+        code = tag.get("code")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def relay_of(resource: dict[str, Any]) -> str | None:
+    """The peer a relayed record came through (None: pulled from its origin, or local)."""
+    return next((base for t in (resource.get("meta") or {}).get("tag") or []
+                 if (base := relayed_by(t))), None)
 
 
 @dataclass(frozen=True)

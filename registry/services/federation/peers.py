@@ -4,9 +4,10 @@ Each peer is also an Endpoint resource (``endpoint``; read over the API by netwo
 written after each sync with its cursor, last success and last error, once the peer's own hub
 or national program has been pulled (the profile wants one managing it).
 
-Removing a peer deletes its cursor, its recorded errors and every mirror pulled from it
-(through the write pipeline, as the sync: each becomes a deleted mirror, so searches stop
-finding it, a read answers 410 and its history stays). Provenance records stay: they say what
+Removing a peer deletes its cursor, its recorded errors and every mirror pulled from it, the
+records it relayed from other origins included (through the write pipeline, as the sync: each
+becomes a deleted mirror, so searches stop finding it, a read answers 410 and its history
+stays). Provenance records stay: they say what
 was once pulled. Adding the peer again pulls everything anew under the same mirror ids.
 """
 
@@ -77,8 +78,7 @@ def remove(service: FhirService, name: str) -> int:
     returns how many mirrors were deleted."""
     ctx = service.ctx
     peer = find(ctx, name)
-    held = [(t, i) for t, i in rows.mirrors_held(ctx.conn, mirror.origin_tag(peer.base))
-            if t not in KEPT_ON_REMOVAL]
+    held = _mirrors(ctx, peer)
     writes = [PendingWrite(t, i, None, "DELETE") for t, i in held]
     current = service.ctx.resources.current("Endpoint", [endpoint_id(name)])
     if endpoint_id(name) in current and not current[endpoint_id(name)].deleted:
@@ -90,9 +90,18 @@ def remove(service: FhirService, name: str) -> int:
 
 
 def _held(ctx: Context, peer: rows.PeerRow) -> dict[str, int]:
-    counts = Counter(t for t, _ in rows.mirrors_held(ctx.conn, mirror.origin_tag(peer.base))
-                     if t not in KEPT_ON_REMOVAL)
+    counts = Counter(t for t, _ in _mirrors(ctx, peer))
     return dict(sorted(counts.items()))
+
+
+def _mirrors(ctx: Context, peer: rows.PeerRow) -> list[tuple[str, str]]:
+    """(type, id) of the live mirrors of the peer's own records (unless another peer relayed
+    them last) and of those it relayed."""
+    relayed = set(rows.relayed_held(ctx.conn, mirror.PULLED_TYPES, mirror.RELAYED_BY, None))
+    own = [(t, i) for t, i in rows.mirrors_held(ctx.conn, mirror.origin_tag(peer.base))
+           if t not in KEPT_ON_REMOVAL and (t, i) not in relayed]
+    return own + rows.relayed_held(ctx.conn, mirror.PULLED_TYPES, mirror.RELAYED_BY,
+                                   mirror.normalize_base(peer.base))
 
 
 def _checked_base(base: str) -> str:

@@ -2,26 +2,42 @@
 
 After a page is applied, each record it created or changed is compared with the records of
 the same type this node holds (its own and other origins' mirrors) that share one of its
-business identifiers, or that carry the same name in the same country (then positions
-decide, ``duplicates``). A pair from two origins becomes a ``duplicate-review`` Task whose id
-is the pair's; a pair already queued or resolved is never queued again, and nothing is
-merged. ``resolve`` completes the Task with the decision.
+business identifiers (by identifier key: separators and case ignored), or that carry the same
+name (folded: case, accents and spacing ignored) in the same country (then positions decide,
+``duplicates``). A pair from two origins
+becomes a ``duplicate-review`` Task whose id is the pair's; a pair already queued or resolved
+is never queued again, and nothing is merged. ``resolve`` completes the Task with the decision.
+
+A decision is kept by a write step (``ResolutionStep``), so it holds however the Task is
+written (``registry duplicates resolve`` or a PUT over the API): keeping A or B hides the other
+copy from this node's searches (a row of ``dropped_duplicate``; the record itself is never
+edited or deleted, and a read by id still answers it). The dropped copy is hidden only while
+the kept copy is live: when the kept copy is deleted (at its origin, or its peer removed), the
+dropped copy shows in searches again, and is hidden again if the kept copy comes back.
+Deleting the Task, or resolving ``both``, hides nothing.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from registry.errors import NotFound
+import orjson
+
+from registry.errors import NotFound, Unprocessable
+from registry.services import policy
 from registry.services.federation import duplicates
 from registry.services.federation.duplicates import CandidatePair, Record
 from registry.services.federation.readonly import mirror_origin
 from registry.services.fhir import FhirService
 from registry.services.writes.pending import PendingWrite
+from registry.storage import federation as rows
 from registry.storage.rows import Stored
 from registry.storage.values import instant
+
+if TYPE_CHECKING:
+    from registry.services.writes.pipeline import WriteBatch
 
 MATCHED_TYPES = ("Organization", "Location", "HealthcareService", "Practitioner",
                  "PractitionerRole", "OrganizationAffiliation", "Endpoint")
@@ -104,27 +120,19 @@ def _positions(service: FhirService, organizations: list[str]) -> dict[str, Any]
 
 def _neighbours(service: FhirService, kind: str, resources: list[dict[str, Any]]
                 ) -> dict[str, dict[str, Any]]:
-    """Records of ``kind`` that share an identifier, or a name, with one of ``resources``."""
-    tokens, names = set(), set()
+    """Records of ``kind`` that share an identifier key, or a name, with one of ``resources``."""
+    keys, names = set(), set()
     for resource in resources:
-        for identifier in resource.get("identifier") or []:
-            if isinstance(identifier, dict) and identifier.get("system") \
-                    and identifier.get("value"):
-                tokens.add(f"{_escape(identifier['system'])}|{_escape(identifier['value'])}")
+        for key in duplicates.identifier_keys(resource):
+            system, _, value = key.partition("|")
+            keys.add((system, value))
         name = resource.get("name")
         if kind in duplicates.NAMED_TYPES and isinstance(name, str) and name.strip():
-            names.add(_escape(name.strip()))
-    found: dict[str, dict[str, Any]] = {}
-    for parameter, values in (("identifier", sorted(tokens)), ("name", sorted(names))):
-        for chunk in _chunks(values):
-            for other in _search(service, kind, {parameter: [",".join(chunk)]}):
-                found[other["id"]] = other
-    return found
-
-
-def _escape(value: str) -> str:
-    """A search value with FHIR's special characters escaped (``,``, ``|``, ``$``, ``\\``)."""
-    return "".join(f"\\{c}" if c in ",|$\\" else c for c in value)
+            names.add(name)
+    conn = service.ctx.conn
+    return {res_id: orjson.loads(content)
+            for res_id, content in [*rows.by_identifier_key(conn, kind, keys),
+                                    *rows.by_name(conn, kind, names)]}
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
@@ -145,3 +153,38 @@ def _known(service: FhirService, pair_id: str) -> bool:
 def _task(service: FhirService, pair_id: str) -> dict[str, Any] | None:
     stored: list[Stored] = service.ctx.resources.read_many([("Task", pair_id)])
     return stored[0].resource() if stored and not stored[0].deleted else None
+
+
+class ResolutionStep:
+    """The write step that keeps a review decision: the copy a completed duplicate-review Task
+    drops is hidden from searches while the kept one is live; a Task deleted, or one that
+    keeps both, hides nothing. A decision naming a record this node does not hold is 422."""
+
+    def __call__(self, batch: WriteBatch) -> None:
+        for write in batch.writes:
+            if write.res_type != "Task":
+                continue
+            if write.resource is None:
+                if write.current is not None:
+                    rows.set_dropped(batch.ctx.conn, write.res_id, None, None)
+            elif policy.kind_of("Task", write.resource) == policy.REVIEW_TASK:
+                _keep(batch, write)
+
+
+def _keep(batch: WriteBatch, write: PendingWrite) -> None:
+    assert write.resource is not None
+    hidden = duplicates.hidden_reference(write.resource)
+    kept: str | None = None
+    if hidden is not None:
+        a, b = duplicates.pair_of(write.resource)
+        kept = a if hidden == b else b
+    if not rows.set_dropped(batch.ctx.conn, write.res_id, _key(hidden), _key(kept)):
+        raise Unprocessable(f"Task/{write.res_id} keeps {kept} and drops {hidden}, but this "
+                            f"node does not hold both", *([write.where] if write.where else []))
+
+
+def _key(reference: str | None) -> tuple[str, str] | None:
+    if reference is None:
+        return None
+    kind, _, res_id = reference.partition("/")
+    return kind, res_id

@@ -13,6 +13,11 @@ Learned from IHE mCSD's Update Client and CKAN's harvester, and doing better tha
   read answers 410, its history stays;
 - a version already mirrored (same remote version in ``meta.source``) writes nothing, so a
   page applied twice changes nothing;
+- a record the peer holds as a mirror of another node is *relayed* (``mirror.to_relayed``): it
+  keeps its origin's id and ``meta.source``, so it is one record whether it arrives from its
+  origin or through one or more peers; an older origin version relayed late never replaces a
+  newer one, a DELETE relayed by a peer removes only what that peer relayed, and this node's
+  own records coming back through a peer are left alone;
 - every write goes through the one write pipeline, as the sync caller, which is the only one
   the mirror guard lets change a mirror.
 
@@ -44,21 +49,17 @@ from registry.services.audit import FAILED, SUCCESS, AuditTrail
 from registry.services.caller import Caller
 from registry.services.federation import keys, mirror, peers, review
 from registry.services.federation.assertions import build_client_assertion
-from registry.services.federation.readonly import SYNC_CALLER, mirror_origin
+from registry.services.federation.readonly import MIRROR_ID, SYNC_CALLER, mirror_origin
 from registry.services.fhir import FhirService
 from registry.services.node import Node
 from registry.services.unit import unit_of_work
 from registry.services.writes.pending import PendingWrite
 from registry.storage import federation as rows
 from registry.storage.database import Database
-from registry.storage.resources import read_current
 from registry.storage.rows import Stored
 from registry.storage.values import instant
 
-# What a peer exposes to peers: the published directory and aggregate outcomes.
-PULLED_TYPES = ("Organization", "Location", "OrganizationAffiliation", "Practitioner",
-                "PractitionerRole", "HealthcareService", "Endpoint", "Measure",
-                "MeasureReport")
+PULLED_TYPES = mirror.PULLED_TYPES
 PAGE_SIZE = 200
 
 
@@ -92,6 +93,7 @@ class Syncer:
     timeouts: Timeouts = Timeouts()
     sleep: Callable[[float], None] = time.sleep
     progress: Callable[[str, int], None] = field(default=lambda _peer, _count: None)
+    stopped: Callable[[], bool] = field(default=lambda: False)  # asked to stop: no next page
 
     def sync(self, peer: rows.PeerRow) -> SyncReport:
         report = SyncReport(peer.name)
@@ -101,6 +103,8 @@ class Syncer:
                 for page in client.history(cursor, PULLED_TYPES, PAGE_SIZE):
                     self._apply(peer, page, report)
                     self.progress(peer.name, report.pulled)
+                    if self.stopped():
+                        break
         except (PeerError, ValueError, keys.NodeKeyError) as failure:
             report.failure = str(failure)
             self._failed(peer, report.failure)
@@ -168,6 +172,7 @@ class PageImport:
     base_url: str
     report: SyncReport
     changed: list[dict[str, Any]] = field(default_factory=list)
+    held: dict[tuple[str, str], Stored] = field(default_factory=dict)  # read once per page
 
     def run(self, page: HistoryPage) -> None:
         for problem in page.problems:
@@ -177,6 +182,8 @@ class PageImport:
             latest.pop((entry.res_type, entry.res_id), None)
             latest[(entry.res_type, entry.res_id)] = entry
         self.report.pulled += len(page.entries) + len(page.problems)
+        self.held = rows.read_currents(self.service.ctx.conn, [
+            key for entry in latest.values() for key in self._local_keys(entry)])
         planned = [(entry, writes) for entry in latest.values()
                    if (writes := self._planned(entry))]
         if self._apply([w for _, group in planned for w in group]):
@@ -228,6 +235,17 @@ class PageImport:
         except RegistryError as failed:
             self._error(None, f"duplicate review: {failed}")
 
+    def _local_keys(self, entry: HistoryEntry) -> list[tuple[str, str]]:
+        """Where an entry may be held here: the mirror of the peer's record, or (a record the
+        peer relays) the origin's own mirror id."""
+        keys = [(entry.res_type, mirror.mirror_id(self.peer.base, entry.res_id))]
+        if MIRROR_ID.fullmatch(entry.res_id):
+            keys.append((entry.res_type, entry.res_id))
+        return keys
+
+    def _current(self, res_type: str, res_id: str) -> Stored | None:
+        return self.held.get((res_type, res_id))
+
     def _remote(self, entry: HistoryEntry) -> str:
         return entry.full_url or f"{self.peer.base}/{entry.res_type}/{entry.res_id}"
 
@@ -243,39 +261,52 @@ class PageImport:
     def _version(self, entry: HistoryEntry) -> list[PendingWrite]:
         """The mirror's new version and its Provenance."""
         assert entry.resource is not None
+        origin = mirror_origin(entry.resource)  # set when the peer relays another's record
+        if origin == mirror.normalize_base(self.base_url):
+            return []  # this node's own record, come back through a peer
         pulled = mirror.PulledVersion(self.peer.base, entry.res_type, entry.res_id,
-                                      entry.version_id or "0")
-        wanted = mirror.source(self.peer.base, entry.version_id)
-        current = read_current(self.service.ctx.conn, entry.res_type, pulled.local_id)
-        if self._mirrored(current, wanted):
+                                      entry.version_id or "0", relayed=origin is not None)
+        body = (mirror.to_relayed(entry.resource, self.peer.base) if pulled.relayed
+                else mirror.to_mirror(entry.resource, pulled))
+        current = self._current(entry.res_type, pulled.local_id)
+        if self._mirrored(current, body["meta"]["source"], origin or self.peer.base):
             return []
         version = 1 if current is None else current.version + 1
         provenance = mirror.provenance(
             pulled, str(version), self._peer_agent(), self._node_agent(),
             recorded=instant(rows.page_time(self.service.ctx.conn)),
             operation="CREATE" if current is None or current.deleted else "UPDATE")
-        return [PendingWrite(entry.res_type, pulled.local_id,
-                             mirror.to_mirror(entry.resource, pulled), "PUT"),
+        return [PendingWrite(entry.res_type, pulled.local_id, body, "PUT"),
                 # built here, like an audit record: the node's own, not checked again
                 PendingWrite("Provenance", provenance["id"], provenance, "PUT", prepared=True)]
 
     def _deletion(self, entry: HistoryEntry) -> list[PendingWrite]:
+        """The mirror's deletion: the peer's own record, or one it relayed to this node."""
         local_id = mirror.mirror_id(self.peer.base, entry.res_id)
-        current = read_current(self.service.ctx.conn, entry.res_type, local_id)
+        current = self._current(entry.res_type, local_id)
         if current is None or current.deleted:
-            return []
+            local_id = entry.res_id
+            current = self._current(entry.res_type, local_id)
+            if current is None or current.deleted or current.content is None or \
+                    mirror.relay_of(current.resource()) != mirror.normalize_base(self.peer.base):
+                return []
         return [PendingWrite(entry.res_type, local_id, None, "DELETE")]
 
-    def _mirrored(self, current: Stored | None, wanted: str) -> bool:
-        """Whether the mirror holds this remote version already; ``Conflict`` when the id is
-        taken by a record that is not a mirror of this peer (never overwritten)."""
+    def _mirrored(self, current: Stored | None, wanted: str, origin: str) -> bool:
+        """Whether the mirror holds this origin version already (or, relayed, a later one; a
+        copy relayed by some peer is taken over when its origin sends it itself);
+        ``Conflict`` when the id is taken by a record that is not a mirror of that origin
+        (never overwritten)."""
         if current is None or current.deleted or current.content is None:
             return False
         held = current.resource()
-        if mirror_origin(held) != mirror.normalize_base(self.peer.base):
+        if mirror_origin(held) != mirror.normalize_base(origin):
             raise Conflict(f"{current.reference} is a local record, not a mirror of "
-                           f"{self.peer.name}; it is not overwritten")
-        return (held.get("meta") or {}).get("source") == wanted
+                           f"{origin}; it is not overwritten")
+        source = (held.get("meta") or {}).get("source")
+        if origin == self.peer.base:  # from the origin itself: a relayed copy becomes direct
+            return source == wanted and mirror.relay_of(held) is None
+        return source == wanted or _later(source, wanted)
 
     def _peer_agent(self) -> mirror.Agent:
         return mirror.Agent(self.peer.base, self.peer.name,
@@ -292,6 +323,17 @@ class PageImport:
                              description=f"could not apply a record from {self.peer.name}: "
                                          f"{reason}")
         self.report.errors += 1
+
+
+def _later(held: Any, wanted: str) -> bool:
+    """Whether the held ``meta.source`` names a later origin version than ``wanted`` (both
+    numeric version ids of the same origin; otherwise nothing is known to be later)."""
+    if not isinstance(held, str):
+        return False
+    held_base, held_version = mirror.parse_source(held)
+    base, version = mirror.parse_source(wanted)
+    return (held_base == base and held_version is not None and version is not None
+            and held_version.isdigit() and version.isdigit() and int(held_version) > int(version))
 
 
 def _now() -> int:

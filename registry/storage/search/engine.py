@@ -1,4 +1,7 @@
-"""Run a ``SearchQuery``: one page of matches, the total when asked, and includes."""
+"""Run a ``SearchQuery``: one page of matches, the total when asked, and includes.
+
+A duplicate dropped on review (``registry.storage.federation.not_dropped``) is never a match.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.storage.database import Connection, chunks, one_of, one_plan_for_any_value
+from registry.storage.federation import not_dropped
 from registry.storage.resources import pks_of, read_many
 from registry.storage.rows import Stored
 from registry.storage.scope import Restrictions, SqlScope, sql_scope
@@ -246,7 +250,8 @@ def _index_page(shape: QueryShape, scope: Scope | None) -> sa.Select[tuple[int]]
     combined: sa.Select[tuple[int]] | sa.CompoundSelect[tuple[int]] = (
         found[0].distinct() if len(found) == 1 else sa.intersect(*found))
     pk = combined.subquery().c[0]
-    return sa.select(pk).order_by(pk).offset(PAGE_OFFSET).limit(PAGE_LIMIT)
+    return (sa.select(pk).where(not_dropped(pk)).order_by(pk)
+            .offset(PAGE_OFFSET).limit(PAGE_LIMIT))
 
 
 def _with_includes(page: sa.Select[tuple[int]], includes: tuple[Include, ...]
@@ -274,7 +279,7 @@ def _with_includes(page: sa.Select[tuple[int]], includes: tuple[Include, ...]
 
 def _where(shape: QueryShape, scope: Scope | None) -> list[sa.ColumnElement[bool]]:
     restriction = scope(shape.res_type, r.pk) if scope else None
-    return [_type_condition(shape), r.deleted.is_(False),
+    return [_type_condition(shape), r.deleted.is_(False), not_dropped(r.pk),
             *([] if restriction is None else [restriction]),
             *(criterion_condition(c, _criterion_name(i), scope)
               for i, c in enumerate(shape.criteria))]

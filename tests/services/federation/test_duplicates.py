@@ -32,6 +32,14 @@ def test_identifier_keys_are_normalized_and_need_a_system() -> None:
     assert duplicates.identifier_keys(resource) == {"https://moh.go.ke/facility|ab12"}
 
 
+def test_identifiers_differing_only_in_separators_are_one() -> None:
+    keys = {next(iter(duplicates.identifier_keys(ident("https://x.org/sid", value))))
+            for value in ("HUB-001", "hub 001", "HUB.001", "hub_001", "HUB/001", "Hub:001")}
+    assert keys == {"https://x.org/sid|hub001"}
+    assert duplicates.identifier_keys(ident("https://x.org/sid", "HUB-002")) != {
+        "https://x.org/sid|hub001"}
+
+
 def test_names_ignore_accents_case_and_punctuation() -> None:
     assert duplicates.normalized_name("Hôpital  Général, de Kédougou!") == (
         "hopital general de kedougou")
@@ -47,7 +55,7 @@ def test_the_same_identifier_on_two_origins_is_a_candidate() -> None:
     pairs = duplicates.candidate_pairs([a, b, same_origin])
     assert sorted((p.a.reference, p.b.reference) for p in pairs) == [
         ("Organization/a1", "Organization/b1"), ("Organization/a2", "Organization/b1")]
-    assert {p.reasons for p in pairs} == {("same identifier https://moh.go.ke/facility|ke-1",)}
+    assert {p.reasons for p in pairs} == {("same identifier https://moh.go.ke/facility|ke1",)}
 
 
 def test_same_name_country_and_nearby_position_is_a_candidate_far_away_is_not() -> None:
