@@ -38,7 +38,9 @@ Choices the issue left open, and why:
   clinicians of its spokes read it.
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
-  issue lists (published directory and aggregate outcomes).
+  issue lists (published directory and aggregate outcomes) and the Measures those outcomes
+  report. Measures are the indicators the node computes, shipped under ``schemas/measures``:
+  like the conformance resources, only the node stores them (``registry db upgrade``).
 - conformance resources (CodeSystem, ValueSet, StructureDefinition, SearchParameter) are the
   ones the server runs on, shipped under ``schemas/``: nobody writes them over the API, not
   even network-admin (an edited copy would not change what the server does). Only the node
@@ -90,6 +92,7 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
     "network-admin": {
         **{category: _ADMIN for category in set(CATEGORY_OF.values())},
         "audit":                (ALL,       NONE,   NONE,   NONE,   NONE),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   ALL),
         "conformance":          (ALL,       NONE,   NONE,   NONE,   ALL),
     },
     "hub-admin": {
@@ -134,6 +137,7 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
         "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
     },
     NODE_ROLE: {
+        "measure":              (ALL,       ALL,    ALL,    ALL,    NONE),
         "conformance":          (ALL,       ALL,    ALL,    ALL,    NONE),
     },
 }

@@ -55,10 +55,11 @@ from registry.storage.resources import read_current
 from registry.storage.rows import Stored
 from registry.storage.values import instant
 
-# What a peer exposes to peers: the published directory and aggregate outcomes.
+# What a peer exposes to peers: the published directory and aggregate outcomes. Not the
+# Measures: every node ships the same indicators (``schemas/measures``, stored by the node
+# itself on ``registry db upgrade``), and a report names its Measure by canonical URL.
 PULLED_TYPES = ("Organization", "Location", "OrganizationAffiliation", "Practitioner",
-                "PractitionerRole", "HealthcareService", "Endpoint", "Measure",
-                "MeasureReport")
+                "PractitionerRole", "HealthcareService", "Endpoint", "MeasureReport")
 PAGE_SIZE = 200
 
 
