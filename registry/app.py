@@ -58,4 +58,6 @@ def build_node(settings: Settings, instance: Path) -> Node:
         max_count=settings.max_count,
         max_bundle_entries=settings.max_bundle_entries,
         max_array_items=settings.max_array_items,
+        disclosure_threshold=settings.disclosure_threshold,
+        aggregators=settings.aggregator_names,
     )

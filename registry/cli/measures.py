@@ -12,11 +12,9 @@ from flask.cli import with_appcontext
 from registry.cli.common import one_line_errors, system_unit
 from registry.config import Settings
 from registry.errors import RegistryError
-from registry.services.evaluations.facts import paired_changes
-from registry.services.fhir import FhirService
 from registry.services.outcomes import exchange, facts
 from registry.services.outcomes.disclosure import DisclosureError
-from registry.services.outcomes.service import OutcomesService, outcome_settings
+from registry.services.reporting import outcomes_service
 
 PERIOD = click.option("--period", required=True, metavar="P", help="YYYY, YYYY-Qn or YYYY-MM.")
 
@@ -28,13 +26,6 @@ def group() -> None:
 
 def _settings() -> Settings:
     return current_app.config["REGISTRY"]  # type: ignore[no-any-return]
-
-
-def _outcomes(service: FhirService) -> OutcomesService:
-    settings = _settings()
-    return OutcomesService(service, outcome_settings(settings.disclosure_threshold,
-                                                     settings.aggregator_names),
-                           evaluations=paired_changes)
 
 
 def _output(text: str, output: str | None) -> None:
@@ -51,7 +42,7 @@ def _output(text: str, output: str | None) -> None:
 @one_line_errors
 def evaluate(period: str, hub: str | None) -> None:
     with system_unit("measures-evaluate", write=True) as service:
-        reports = _outcomes(service).evaluate(period, hub)
+        reports = outcomes_service(service).evaluate(period, hub)
     click.echo(f"{len(reports)} reports evaluated for {period} (pending)")
 
 
@@ -63,7 +54,7 @@ def evaluate(period: str, hub: str | None) -> None:
 def release(period: str, to: str | None) -> None:
     try:
         with system_unit("measures-release", write=True) as service:
-            done = _outcomes(service).release(period, to)
+            done = outcomes_service(service).release(period, to)
     except DisclosureError as exc:
         for issue in exc.issues:
             click.echo(f"Error: {issue.diagnostics}", err=True)
@@ -85,7 +76,7 @@ def release(period: str, to: str | None) -> None:
 @one_line_errors
 def ledger(period: str | None) -> None:
     with system_unit("measures-ledger", write=False) as service:
-        records = _outcomes(service).ledger(period)
+        records = outcomes_service(service).ledger(period)
     for r in records:
         kind = "exact" if r.exact else "masked"
         click.echo(f"{r.released_at}  {r.period}  v{r.version}  {r.audience}  {kind}  "
@@ -102,7 +93,7 @@ def ledger(period: str | None) -> None:
 @one_line_errors
 def export(period: str, fmt: str, output: str | None) -> None:
     with system_unit("measures-export", write=False) as service:
-        reports = _outcomes(service).released(period)
+        reports = outcomes_service(service).released(period)
     if not reports:
         raise click.ClickException(f"Nothing released for {period}: run "
                                    f"'registry measures release --period {period}' first")
@@ -121,7 +112,7 @@ def import_(fmt: str, file: str) -> None:
     mapping = exchange.dhis2_mapping(_settings().dhis2_mapping) if fmt == "dhis2" else None
     reports = exchange.parse(fmt, Path(file).read_bytes(), mapping)
     with system_unit("measures-import", write=True) as service:
-        count = _outcomes(service).import_reports(reports)
+        count = outcomes_service(service).import_reports(reports)
     click.echo(f"{count} reports imported from {file} (pending)")
 
 
@@ -132,7 +123,7 @@ def import_(fmt: str, file: str) -> None:
 @one_line_errors
 def rollup(period: str) -> None:
     with system_unit("measures-rollup", write=True) as service:
-        reports = _outcomes(service).rollup(period)
+        reports = outcomes_service(service).rollup(period)
     click.echo(f"{len(reports)} network-level reports combined for {period} (pending)")
 
 

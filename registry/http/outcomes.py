@@ -12,10 +12,8 @@ from registry.config import Settings
 from registry.errors import InvalidRequest, information, operation_outcome
 from registry.http.fhir.responses import fhir_response
 from registry.http.pipeline import unit
-from registry.services.evaluations.facts import paired_changes
-from registry.services.fhir import FhirService
 from registry.services.outcomes import exchange
-from registry.services.outcomes.service import OutcomesService, outcome_settings
+from registry.services.reporting import outcomes_service
 
 blp = Blueprint("outcomes", __name__, url_prefix="/fhir",
                 description="Aggregate outcomes: indicators, released reports, DHIS2/ADX")
@@ -25,20 +23,13 @@ def _settings() -> Settings:
     return current_app.config["REGISTRY"]  # type: ignore[no-any-return]
 
 
-def outcomes(service: FhirService) -> OutcomesService:
-    settings = _settings()
-    return OutcomesService(service, outcome_settings(settings.disclosure_threshold,
-                                                     settings.aggregator_names),
-                           evaluations=paired_changes)
-
-
 @blp.route("/Measure/<string:measure_id>/$evaluate-measure", methods=["GET"])
 @blp.doc(summary="$evaluate-measure (periodStart, periodEnd, subject=Organization/ID): exact "
                  "figures to network-admin and the hub's own admin, else the released report")
 def evaluate_measure(measure_id: str) -> Response:
     args = request.args
     with unit(write=False) as service:
-        report = outcomes(service).evaluate_measure(
+        report = outcomes_service(service).evaluate_measure(
             measure_id, args.get("periodStart"), args.get("periodEnd"), args.get("subject"))
     return fhir_response(report)
 
@@ -50,7 +41,7 @@ def aggregate_export() -> Response:
     if not period:
         raise InvalidRequest("$aggregate-export needs period (YYYY, YYYY-Qn or YYYY-MM)")
     with unit(write=False) as service:
-        reports = outcomes(service).released(period)
+        reports = outcomes_service(service).released(period)
     text, media_type = exchange.export(
         reports, fmt, exported=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         mapping=exchange.dhis2_mapping(_settings().dhis2_mapping) if fmt == "dhis2" else None)
@@ -65,6 +56,6 @@ def aggregate_import() -> Response:
     mapping = exchange.dhis2_mapping(_settings().dhis2_mapping) if fmt == "dhis2" else None
     reports = exchange.parse(fmt, request.get_data(), mapping)
     with unit(write=True) as service:
-        count = outcomes(service).import_reports(reports)
+        count = outcomes_service(service).import_reports(reports)
     return fhir_response(operation_outcome([information(
         "informational", f"{count} MeasureReports imported as pending")]))

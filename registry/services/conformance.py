@@ -1,9 +1,10 @@
 """The conformance resources the server runs on, stored as read-only FHIR resources.
 
 CodeSystems and ValueSets (``schemas/terminology``), profiles and extension definitions
-(``schemas/profiles``, ``schemas/measures/conformance``) and SearchParameters
-(``schemas/searchparameters``) are files the server reads at start; a FHIR client looks for
-them as resources (``ValueSet?url=...``), so ``registry db upgrade`` stores copies. The files
+(``schemas/profiles``, ``schemas/measures/conformance``), the network's indicators (Measures,
+``schemas/measures``) and SearchParameters (``schemas/searchparameters``) are files the server
+reads at start; a FHIR client looks for them as resources (``ValueSet?url=...``,
+``Measure/[id]``), so ``registry db upgrade`` stores copies. The files
 stay the source of truth: a load brings the stored copies in line with the files (new and
 changed ones written, ones no longer shipped deleted) as the node itself, the only caller the
 policy lets write them. ``$expand`` and ``$lookup`` keep answering from the files.
@@ -22,7 +23,7 @@ from registry.services.fhir import FhirService
 from registry.services.loading import CONFORMANCE_TYPES, LoadReport, batches, load_batch
 
 TYPES = CONFORMANCE_TYPES
-FOLDERS = ("terminology", "profiles", "measures/conformance")  # one resource per file
+FOLDERS = ("terminology", "profiles", "measures", "measures/conformance")  # one resource per file
 SEARCH_PARAMETERS = "searchparameters"  # Bundles of SearchParameters
 BATCH = 200
 

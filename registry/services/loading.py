@@ -16,7 +16,8 @@ from registry.storage import resources
 from registry.storage.database import Connection
 
 SERVER_META = ("versionId", "lastUpdated")
-CONFORMANCE_TYPES = ("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter")
+CONFORMANCE_TYPES = ("CodeSystem", "ValueSet", "StructureDefinition", "SearchParameter",
+                     "Measure")
 
 
 @dataclass

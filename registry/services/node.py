@@ -41,6 +41,8 @@ class Node:
     max_count: int = 1000
     max_bundle_entries: int = 10_000
     max_array_items: int = 10_000
+    disclosure_threshold: int = 11  # aggregate outcomes: counts below it are masked on release
+    aggregators: frozenset[str] = frozenset()  # peers exact outcome figures may go to
 
     @property
     def body_limits(self) -> BodyLimits:

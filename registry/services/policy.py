@@ -38,7 +38,9 @@ Choices the issue left open, and why:
   clinicians of its spokes read it.
 - Measure definitions, CodeSystems, ValueSets and StructureDefinitions are the network's
   shared vocabulary: every signed-in role but ``peer`` reads them; peers pull only what the
-  issue lists (published directory and aggregate outcomes).
+  issue lists (published directory and aggregate outcomes) and the Measures those outcomes
+  report. Measures are the indicators the node computes, shipped under ``schemas/measures``:
+  like the conformance resources, only the node stores them (``registry db upgrade``).
 - a token issued at the SMART token endpoint carries the ``system/`` scopes it was granted: they
   narrow its role, never widen it. ``system/*.read`` (or ``.rs``) reads what the role reads;
   ``system/Organization.read`` reads Organizations only (403 for every other type, as for a
@@ -110,6 +112,7 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
     "network-admin": {
         **{category: _ADMIN for category in set(CATEGORY_OF.values())},
         "audit":                (ALL,       NONE,   NONE,   NONE,   NONE),
+        "measure":              (ALL,       NONE,   NONE,   NONE,   ALL),
         "conformance":          (ALL,       NONE,   NONE,   NONE,   ALL),
     },
     "hub-admin": {
@@ -154,6 +157,7 @@ RULES: dict[str, dict[str, tuple[Scope, Scope, Scope, Scope, Scope]]] = {
         "aggregate":            (ALL,       NONE,   NONE,   NONE,   NONE),
     },
     NODE_ROLE: {
+        "measure":              (ALL,       ALL,    ALL,    ALL,    NONE),
         "conformance":          (ALL,       ALL,    ALL,    ALL,    NONE),
     },
 }

@@ -12,14 +12,22 @@ from flask import Flask
 from adapters.adx import adx_schema
 from registry.services.outcomes.service import OutcomesService, outcome_settings
 from tests.conftest import TEST_BASE, Fhir, make_token, system_service
-from tests.services.outcomes.network import attendee, case, held, outcomes_network, recommend
+from tests.services.outcomes.network import (
+    attendee,
+    case,
+    held,
+    outcomes_network,
+    recommend,
+    store_measures,
+)
 
 DAY = "2026-11-04"
 NOVEMBER = "periodStart=2026-11-01&periodEnd=2026-11-30"
 
 
 @pytest.fixture
-def refs(fhir: Fhir) -> dict[str, str]:
+def refs(app: Flask, fhir: Fhir) -> dict[str, str]:
+    store_measures(app)
     refs = outcomes_network(fhir)
     refs["s1"] = held(fhir, refs, DAY, [attendee(refs["mentee0"], DAY, "14:00", "15:00")])
     first = case(fhir, refs, refs["s1"], DAY)
@@ -131,6 +139,18 @@ def test_export_formats_and_import(app: Flask, fhir: Fhir, refs: dict[str, str])
     broken = fhir.post("MeasureReport/$aggregate-import", json.dumps({"dataValues": [{}]}),
                        content_type="application/json")
     assert broken.status_code == 422
+
+
+def test_evaluate_measure_works_by_stored_measure_id(app: Flask, fhir: Fhir,
+                                                     refs: dict[str, str]) -> None:
+    measure = fhir.get("Measure/sessions-held")
+    assert measure.status_code == 200 and measure.json["url"].endswith("/sessions-held")
+    assert fhir.put("Measure/sessions-held", measure.json).status_code == 403  # node only
+    store_measures(app, [{**measure.json, "id": "echo-sessions"}])
+    report = fhir.get(f"Measure/echo-sessions/$evaluate-measure?{NOVEMBER}")
+    assert report.status_code == 200, report.get_data(as_text=True)
+    assert report.json["measure"].startswith(measure.json["url"])
+    assert count(report.json) == 2
 
 
 def test_evaluate_measure_refuses_bad_input(fhir: Fhir, refs: dict[str, str]) -> None:

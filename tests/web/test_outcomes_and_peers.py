@@ -10,7 +10,7 @@ import io
 import pytest
 from flask import Flask
 
-from registry.http.outcomes import outcomes
+from registry.services.reporting import outcomes_service as outcomes
 from registry.storage import federation as rows
 from tests import factories as f
 from tests.api.test_outcomes import evaluate_and_release

@@ -31,13 +31,13 @@ from registry.errors import (
 )
 from registry.http import auth, pipeline
 from registry.http.evaluations import MEDIA_TYPES as REPORT_TYPES
-from registry.http.outcomes import outcomes as outcomes_service
 from registry.http.web import charts, exports
 from registry.http.web.forms import SignInForm, SignOutForm
 from registry.services import dashboard
 from registry.services.evaluations.report import program_report
 from registry.services.fhir import FhirService
 from registry.services.outcomes.periods import PeriodError, ReportingPeriod, parse_period
+from registry.services.reporting import outcomes_service
 from registry.services.tokens import hash_token
 
 HERE = Path(__file__).resolve().parent

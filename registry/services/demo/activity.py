@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from importlib import resources as package_files
 from typing import Any
@@ -31,6 +32,7 @@ from registry.services.demo.network import (
 )
 from registry.services.fhir import FhirService
 from registry.services.loading import LoadReport, load_batch
+from registry.services.sessions import format_instant, parse_instant
 
 SESSIONS_PER_PROGRAM = 4
 CASE_WEEK, FOLLOW_UP_WEEK = 2, 0  # weeks back from the latest session of a program
@@ -47,6 +49,12 @@ class Activity:
     def session(self, program: int, week: int) -> str:
         """``Encounter/ID`` of ``program``'s session ``week`` weeks before its latest."""
         return f"Encounter/{self.sessions[week * len(self.programs) + program]['id']}"
+
+    def answered(self, program: int, week: int) -> str:
+        """When the tutors answer a case of that session: a few days after it (2 to 4)."""
+        start = self.sessions[week * len(self.programs) + program]["period"]["start"]
+        days = 2 + (program + week) % 3
+        return format_instant(parse_instant(start) + timedelta(days=days))
 
 
 def activity(seed: int, scale: float) -> Activity:
@@ -85,10 +93,12 @@ def present_cases(service: FhirService, found: Activity) -> int:
         host = program.hosts[0]
         recommendations += [
             _recommendation(f"demo-recommendation-{index + 1:04d}-1", first, host, presenter,
-                            found.session(index, CASE_WEEK), template["recommendation"]),
+                            found.session(index, CASE_WEEK), template["recommendation"],
+                            found.answered(index, CASE_WEEK)),
             _recommendation(f"demo-recommendation-{index + 1:04d}-2", second, host, presenter,
                             found.session(index, FOLLOW_UP_WEEK),
-                            template["follow_up_recommendation"])]
+                            template["follow_up_recommendation"],
+                            found.answered(index, FOLLOW_UP_WEEK))]
         stored += 2
     load_batch(service, recommendations, LoadReport())
     return stored
@@ -113,9 +123,9 @@ def _form(template: dict[str, Any], found: Activity, index: int, presenter: str,
 
 
 def _recommendation(res_id: str, composition: str, tutor: str, presenter: str, session: str,
-                    text: str) -> dict[str, Any]:
+                    text: str, sent: str) -> dict[str, Any]:
     return {"resourceType": "Communication", "id": res_id, "meta": {"tag": [dict(DEMO_TAG)]},
-            "status": "completed", "about": [{"reference": composition}],
+            "status": "completed", "sent": sent, "about": [{"reference": composition}],
             "encounter": {"reference": session}, "sender": {"reference": tutor},
             "recipient": [{"reference": presenter}], "payload": [{"contentString": text}]}
 

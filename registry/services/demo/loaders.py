@@ -13,10 +13,9 @@ from registry.services.demo.activity import activity, has_cases, present_cases
 from registry.services.demo.network import generate_network
 from registry.services.demo.run import DemoRun
 from registry.services.evaluations.demo import add_demo_evaluations
-from registry.services.evaluations.facts import paired_changes
 from registry.services.loading import LoadReport, batches, load_batch
-from registry.services.outcomes.service import OutcomesService
 from registry.services.programs.demo import load_programs as add_demo_programs
+from registry.services.reporting import outcomes_service
 
 
 def load_directory(run: DemoRun) -> str:
@@ -67,15 +66,18 @@ def load_programs(run: DemoRun) -> str:
 
 
 DEMO_YEAR = 2025  # the demo's sessions run back from the end of this year
+EVALUATION_YEAR = 2026  # the demo's evaluated cohort answers its pre and post tests this year
+# What the demo releases: its year and quarters, and the evaluation year.
+PERIODS = (f"{DEMO_YEAR}", *(f"{DEMO_YEAR}-Q{q}" for q in range(1, 5)), f"{EVALUATION_YEAR}")
 
 
 def load_outcomes(run: DemoRun) -> str:
-    """The year's indicators and those of its quarters, evaluated over the loaded activity and
-    released with small cells masked (one unit of work per period)."""
-    periods = [f"{DEMO_YEAR}", *(f"{DEMO_YEAR}-Q{q}" for q in range(1, 5))]
-    for period in periods:
+    """The year's indicators and those of its quarters, and the evaluation year's, evaluated
+    over the loaded activity and released with small cells masked (one unit of work per
+    period)."""
+    for period in PERIODS:
         with run.unit() as service:
-            outcomes = OutcomesService(service, evaluations=paired_changes)
+            outcomes = outcomes_service(service)
             outcomes.evaluate(period)
             outcomes.release(period)
-    return f"outcomes: {len(periods)} periods evaluated and released"
+    return f"outcomes: {len(PERIODS)} periods evaluated and released"

@@ -61,10 +61,11 @@ URI_SYSTEM = "urn:ietf:rfc:3986"
 DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
 PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 OPERATIONS = ("CREATE", "UPDATE", "DELETE")
-# What a peer exposes to peers: the published directory and aggregate outcomes.
+# What a peer exposes to peers: the published directory and aggregate outcomes. Not the
+# Measures: every node ships the same indicators (``schemas/measures``, stored by the node
+# itself on ``registry db upgrade``), and a report names its Measure by canonical URL.
 PULLED_TYPES = ("Organization", "Location", "OrganizationAffiliation", "Practitioner",
-                "PractitionerRole", "HealthcareService", "Endpoint", "Measure",
-                "MeasureReport")
+                "PractitionerRole", "HealthcareService", "Endpoint", "MeasureReport")
 RELAYED_BY = "https://telementoring.example.org/fhir/CodeSystem/relayed-by"  # code: peer base
 
 

@@ -35,6 +35,7 @@ from registry.services.outcomes.periods import (
 from registry.services.outcomes.reports import build_report, read_report
 from registry.services.outcomes.rollup import combine
 from registry.storage import outcomes as store
+from registry.storage.resources import read_current
 
 if TYPE_CHECKING:  # the service is handed a FhirService; the write path imports outcome facts
     from registry.services.fhir import FhirService
@@ -110,7 +111,8 @@ class OutcomesService:
                            f"'registry measures evaluate --period {period.code}' first")
         if to is not None:
             return self._release_exact(period, exact, to)
-        protected = protect(exact, self.settings.policy, prior=self._prior(period))
+        protected = protect(exact, self.settings.policy, prior=self._prior(period),
+                            revising=self.released(period.code))
         masked = tuple({**r, "status": "complete"} for r in require_safe(protected))
         previous = self._previous(period.code, PUBLIC)
         digest_input = [_without_volatile(r) for r in masked]
@@ -195,8 +197,9 @@ class OutcomesService:
 
     def evaluate_measure(self, measure_id: str, period_start: str | None,
                          period_end: str | None, subject: str | None = None) -> dict[str, Any]:
-        """``$evaluate-measure``: the figures this caller may see, or NotFound."""
-        indicator = _indicator(measure_id)
+        """``$evaluate-measure`` of the stored Measure ``measure_id``: the figures this caller
+        may see, or NotFound."""
+        indicator = self._stored_indicator(measure_id)
         if not period_start or not period_end:
             raise InvalidRequest("$evaluate-measure needs periodStart and periodEnd")
         try:
@@ -213,6 +216,20 @@ class OutcomesService:
                 return found
         raise NotFound(f"No released report of {indicator.key} for {period.code}"
                        + (f" and {hub}" if hub else ""))
+
+    def _stored_indicator(self, measure_id: str) -> Indicator:
+        """The indicator a stored Measure defines (by its canonical URL). The Measures are the
+        network's vocabulary, stored by the node on ``registry db upgrade``; reading one here
+        is not a read by the caller."""
+        stored = read_current(self.conn, "Measure", measure_id)
+        if stored is None or stored.deleted or stored.content is None:
+            raise NotFound(f"Measure/{measure_id} is not stored on this node ('registry db "
+                           "upgrade' stores the network's indicators)")
+        url = json.loads(stored.content).get("url", "")
+        if url not in catalogue() or catalogue()[url].key not in evaluation.evaluated_keys():
+            raise NotFound(f"Measure/{measure_id} ({url}) is not an indicator this node "
+                           "computes")
+        return catalogue()[url]
 
     def _viewer(self) -> visibility.Caller:
         caller = self.fhir.ctx.caller
@@ -300,13 +317,6 @@ def report_id(key: str, period: str, subject: str) -> str:
 def _indicators() -> list[Indicator]:
     keys = evaluation.evaluated_keys()
     return [i for i in catalogue().values() if i.key in keys]
-
-
-def _indicator(measure_id: str) -> Indicator:
-    try:
-        return catalogue().by_key(measure_id)
-    except KeyError:
-        raise NotFound(f"Measure/{measure_id} is not a network indicator") from None
 
 
 def _period(code: str) -> ReportingPeriod:

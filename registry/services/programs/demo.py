@@ -10,7 +10,7 @@ loading twice changes nothing. Deterministic for a seed.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from registry.services.programs.model import (
 from registry.services.programs.needs import needs_questionnaire
 from registry.services.programs.plan import topics_of
 from registry.services.programs.schedule import program_country, session_body
+from registry.services.sessions import format_instant
 
 OWNER = f"{BASE}/StructureDefinition/owner"
 DEMO_TAG = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST",
@@ -53,6 +54,12 @@ ZONES = {"AR": "America/Argentina/Buenos_Aires", "BR": "America/Sao_Paulo",
 FIRST_DAY = datetime(2027, 1, 5, 14, 0)
 SESSIONS = 8
 MENTEES = 12
+CONSULTATIONS = 6  # per program: with three programs, enough for a median shown unmasked
+CONSULTATIONS_FROM = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)  # the demo sessions' last month
+CHANNELS = ("phone", "video", "email")
+QUESTIONS = ("Adult with relapse after tapering; how fast can we re-induce?",
+             "Pregnant patient on methadone asks about breastfeeding: what do we advise?",
+             "Persistent nausea on buprenorphine: split the dose or switch?")
 
 
 def load_programs(service: FhirService, *, seed: int = 2026, programs: int = 3) -> LoadReport:
@@ -106,7 +113,7 @@ def _program_data(rng: random.Random, program: dict[str, Any], mentees: list[dic
     out += _planned(program, cohort_ref, [t.concept() for t in topics_of(out[-1])
                                           if not t.dropped])
     out += _learning(rng, pid, hub, topic, program, members)
-    out += _consultation(pid, hub, topic, members[0], f"PractitionerRole/{tutor['id']}")
+    out += _consultation(rng, pid, hub, topic, members, f"PractitionerRole/{tutor['id']}")
     return out
 
 
@@ -187,27 +194,38 @@ def _learning(rng: random.Random, pid: str, hub: str, topic: str, program: dict[
     return [*docs, *completions]
 
 
-def _consultation(pid: str, hub: str, topic: str, asker: str,
+def _consultation(rng: random.Random, pid: str, hub: str, topic: str, members: list[str],
                   tutor: str) -> list[dict[str, Any]]:
-    request = f"ServiceRequest/demo-consult-{pid}"
-    return [
-        {"resourceType": "ServiceRequest", "id": f"demo-consult-{pid}", "status": "completed",
-         "intent": "order", "category": [{"coding": [dict(CONSULTATION)]}],
-         "priority": "urgent", "authoredOn": "2026-12-02T09:00:00Z",
-         "code": {"coding": [{"system": TOPIC_SYSTEM, "code": topic}]},
-         "extension": [{"url": CONSULTATION_CHANNEL, "valueCode": "phone"}],
-         "subject": {"display": "de-identified patient"}, "requester": {"reference": asker},
-         "performer": [{"reference": hub}],
-         "note": [{"text": "Adult with relapse after tapering; how fast can we re-induce?"}]},
-        {"resourceType": "Task", "id": f"demo-assign-{pid}", "status": "completed",
-         "intent": "order", "code": {"coding": [{"system": PROGRAM_TASK,
-                                                 "code": "consultation-assignment"}]},
-         "basedOn": [{"reference": request}], "owner": {"reference": tutor}},
-        {"resourceType": "Communication", "id": f"demo-answer-{pid}", "status": "completed",
-         "category": [{"coding": [dict(CONSULTATION)]}], "sent": "2026-12-02T15:30:00Z",
-         "basedOn": [{"reference": request}], "about": [{"reference": request}],
-         "sender": {"reference": tutor}, "recipient": [{"reference": asker}],
-         "payload": [{"contentString": "Re-induce over two days and review by phone."}]}]
+    """``CONSULTATIONS`` questions from the cohort's mentees in the demo's last month, each
+    assigned to the tutor and answered a few hours to three days later (the turnaround)."""
+    out: list[dict[str, Any]] = []
+    for n in range(CONSULTATIONS):
+        suffix = "" if n == 0 else f"-{n + 1}"
+        request, asker = f"ServiceRequest/demo-consult-{pid}{suffix}", members[n % len(members)]
+        asked = CONSULTATIONS_FROM + timedelta(days=2 * n, hours=rng.randint(0, 8))
+        answered = asked + timedelta(hours=rng.randint(2, 72))
+        out += [
+            {"resourceType": "ServiceRequest", "id": f"demo-consult-{pid}{suffix}",
+             "status": "completed", "intent": "order",
+             "category": [{"coding": [dict(CONSULTATION)]}],
+             "priority": "urgent" if n % 3 == 0 else "routine",
+             "authoredOn": format_instant(asked),
+             "code": {"coding": [{"system": TOPIC_SYSTEM, "code": topic}]},
+             "extension": [{"url": CONSULTATION_CHANNEL, "valueCode": CHANNELS[n % 3]}],
+             "subject": {"display": "de-identified patient"}, "requester": {"reference": asker},
+             "performer": [{"reference": hub}],
+             "note": [{"text": QUESTIONS[n % len(QUESTIONS)]}]},
+            {"resourceType": "Task", "id": f"demo-assign-{pid}{suffix}", "status": "completed",
+             "intent": "order", "code": {"coding": [{"system": PROGRAM_TASK,
+                                                     "code": "consultation-assignment"}]},
+             "basedOn": [{"reference": request}], "owner": {"reference": tutor}},
+            {"resourceType": "Communication", "id": f"demo-answer-{pid}{suffix}",
+             "status": "completed", "category": [{"coding": [dict(CONSULTATION)]}],
+             "sent": format_instant(answered), "basedOn": [{"reference": request}],
+             "about": [{"reference": request}], "sender": {"reference": tutor},
+             "recipient": [{"reference": asker}],
+             "payload": [{"contentString": "Re-induce over two days and review by phone."}]}]
+    return out
 
 
 def _tagged(resource: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,19 @@ tests, written through the API so that the outcome facts are the write path's ow
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from flask import Flask
+
+from registry.services.audit import AuditTrail
+from registry.services.caller import Caller
+from registry.services.loading import LoadReport, load_batch
+from registry.services.outcomes.measures import measure_resources
+from registry.services.unit import unit_of_work
 from tests import factories as f
 from tests.casework import ROLE, network, session
-from tests.conftest import Fhir
+from tests.conftest import TEST_BASE, Fhir
 
 XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
 
@@ -77,3 +85,11 @@ def outcomes_network(fhir: Fhir) -> dict[str, str]:
         person = add(f"mentee{n}_person", f.practitioner(f"Mentee{n}", "Rui"))
         add(f"mentee{n}", f.role(person, refs[spoke], "mentee", discipline, country="BR"))
     return refs
+
+
+def store_measures(app: Flask, measures: list[dict[str, Any]] | None = None) -> None:
+    """Store the network's Measures as ``registry db upgrade`` does: as the node itself."""
+    with app.app_context(), unit_of_work(app.extensions["registry.database"],
+                                         app.extensions["registry.node"], Caller.node(),
+                                         AuditTrail(), TEST_BASE, write=True) as node:
+        load_batch(node, copy.deepcopy(measures or measure_resources()), LoadReport())

@@ -167,3 +167,19 @@ def test_inconsistent_figures_are_refused() -> None:
     rural = report("active-rural-spokes", 13)
     with pytest.raises(ValueError, match="inconsistent figures"):
         protect([spokes, rural])
+
+
+def test_a_revision_keeps_what_the_earlier_release_masked() -> None:
+    first = protect([report("sessions-held", 60, {"topic": {"hiv-art": 3, "tuberculosis": 25,
+                                                            "hepatitis-c": 32}})]).reports[0]
+    assert is_masked(stratum(first, "topic", "hiv-art"))
+    # a late session report: hiv-art is 12 now, which alone would be shown; beside the first
+    # release it would tell that 9 sessions were added, not what hiv-art was
+    revised = report("sessions-held", 69, {"topic": {"hiv-art": 12, "tuberculosis": 25,
+                                                     "hepatitis-c": 32}})
+    assert not is_masked(stratum(protect([revised]).reports[0], "topic", "hiv-art"))
+    release = protect([revised], revising=[first])
+    assert release.audit.passed
+    again = release.reports[0]
+    assert is_masked(stratum(again, "topic", "hiv-art"))
+    assert is_masked(stratum(again, "topic", "tuberculosis"))  # its complement, as before

@@ -142,16 +142,21 @@ class ProtectedRelease:
 
 def protect(reports: Sequence[Mapping[str, Any]], policy: Policy = Policy(), *,
             prior: Sequence[Mapping[str, Any]] = (),
+            revising: Sequence[Mapping[str, Any]] = (),
             measures: Catalogue | None = None) -> ProtectedRelease:
     """Mask what must be masked in reports released together; never raises on findings.
 
     ``prior``: reports released earlier (as released, masked) that share figures with these,
-    so that nothing hidden there is revealed here and the other way round.
+    so that nothing hidden there is revealed here and the other way round. ``revising``: the
+    earlier release of these same reports, which this one revises: a figure masked there stays
+    masked (set beside the revised one, a now-shown figure would tell the hidden old one within
+    the revision's difference), whatever its new value.
     """
     measures = measures or catalogue()
     tables, placed = _tables(reports, prior, measures)
     protection = policy.protection
-    hidden = primary_cells(tables, protection) | _unknown_prior(tables)
+    hidden = (primary_cells(tables, protection) | _unknown_prior(tables)
+              | _masked_in(revising, tables, measures))
     hidden = complete(tables, hidden, protection)
     audit = _audit(tables, hidden, policy)
     masked = tuple(_masked(p.data, tables, hidden, policy, measures) for p in placed if p.current)
@@ -194,6 +199,19 @@ def _unknown_prior(tables: Tables) -> set[int]:
     """Figures masked in an earlier release: unknown to outsiders, and kept masked."""
     return {i for i, cell in enumerate(tables.cells)
             if (not cell.current and not cell.published) or cell.masked_before}
+
+
+def _masked_in(released: Sequence[Mapping[str, Any]], tables: Tables, measures: Catalogue
+               ) -> set[int]:
+    """The cells of ``tables`` that ``released`` (an earlier release) shows masked."""
+    found = set()
+    for report in released:
+        data = read_report(report)
+        for stratifier, value, figure in data.figures():
+            identity = identity_of(measures[data.measure], data, stratifier, value, measures)
+            if figure.masked and identity in tables.index:
+                found.add(tables.index[identity])
+    return found
 
 
 def _audit(tables: Tables, hidden: set[int], policy: Policy) -> ReleaseAudit:
