@@ -216,8 +216,10 @@ def not_dropped(pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """SQL: the resource ``pk`` is not a dropped duplicate whose kept copy is live (searches
     leave those out; once the kept copy is deleted, the dropped one shows again)."""
     kept = resource.alias("kept")
-    return ~sa.exists().where(d.resource_pk == pk, kept.c.pk == d.kept_pk,
-                              kept.c.deleted.is_(False))
+    hidden = sa.select(d.resource_pk).where(kept.c.pk == d.kept_pk, kept.c.deleted.is_(False))
+    # NOT IN, not NOT EXISTS: a filter evaluated once per statement (a hashed subplan on
+    # PostgreSQL), so the planner keeps the plan it chose for the search's own criteria
+    return pk.not_in(hidden)
 
 
 def dropped_hidden(conn: Connection) -> list[tuple[str, str]]:

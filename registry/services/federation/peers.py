@@ -161,8 +161,10 @@ def show(service: FhirService, name: str) -> None:
 
 def _peer_organization(service: FhirService, base: str) -> str | None:
     for kind in MANAGING_KINDS:
+        # the first stored: unsorted, PostgreSQL cuts the page from the index rows instead of
+        # walking every Organization in id order
         _, result = service.search("Organization", {"_source:below": [base], "type": [kind],
-                                                    "_sort": ["_id"], "_count": ["1"]})
+                                                    "_count": ["1"]})
         if result.matches:
             return f"Organization/{result.matches[0].res_id}"
     return None
