@@ -9,7 +9,7 @@ DB ?= sqlite
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench clean translations browser
+.PHONY: help install run test lint bench clean translations browser screenshots
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
@@ -41,6 +41,10 @@ translations: install ## Extract the dashboard's texts, merge them into the es/p
 		--project "Telementoring Network Registry" -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+screenshots: install browser ## Picture each dashboard page (demo network, Chromium) for the README
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m benchmarks.screenshots
 
 lint: install ## ruff, mypy (strict), import contracts and Alembic drift check
 	$(BIN)/ruff check .

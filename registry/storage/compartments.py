@@ -39,13 +39,17 @@ def stored_compartments(conn: Connection, keys: Iterable[Key], *,
     """Compartments stored for (type, id) pairs. Keys without a row are absent, unless
     ``unowned_too``: then every existing resource is there, with an empty compartment when it
     has no row."""
-    wanted = sorted(set(keys))
+    by_type: dict[str, list[str]] = {}
+    for res_type, res_id in sorted(set(keys)):
+        by_type.setdefault(res_type, []).append(res_id)
     found: dict[Key, Compartment] = {}
-    for chunk in chunks(wanted):
+    # One type at a time (``res_type = ? AND res_id IN (...)``): SQLite reads a list of
+    # (type, id) pairs by scanning every resource instead of probing the key index.
+    for res_type, chunk in ((t, c) for t, ids in by_type.items() for c in chunks(ids)):
         select = sa.select(r.res_type, r.res_id, rc.hub, rc.spoke, rc.country, rc.published)
         select = (select.outerjoin(resource_compartment, rc.resource_pk == r.pk) if unowned_too
                   else select.join(resource_compartment, rc.resource_pk == r.pk))
-        rows = conn.execute(select.where(sa.tuple_(r.res_type, r.res_id).in_(chunk)))
+        rows = conn.execute(select.where(r.res_type == res_type, r.res_id.in_(list(chunk))))
         found.update({(row.res_type, row.res_id):
                       Compartment(row.hub, row.spoke, row.country, bool(row.published))
                       for row in rows})

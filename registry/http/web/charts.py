@@ -108,6 +108,7 @@ def _number(value: float) -> str:
 # Knowledge and self-efficacy (Okabe-Ito, at least 3:1 against white).
 KIND_COLOURS = {"knowledge": "#0072B2", "self-efficacy": "#D55E00"}
 ROW, LEFT = 28, 240
+LABEL_CHARACTERS = 38  # what fits in LEFT at the chart's font size
 
 
 def change_panels(found: list[Change]) -> list[tuple[str, Chart]]:
@@ -127,7 +128,7 @@ def change_intervals(found: list[Change], kind: str) -> Chart:
     def x(value: float) -> float:
         return LEFT + (value + reach) / (2 * reach) * (WIDTH - MARGIN - LEFT)
 
-    rows = [{"program": c.program, "kind": c.kind, "label": c.name,
+    rows = [{"program": c.program, "kind": c.kind, "label": _short(c.name),
              "y": MARGIN + ROW * (i + 0.5), "x": x(c.mean_change),
              "x1": x(c.low) if c.low is not None else None,
              "x2": x(c.high) if c.high is not None else None,
@@ -141,6 +142,11 @@ def change_intervals(found: list[Change], kind: str) -> Chart:
                                   "interval", kind=kind_label(kind)),
                           empty=_("No evaluation results to show"))
     return Chart(Markup(svg), [(str(r["label"]), str(r["value"])) for r in rows])
+
+
+def _short(label: str, room: int = LABEL_CHARACTERS) -> str:
+    """A label that fits left of the axis (the table beside the chart has it whole)."""
+    return label if len(label) <= room else label[:room - 1].rstrip() + "…"
 
 
 def unit_label(kind: str) -> str:

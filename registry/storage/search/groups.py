@@ -41,13 +41,22 @@ def index_values(conn: Connection, base_url: str, query: SearchQuery,
     """One row per match: the least value it holds of each key (a position gives latitude
     and longitude), in pk order."""
     found, bound, joined = _joined(base_url, query, restrictions, keys)
-    columns = [sa.func.min(c) for key, table in zip(keys, joined, strict=True)
-               for c in _value(key, table)]
-    statement = (sa.select(*columns)
-                 .select_from(_from(found, query.res_type, keys, joined, conn.dialect.name))
-                 .group_by(found.c.pk).order_by(found.c.pk))
+    columns = [c for key, table in zip(keys, joined, strict=True) for c in _value(key, table)]
+    # Neither grouped nor sorted in SQL: either makes SQLite walk the whole resource table in
+    # pk order rather than the matches by type; a match's rows are folded here instead.
+    statement = (sa.select(found.c.pk, *columns)
+                 .select_from(_from(found, query.res_type, keys, joined, conn.dialect.name)))
+    least: dict[int, list[Any]] = {}
     with one_plan_for_any_value(conn, bound.shape.one_plan_fits):
-        return [tuple(row) for row in conn.execute(statement, bound.params)]
+        for pk, *values in conn.execute(statement, bound.params):
+            held = least.setdefault(pk, values)
+            if held is not values:
+                least[pk] = [_least(a, b) for a, b in zip(held, values, strict=True)]
+    return [tuple(least[pk]) for pk in sorted(least)]
+
+
+def _least(held: Any, other: Any) -> Any:
+    return other if held is None else held if other is None else min(held, other)
 
 
 def _joined(base_url: str, query: SearchQuery, restrictions: Restrictions | None,
