@@ -46,7 +46,8 @@ def capability_statement(node: Node, base_url: str) -> dict[str, Any]:
             "resource": [_resource(node, t) for t in node.resource_types],
             "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
             "operation": [{"name": "export", "definition":
-                           "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}],
+                           "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
+                          {"name": "stats", "definition": f"{OUR_OPERATIONS}/stats"}],
             "searchParam": [_param(p) for p in node.search_parameters.common.values()],
         }],
     }

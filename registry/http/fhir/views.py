@@ -26,6 +26,7 @@ from registry.http.pipeline import base_url, caller, node, unit
 from registry.services import bulk_export as bulk
 from registry.services import operations
 from registry.services.capability import capability_statement
+from registry.services.federation.stats import stats as count_stats
 from registry.services.operations import parameters_of
 from registry.services.patch import apply_fhirpath_patch, apply_json_patch
 from registry.services.transaction import process_bundle
@@ -257,6 +258,19 @@ def expand_stored_value_set(res_id: str) -> Response:
                               "displayLanguage": {"type": "string"}}, errors=(404, 422)))
 def lookup_code() -> Response:
     return fhir_response(operations.lookup(_operation_params()))
+
+
+@blp.route("/$stats", methods=["GET"])
+@blp.doc(**interaction("Counts per country or origin node (type=Organization|Location|"
+                       "HealthcareService, by=country|origin, and any search parameter of "
+                       "that type), under the same policy as search", ok=200,
+                       returns="Parameters",
+                       query={"type": {"type": "string"}, "by": {"type": "string"}},
+                       errors=(403,)))
+def stats() -> Response:
+    with unit(write=False) as service:
+        counts = count_stats(service, search_params())
+    return fhir_response(counts)
 
 
 def _export_directory() -> Path:
