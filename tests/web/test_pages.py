@@ -110,3 +110,23 @@ def test_pages_ask_a_signed_out_person_to_sign_in(app: Flask) -> None:
 def test_the_language_switch_keeps_the_pages_parameters(app: Flask) -> None:
     page = app.test_client().get("/signin?next=/dashboard/reach", headers=HTML)
     assert 'href="/signin?next=/dashboard/reach&amp;lang=fr"' in page.get_data(as_text=True)
+
+
+def _inside(x: float, y: float, ring: list[tuple[float, float]]) -> bool:
+    """Even-odd rule: does a horizontal ray from (x, y) cross the ring an odd number of times?"""
+    crossings = 0
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            crossings += 1
+    return crossings % 2 == 1
+
+
+def test_the_map_draws_the_land_its_sites_stand_on(app: Flask, fhir: Fhir, network) -> None:
+    svg = signed_in(app, fhir.token or "").get("/dashboard/map.svg").get_data(as_text=True)
+    land = re.search(r'<path class="land" d="([^"]*)"', svg)
+    assert land, "no land drawn under the sites"
+    rings = [[(float(x), float(y)) for x, y in (p.split(",") for p in ring.split("L"))]
+             for ring in re.findall(r"M([^MZ]+)Z", land.group(1))]
+    sites = [(float(x), float(y)) for x, y in re.findall(
+        r'<circle class="site" cx="([\d.]+)" cy="([\d.]+)"', svg)]
+    assert sites and all(any(_inside(x, y, ring) for ring in rings) for x, y in sites)

@@ -12,6 +12,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from registry.http.web import basemap
 from registry.services.dashboard import Activity, Change, Site
 
 MEASURES = ("sessions", "hours")
@@ -48,8 +49,13 @@ def month_bars(activity: Activity, measure: str) -> Chart:
 def site_map(sites: list[Site]) -> Chart:
     """Spoke sites by position (equirectangular), coloured by settlement."""
     west, east, south, north = _bounds(sites)
-    points = [{"x": MARGIN + (s.longitude - west) / (east - west) * (WIDTH - 2 * MARGIN),
-               "y": MARGIN + (north - s.latitude) / (north - south) * (HEIGHT - 2 * MARGIN),
+
+    def project(longitude: float, latitude: float) -> tuple[float, float]:
+        return (MARGIN + (longitude - west) / (east - west) * (WIDTH - 2 * MARGIN),
+                MARGIN + (north - latitude) / (north - south) * (HEIGHT - 2 * MARGIN))
+
+    points = [{"x": project(s.longitude, s.latitude)[0],
+               "y": project(s.longitude, s.latitude)[1],
                "colour": SETTLEMENT_COLOURS.get(s.settlement, SETTLEMENT_COLOURS["unknown"]),
                "name": s.name, "settlement": s.settlement} for s in sites]
     tally = Counter(s.settlement for s in sites)
@@ -59,7 +65,8 @@ def site_map(sites: list[Site]) -> Chart:
     svg = render_template("charts/map.svg", points=points, legend=legend, width=WIDTH,
                           height=HEIGHT, margin=MARGIN, bounds=(west, east, south, north),
                           title=_("Spoke sites by settlement"),
-                          graticule=_graticule(west, east, south, north))
+                          graticule=_graticule(west, east, south, north),
+                          land=basemap.land_path(project, (west, east, south, north)))
     return Chart(Markup(svg), [(settlement_label(code), _number(tally[code]))
                                for code in SETTLEMENT_COLOURS if tally.get(code)])
 
@@ -81,7 +88,7 @@ def _bounds(sites: list[Site]) -> tuple[float, float, float, float]:
 
 
 def _graticule(west: float, east: float, south: float, north: float) -> list[dict[str, Any]]:
-    """A line every 10 degrees, for orientation (no base map: nothing is fetched)."""
+    """A line every 10 degrees, for orientation."""
     lines: list[dict[str, Any]] = []
     for lon in range(int(west // 10 + 1) * 10, int(east), 10):
         x = MARGIN + (lon - west) / (east - west) * (WIDTH - 2 * MARGIN)
