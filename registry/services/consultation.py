@@ -20,7 +20,6 @@ from registry.services.sessions import parse_instant
 
 CATEGORY = {"system": "http://snomed.info/sct", "code": "11429006", "display": "Consultation"}
 SECONDS_PER_HOUR = 3600
-SECONDS_PER_DAY = 86_400
 
 
 def is_consultation(resource: dict[str, Any]) -> bool:

@@ -17,9 +17,8 @@ from scipy import stats
 
 from registry.services.context import Context
 from registry.services.evaluations.instruments import Instrument
+from registry.services.evaluations.statistics import CONFIDENCE
 from registry.services.evaluations.step import find_instrument
-
-CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)

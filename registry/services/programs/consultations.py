@@ -24,6 +24,7 @@ from typing import Any
 
 from registry.errors import InvalidRequest, Issue, error
 from registry.services.consultation import (
+    SECONDS_PER_HOUR,
     answered_requests,
     authored,
     first_answer,
@@ -83,7 +84,7 @@ def turnaround(service: FhirService, hub_id: str, params: Mapping[str, list[str]
     requests = [r for r in search_all(service, "ServiceRequest", query)
                 if _within(r.get("authoredOn"), start, end)]
     answered = first_answers(service, [str(r["id"]) for r in requests])
-    hours = sorted(round(turnaround_seconds(asked, answered[str(r["id"])]) / 3600, 2)
+    hours = sorted(round(turnaround_seconds(asked, answered[str(r["id"])]) / SECONDS_PER_HOUR, 2)
                    for r in requests
                    if str(r["id"]) in answered and (asked := authored(r)) is not None)
     parts: list[dict[str, Any]] = [
