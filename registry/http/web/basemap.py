@@ -16,30 +16,30 @@ from typing import Any
 TOPOLOGY = Path(__file__).resolve().parent / "static" / "geometry" / "countries-110m.json"
 
 Ring = list[tuple[float, float]]  # (longitude, latitude) pairs
+Box = tuple[float, float, float, float]  # west, east, south, north
 
 
 @lru_cache(maxsize=1)
-def country_rings() -> tuple[Ring, ...]:
-    """Every outer and inner ring of every country, in degrees (read once per process)."""
+def country_rings() -> tuple[tuple[Ring, Box], ...]:
+    """Every outer and inner ring of every country, in degrees, with its bounding box (read
+    once per process)."""
     topology = json.loads(TOPOLOGY.read_text(encoding="utf-8"))
     arcs = _arcs(topology)
-    rings: list[Ring] = []
+    rings: list[tuple[Ring, Box]] = []
     for geometry in topology["objects"]["countries"]["geometries"]:
         for polygon in _polygons(geometry):
-            rings.extend(_ring(arcs, indexes) for indexes in polygon)
+            rings.extend(_boxed(_ring(arcs, indexes)) for indexes in polygon)
     return tuple(rings)
 
 
 def land_path(project: Callable[[float, float], tuple[float, float]],
-              bounds: tuple[float, float, float, float]) -> str:
+              bounds: Box) -> str:
     """SVG path data of the countries whose rings reach into ``bounds`` (west, east, south,
     north), each point passed through ``project``; the chart clips the rest."""
     west, east, south, north = bounds
     parts: list[str] = []
-    for ring in country_rings():
-        lons = [lon for lon, _lat in ring]
-        lats = [lat for _lon, lat in ring]
-        if max(lons) < west or min(lons) > east or max(lats) < south or min(lats) > north:
+    for ring, (ring_west, ring_east, ring_south, ring_north) in country_rings():
+        if ring_east < west or ring_west > east or ring_north < south or ring_south > north:
             continue
         points = (project(lon, lat) for lon, lat in ring)
         parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
@@ -57,6 +57,12 @@ def _arcs(topology: dict[str, Any]) -> list[Ring]:
             points.append((x * sx + tx, y * sy + ty))
         decoded.append(points)
     return decoded
+
+
+def _boxed(ring: Ring) -> tuple[Ring, Box]:
+    lons = [lon for lon, _lat in ring]
+    lats = [lat for _lon, lat in ring]
+    return ring, (min(lons), max(lons), min(lats), max(lats))
 
 
 def _polygons(geometry: dict[str, Any]) -> Iterator[list[list[int]]]:
